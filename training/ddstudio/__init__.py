@@ -1,0 +1,1 @@
+"""Defect Diffusion Studio training pipeline: data, network, diffusion math, export."""

@@ -1,0 +1,137 @@
+"""Train the class- and mask-conditioned denoiser.
+
+  python3 training/train.py --config training/configs/default.json --run training/runs/default --max-minutes 120
+
+Resumes from <run>/last.pt when it exists (or from --init, e.g. the committed weights). Writes
+<run>/last.pt (full state) every --save-minutes and at the end, and <run>/weights.pt (config, step,
+model and EMA weights only: what is committed to resume from). Uses CUDA when available.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ddstudio.data import WindowSampler, load_items, split_by_group  # noqa: E402
+from ddstudio.diffusion import GaussianDiffusion, ScheduleConfig  # noqa: E402
+from ddstudio.unet import UNet, UNetConfig, count_flops  # noqa: E402
+
+
+def build(cfg: dict, num_classes: int) -> tuple[UNet, GaussianDiffusion]:
+    ucfg = UNetConfig(image_size=cfg["image_size"], num_classes=num_classes, **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg["unet"].items()})
+    return UNet(ucfg), GaussianDiffusion(ScheduleConfig(**cfg["schedule"]), cfg.get("min_snr_gamma"))
+
+
+def resolve(path: str, base: str) -> str:
+    return path if os.path.isabs(path) else os.path.normpath(os.path.join(base, path))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--run", required=True, help="run directory (checkpoints, log)")
+    ap.add_argument("--data", help="dataset root, overrides the config's data_root")
+    ap.add_argument("--init", help="weights.pt to start from when the run has no checkpoint")
+    ap.add_argument("--max-minutes", type=float, default=None)
+    ap.add_argument("--max-steps", type=int, default=None)
+    ap.add_argument("--save-minutes", type=float, default=10.0)
+    ap.add_argument("--max-per-class", type=int, default=None, help="smoke tests: use only N images per class")
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args(argv)
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(args.config) as f:
+        cfg = json.load(f)
+    data_root = resolve(args.data or cfg["data_root"], repo)
+    os.makedirs(args.run, exist_ok=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    classes, items = load_items(data_root, max_per_class=args.max_per_class)
+    train_items, val_items = split_by_group(items, cfg["val_fraction"], cfg["split_seed"])
+    cfg["classes"] = classes
+    cfg["data_root_used"] = os.path.relpath(data_root, repo)
+    cfg["train_groups"] = sorted({it.group for it in train_items})
+    sampler = WindowSampler(train_items, len(classes), cfg["image_size"], cfg["jitter"], cfg["p_inpaint"], cfg["p_drop_mask"])
+
+    model, diffusion = build(cfg, len(classes))
+    ema, _ = build(cfg, len(classes))
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    print(f"classes={classes} train_images={len(train_items)} val_images={len(val_items)} "
+          f"params={sum(p.numel() for p in model.parameters())/1e6:.2f}M "
+          f"gflop_per_call={count_flops(model, cfg['image_size'])/1e9:.2f}", flush=True)
+    model.to(device), ema.to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    step = 0
+    rng = np.random.default_rng(cfg["seed"])
+    last = os.path.join(args.run, "last.pt")
+    if os.path.exists(last):
+        ck = torch.load(last, map_location=device)
+        model.load_state_dict(ck["model"]), ema.load_state_dict(ck["ema"]), opt.load_state_dict(ck["opt"])
+        step = ck["step"]
+        rng = np.random.default_rng([cfg["seed"], step])
+        print(f"resumed from {last} at step {step}", flush=True)
+    elif args.init:
+        ck = torch.load(args.init, map_location=device)
+        model.load_state_dict(ck["model"]), ema.load_state_dict(ck["ema"])
+        step = ck["step"]
+        rng = np.random.default_rng([cfg["seed"], step])
+        print(f"initialised from {args.init} at step {step}", flush=True)
+
+    def save():
+        torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step, "config": cfg}, last + ".tmp")
+        os.replace(last + ".tmp", last)
+        torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "step": step, "config": cfg}, os.path.join(args.run, "weights.pt.tmp"))
+        os.replace(os.path.join(args.run, "weights.pt.tmp"), os.path.join(args.run, "weights.pt"))
+        print(f"saved step {step}", flush=True)
+
+    t0 = last_save = time.time()
+    log = open(os.path.join(args.run, "log.jsonl"), "a")
+    null = len(classes)
+    losses = []
+    while True:
+        if args.max_steps is not None and step >= args.max_steps:
+            break
+        if args.max_minutes is not None and time.time() - t0 > args.max_minutes * 60:
+            break
+        b = sampler.batch(cfg["batch_size"], rng)
+        tb = {k: torch.from_numpy(v).to(device) for k, v in b.items()}
+        labels = tb["class_labels"].clone()
+        labels[torch.from_numpy(rng.random(len(labels)) < cfg["class_dropout"]).to(device)] = null
+        lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup_steps"])
+        for g in opt.param_groups:
+            g["lr"] = lr
+        model.train()
+        loss, _ = diffusion.training_loss(model, tb["x0"], {"class_labels": labels, "defect_mask": tb["defect_mask"],
+                                                            "known_image": tb["known_image"], "keep_mask": tb["keep_mask"]})
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+        opt.step()
+        step += 1
+        decay = min(cfg["ema_decay"], (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+        losses.append(loss.item())
+        if step % 50 == 0:
+            rec = {"step": step, "loss": float(np.mean(losses)), "lr": lr, "elapsed_s": round(time.time() - t0, 1)}
+            losses = []
+            log.write(json.dumps(rec) + "\n"), log.flush()
+            print(json.dumps(rec), flush=True)
+        if time.time() - last_save > args.save_minutes * 60:
+            save()
+            last_save = time.time()
+    save()
+
+
+if __name__ == "__main__":
+    main()
