@@ -1,0 +1,153 @@
+"""Export a trained denoiser to ONNX with its manifest (the model contract in shared docs/architecture.md).
+
+  python3 training/export.py --weights training/runs/default/weights.pt --out public/models/magtile-defect-64
+
+Writes <out>/model.onnx and <out>/manifest.json, and training/reference/model_io_<id>.json (a fixed input
+and PyTorch's output, which the TypeScript tests check onnxruntime-node and onnxruntime-web against).
+Before writing the manifest, the ONNX file is reloaded with onnxruntime and compared with PyTorch.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ddstudio.data import load_items  # noqa: E402
+from ddstudio.masklib import build_mask_library  # noqa: E402
+from ddstudio.onnx_check import compare  # noqa: E402
+from ddstudio.unet import UNet, UNetConfig, count_flops  # noqa: E402
+
+CITATION = ('Y. Huang, C. Qiu, K. Yuan, "Surface defect saliency of magnetic tile", The Visual Computer 36(1):85-96, '
+            '2020, doi:10.1007/s00371-018-1588-5. Images from github.com/abin24/Magnetic-tile-defect-datasets. '
+            '(commit cc4eb530b57b9cb7225bf76023873043ffd50655).')
+INPUT_NAMES = ["sample", "timestep", "class_labels", "defect_mask", "known_image", "keep_mask"]
+OUTPUT_NAME = "model_output"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a).astype("<f4" if a.dtype == np.float32 else "<i8").tobytes()).decode()
+
+
+def fixed_inputs(size: int, num_classes: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(1234)
+    b = 2
+    mask = np.zeros((b, 1, size, size), np.float32)
+    mask[:, :, size // 4: size // 2, size // 3: size // 2] = 1
+    keep = np.ones((b, 1, size, size), np.float32)
+    keep[1, :, size // 8: size * 3 // 4, size // 8: size * 3 // 4] = 0
+    keep[0] = 0
+    return {
+        "sample": rng.standard_normal((b, 1, size, size)).astype(np.float32),
+        "timestep": np.asarray([999.0, 137.0], np.float32),
+        "class_labels": np.asarray([2, num_classes], np.int64),
+        "defect_mask": mask,
+        "known_image": (rng.random((b, 1, size, size)).astype(np.float32) * 2 - 1) * keep,
+        "keep_mask": keep,
+    }
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
+    ap.add_argument("--reference-dir", default=os.path.join(REPO, "training", "reference"))
+    ap.add_argument("--atol", type=float, default=1e-4)
+    ap.add_argument("--data", help="dataset root for the mask library (default: the one the model was trained on)")
+    args = ap.parse_args(argv)
+
+    ck = torch.load(args.weights, map_location="cpu")
+    cfg = ck["config"]
+    classes = cfg["classes"]
+    size = cfg["image_size"]
+    ucfg = UNetConfig(image_size=size, num_classes=len(classes), **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg["unet"].items()})
+    model = UNet(ucfg)
+    model.load_state_dict(ck["model"] if args.raw else ck["ema"])
+    model.eval()
+    os.makedirs(args.out, exist_ok=True)
+    onnx_path = os.path.join(args.out, "model.onnx")
+
+    feeds = fixed_inputs(size, len(classes))
+    with torch.no_grad():
+        expected = model(*[torch.from_numpy(feeds[n]) for n in INPUT_NAMES]).numpy()
+        torch.onnx.export(
+            model, tuple(torch.from_numpy(feeds[n]) for n in INPUT_NAMES), onnx_path,
+            input_names=INPUT_NAMES, output_names=[OUTPUT_NAME], opset_version=17,
+            dynamic_axes={n: {0: "batch"} for n in INPUT_NAMES + [OUTPUT_NAME]}, do_constant_folding=True)
+    diffs = compare(onnx_path, feeds, {OUTPUT_NAME: expected}, args.atol)
+
+    img = ["batch", 1, size, size]
+    s = cfg["schedule"]
+    manifest = {
+        "format": "defect-diffusion-model",
+        "formatVersion": 1,
+        "task": "denoiser",
+        "id": cfg["model_id"],
+        "version": f"1.0.0+step{ck['step']}",
+        "file": "model.onnx",
+        "sha256": sha256_file(onnx_path),
+        "sizeBytes": os.path.getsize(onnx_path),
+        "image": {"width": size, "height": size, "channels": 1, "pixelRange": [-1, 1], "pixelScale": 1.0,
+                  "pixelScaleNote": "native resolution of the training photos: 1 model pixel = 1 photo pixel"},
+        "schedule": {"numTrainTimesteps": s["num_train_timesteps"], "betaSchedule": s["beta_schedule"],
+                     "betaStart": s.get("beta_start", 0.0001), "betaEnd": s.get("beta_end", 0.02),
+                     "predictionType": s["prediction_type"]},
+        "inputs": [
+            {"name": "sample", "role": "sample", "dtype": "float32", "shape": img},
+            {"name": "timestep", "role": "timestep", "dtype": "float32", "shape": ["batch"]},
+            {"name": "class_labels", "role": "classLabels", "dtype": "int64", "shape": ["batch"]},
+            {"name": "defect_mask", "role": "defectMask", "dtype": "float32", "shape": img},
+            {"name": "known_image", "role": "knownImage", "dtype": "float32", "shape": img},
+            {"name": "keep_mask", "role": "keepMask", "dtype": "float32", "shape": img},
+        ],
+        "outputs": [{"name": OUTPUT_NAME, "role": "modelOutput", "dtype": "float32", "shape": img}],
+        "classes": classes,
+        "nullClassIndex": len(classes),
+        "conditions": {"defectMask": True, "inpainting": True},
+        "defaults": {"sampler": "dpmpp2m", "steps": 20, "guidance": 2.0, "timestepSpacing": "trailing"},
+        "training": {
+            "steps": ck["step"], "weights": "raw" if args.raw else "ema",
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "flopsPerCall": count_flops(model, size),
+            "dataset": cfg.get("data_root_used", cfg["data_root"]),
+            "citation": CITATION,
+        },
+        "onnxParity": {"maxAbsDiff": diffs[OUTPUT_NAME], "tolerance": args.atol, "runtime": "onnxruntime-node"},
+    }
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    data_root = args.data or os.path.join(REPO, cfg.get("data_root_used", cfg["data_root"]))
+    _, items = load_items(data_root, classes)
+    train_groups = set(cfg.get("train_groups", []))
+    items = [it for it in items if not train_groups or it.group in train_groups]
+    with open(os.path.join(args.out, "mask_library.json"), "w") as f:
+        json.dump(build_mask_library(items, classes, size), f, separators=(",", ":"))
+    os.makedirs(args.reference_dir, exist_ok=True)
+    ref = {"modelId": manifest["id"], "sha256": manifest["sha256"], "tolerance": args.atol,
+           "inputs": {k: {"dtype": "int64" if v.dtype == np.int64 else "float32", "dims": list(v.shape), "base64": b64(v)} for k, v in feeds.items()},
+           "outputs": {OUTPUT_NAME: {"dtype": "float32", "dims": list(expected.shape), "base64": b64(expected)}}}
+    with open(os.path.join(args.reference_dir, f"model_io_{manifest['id']}.json"), "w") as f:
+        json.dump(ref, f)
+    print(json.dumps({"onnx": onnx_path, "bytes": manifest["sizeBytes"], "sha256": manifest["sha256"],
+                      "gflop_per_call": manifest["training"]["flopsPerCall"] / 1e9, "step": ck["step"]}))
+
+
+if __name__ == "__main__":
+    main()
