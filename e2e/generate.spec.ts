@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+import { decodeTensor, readReference, referenceBatch } from './reference';
+
+const MODEL = 'magtile-defect-64';
+
+async function resultPng(page: Page): Promise<Buffer> {
+  const bytes = await page.getByTestId('result-image').evaluate(async (img: HTMLImageElement) => {
+    const b = await (await fetch(img.src)).arrayBuffer();
+    return Array.from(new Uint8Array(b));
+  });
+  return Buffer.from(bytes);
+}
+
+/** Runs the model once on the reference input inside the page's worker; returns the output as numbers. */
+async function runReference(page: Page): Promise<number[]> {
+  const batch = referenceBatch(readReference(MODEL));
+  return page.evaluate(async (b) => {
+    const dbg = (globalThis as unknown as { ddsDebug: { client: { runModel(x: unknown): Promise<{ output: Float32Array }> } } }).ddsDebug;
+    const r = await dbg.client.runModel({
+      batch: b.batch,
+      sample: Float32Array.from(b.sample),
+      timestep: Float32Array.from(b.timestep),
+      classLabels: BigInt64Array.from(b.classLabels.map((v) => BigInt(v))),
+      defectMask: Float32Array.from(b.defectMask),
+      knownImage: Float32Array.from(b.knownImage),
+      keepMask: Float32Array.from(b.keepMask),
+    });
+    return Array.from(r.output);
+  }, batch);
+}
+
+function maxAbsDiff(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+test('WASM: generates with progress for every step, byte-identical to the command-line generator, offline', async ({ studio, page, offsite }) => {
+  await studio.open('?backend=wasm');
+  expect(await studio.backend()).toBe('wasm');
+  const steps = 8;
+  await page.getByLabel('Defect class').selectOption('Crack');
+  await page.getByLabel('Seed').fill('7');
+  await page.getByLabel('Steps').fill(String(steps));
+  await studio.generateButton().click();
+  await expect(page.getByTestId('result-image')).toBeVisible();
+  await expect(studio.status).toHaveText('Ready');
+  expect(await page.getByTestId('result-backend').textContent()).toBe('wasm');
+  expect(await page.getByTestId('progress-count').getAttribute('data-steps')).toBe(Array.from({ length: steps }, (_, i) => i + 1).join(','));
+
+  const png = await resultPng(page);
+  // Not blank: decode the PNG through the browser and look at the pixel spread.
+  const spread = await page.getByTestId('result-image').evaluate((img: HTMLImageElement) => {
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d') as CanvasRenderingContext2D;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let lo = 255, hi = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      lo = Math.min(lo, d[i] as number);
+      hi = Math.max(hi, d[i] as number);
+    }
+    return hi - lo;
+  });
+  expect(spread).toBeGreaterThan(20);
+
+  const out = mkdtempSync(join(tmpdir(), 'dds-cli-'));
+  const cli = spawnSync('npx', ['tsx', 'scripts/generate.ts', '--model', `public/models/${MODEL}`, '--class', 'Crack', '--n', '1', '--seed', '7',
+    '--steps', String(steps), '--backend', 'wasm', '--out', out], { encoding: 'utf8' });
+  expect(cli.status, cli.stderr).toBe(0);
+  const cliPng = readFileSync(join(out, 'images', 'Crack', 'Crack_s7.png'));
+  expect(png.equals(cliPng), 'browser PNG equals the CLI PNG byte for byte').toBe(true);
+  expect(offsite).toEqual([]);
+});
+
+test('WebGPU (SwiftShader here): reports webgpu and matches WASM and PyTorch within 1e-4', async ({ context, offsite }) => {
+  const ref = readReference(MODEL);
+  const torchOut = decodeTensor(ref.outputs['model_output'] as never);
+
+  const gpuPage = await context.newPage();
+  await gpuPage.goto('/?backend=webgpu&debug');
+  await expect(gpuPage.getByRole('status').first()).toHaveText('Ready', { timeout: 120_000 });
+  expect((await gpuPage.getByTestId('backend').textContent())?.trim()).toBe('webgpu');
+  const gpu = await runReference(gpuPage);
+  await gpuPage.close();
+
+  const wasmPage = await context.newPage();
+  await wasmPage.goto('/?backend=wasm&debug');
+  await expect(wasmPage.getByRole('status').first()).toHaveText('Ready', { timeout: 120_000 });
+  const wasm = await runReference(wasmPage);
+  await wasmPage.close();
+
+  const dGpuWasm = maxAbsDiff(gpu, wasm);
+  const dWasmTorch = maxAbsDiff(wasm, torchOut);
+  console.log(`max |webgpu - wasm| = ${dGpuWasm.toExponential(2)}, max |wasm - pytorch| = ${dWasmTorch.toExponential(2)}`);
+  expect(dGpuWasm).toBeLessThan(1e-4);
+  expect(dWasmTorch).toBeLessThan(ref.tolerance);
+  expect(offsite).toEqual([]);
+});

@@ -1,0 +1,157 @@
+/**
+ * Command-line generator on the same sampler core as the browser.
+ *
+ *   npm run generate -- --model public/models/magtile-defect-64 --class Crack --n 16 --seed 1 \
+ *     --sampler dpmpp2m --steps 20 --guidance 2 --out out/
+ *
+ * Image k of a run uses seed (seed + k); --seed-start/--seed-end (end exclusive) give disjoint,
+ * reproducible shards for several machines. Writes images/<class>/<class>_s<seed>.png, masks/<class>/... and
+ * metadata.jsonl. The same arguments give byte-identical files (timings live only in metadata.jsonl).
+ */
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateImage } from '../src/core/generate';
+import { decodeToGray } from '../src/core/image';
+import type { GenerateRequest } from '../src/core/protocol';
+import { SAMPLER_NAMES, type SamplerName } from '../src/core/samplers';
+import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../src/core/schedule';
+import { loadNodeModel, NODE_BACKENDS, type NodeBackend } from './lib/nodeModel';
+
+export class UsageError extends Error {}
+
+const USAGE = `usage: npm run generate -- --model <dir> --class <name> [--n 16 --seed 1 | --seed-start A --seed-end B]
+       [--sampler ${SAMPLER_NAMES.join('|')}] [--steps 20] [--guidance 2] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
+       [--no-clip] [--prompt text] [--mask mask.png] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>`;
+
+export interface GenerateArgs {
+  model: string;
+  className: string;
+  seeds: number[];
+  sampler: SamplerName;
+  steps?: number;
+  guidance?: number;
+  eta: number;
+  spacing?: TimestepSpacing;
+  clip: boolean;
+  prompt: string;
+  mask?: string;
+  backend: NodeBackend;
+  threads: number;
+  out: string;
+}
+
+function int(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+function choice<T extends string>(name: string, v: string | undefined, accepted: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!accepted.includes(v as T)) throw new UsageError(`--${name} "${v}" is not valid; accepted: ${accepted.join(', ')}`);
+  return v as T;
+}
+
+export function parseGenerateArgs(argv: string[]): GenerateArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' }, class: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' },
+        'seed-start': { type: 'string' }, 'seed-end': { type: 'string' }, sampler: { type: 'string' }, steps: { type: 'string' },
+        guidance: { type: 'string' }, eta: { type: 'string' }, spacing: { type: 'string' }, 'no-clip': { type: 'boolean' },
+        prompt: { type: 'string' }, mask: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (!values.model) throw new UsageError(`--model is required\n${USAGE}`);
+  if (!values.class) throw new UsageError(`--class is required\n${USAGE}`);
+  if (!values.out) throw new UsageError(`--out is required\n${USAGE}`);
+  const start = int('seed-start', values['seed-start'], 0);
+  const end = int('seed-end', values['seed-end'], 0);
+  let seeds: number[];
+  if (start !== undefined || end !== undefined) {
+    if (start === undefined || end === undefined || end <= start) throw new UsageError('--seed-start and --seed-end go together, with end > start (end exclusive)');
+    if (values.n !== undefined || values.seed !== undefined) throw new UsageError('use either --n/--seed or --seed-start/--seed-end, not both');
+    seeds = Array.from({ length: end - start }, (_, k) => start + k);
+  } else {
+    const n = int('n', values.n ?? '1', 1) as number;
+    const seed = int('seed', values.seed ?? '0', 0) as number;
+    seeds = Array.from({ length: n }, (_, k) => seed + k);
+  }
+  const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0 && guidance <= 30)) throw new UsageError(`--guidance must be a number from 0 to 30, got "${values.guidance}"`);
+  const eta = Number(values.eta ?? '0');
+  if (!(Number.isFinite(eta) && eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be a number from 0 to 1, got "${values.eta}"`);
+  return {
+    model: values.model,
+    className: values.class,
+    seeds,
+    sampler: choice('sampler', values.sampler, SAMPLER_NAMES) ?? 'dpmpp2m',
+    steps: int('steps', values.steps, 1),
+    guidance,
+    eta,
+    spacing: choice('spacing', values.spacing, TIMESTEP_SPACINGS),
+    clip: !values['no-clip'],
+    prompt: values.prompt ?? '',
+    mask: values.mask,
+    backend: choice('backend', values.backend, NODE_BACKENDS) ?? 'native',
+    threads: int('threads', values.threads, 0) ?? 0,
+    out: values.out,
+  };
+}
+
+export async function runGenerate(a: GenerateArgs, log: (s: string) => void = console.log): Promise<string[]> {
+  const model = await loadNodeModel(a.model, a.backend, a.threads);
+  const m = model.manifest;
+  if (!m.classes.includes(a.className)) throw new UsageError(`--class "${a.className}" is not a class of model ${m.id}; accepted: ${m.classes.join(', ')}`);
+  let defectMask: Uint8Array | undefined;
+  if (a.mask) {
+    const g = decodeToGray(readFileSync(a.mask));
+    if (g.width !== m.image.width || g.height !== m.image.height)
+      throw new UsageError(`--mask is ${g.width}x${g.height}; model ${m.id} takes ${m.image.width}x${m.image.height} masks`);
+    defectMask = Uint8Array.from(g.pixels, (v) => (v >= 128 ? 1 : 0));
+  }
+  const imgDir = join(a.out, 'images', a.className);
+  const maskDir = join(a.out, 'masks', a.className);
+  mkdirSync(imgDir, { recursive: true });
+  if (m.conditions.defectMask) mkdirSync(maskDir, { recursive: true });
+  const lines: string[] = [];
+  const written: string[] = [];
+  for (const seed of a.seeds) {
+    const req: GenerateRequest = {
+      className: a.className, prompt: a.prompt, seed, sampler: a.sampler, steps: a.steps ?? m.defaults.steps,
+      guidance: a.guidance ?? m.defaults.guidance, eta: a.eta, timestepSpacing: a.spacing ?? m.defaults.timestepSpacing,
+      clipSample: a.clip, ...(defectMask ? { defectMask } : {}),
+    };
+    const r = await generateImage(m, model.maskLibrary, model.denoise, req, model.backend, { now: () => performance.now() });
+    const name = `${a.className}_s${seed}`;
+    writeFileSync(join(imgDir, `${name}.png`), r.png);
+    written.push(join(imgDir, `${name}.png`));
+    const rec: Record<string, unknown> = { file: `images/${a.className}/${name}.png`, ...r.provenance, threads: model.threads };
+    if (m.conditions.defectMask) {
+      writeFileSync(join(maskDir, `${name}.png`), r.maskPng);
+      rec['mask'] = `masks/${a.className}/${name}.png`;
+    }
+    lines.push(JSON.stringify(rec));
+    log(`${name}.png  ${(r.provenance.timings.totalMs / 1000).toFixed(2)} s  (${model.backend})`);
+  }
+  writeFileSync(join(a.out, 'metadata.jsonl'), lines.join('\n') + '\n', { flag: 'a' });
+  await model.session.release();
+  return written;
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('scripts/generate.ts');
+if (isMain) {
+  try {
+    await runGenerate(parseGenerateArgs(process.argv.slice(2)));
+  } catch (e) {
+    console.error(`generate: ${(e as Error).message}`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  }
+}

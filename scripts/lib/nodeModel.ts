@@ -1,0 +1,57 @@
+/**
+ * Loads a model directory (manifest.json + ONNX + optional mask_library.json) under Node with either
+ * onnxruntime-node (backend "native") or onnxruntime-web's WASM backend (backend "wasm"), checking the
+ * sha256 and the manifest against the session exactly as the browser worker does.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InferenceSession } from 'onnxruntime-common';
+import type { DenoiseFn } from '../../src/core/generate';
+import { checkSha256, parseManifest, type ModelManifest } from '../../src/core/manifest';
+import { parseMaskLibrary, type MaskLibrary } from '../../src/core/maskLibrary';
+import { createOrtDenoiser, type TensorCtor } from '../../src/runtime/ortDenoiser';
+import { StudioError } from '../../src/core/errors';
+
+export type NodeBackend = 'native' | 'wasm';
+export const NODE_BACKENDS: readonly NodeBackend[] = ['native', 'wasm'];
+
+export interface NodeModel {
+  manifest: ModelManifest;
+  maskLibrary: MaskLibrary | null;
+  session: InferenceSession;
+  denoise: DenoiseFn;
+  backend: NodeBackend;
+  threads: number;
+}
+
+export async function loadNodeModel(dir: string, backend: NodeBackend, threads = 0): Promise<NodeModel> {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new StudioError('modelInvalid', `${manifestPath} does not exist; --model must be a folder holding manifest.json and the ONNX file`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (e) {
+    throw new StudioError('modelInvalid', `${manifestPath} is not valid JSON (${(e as Error).message})`);
+  }
+  const manifest = parseManifest(raw);
+  const bytes = readFileSync(join(dir, manifest.file));
+  checkSha256(manifest, createHash('sha256').update(bytes).digest('hex'), bytes.length);
+  const libPath = join(dir, 'mask_library.json');
+  const maskLibrary = existsSync(libPath) ? parseMaskLibrary(JSON.parse(readFileSync(libPath, 'utf8'))) : null;
+  const n = threads > 0 ? threads : (await import('node:os')).availableParallelism();
+  let session: InferenceSession;
+  let Tensor: TensorCtor;
+  if (backend === 'native') {
+    const mod = await import('onnxruntime-node');
+    const ort = (mod as { default?: typeof mod }).default ?? mod;
+    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: n, interOpNumThreads: 1, executionMode: 'sequential' });
+    Tensor = ort.Tensor as unknown as TensorCtor;
+  } else {
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = n;
+    session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    Tensor = ort.Tensor as unknown as TensorCtor;
+  }
+  return { manifest, maskLibrary, session, denoise: createOrtDenoiser(session, manifest, Tensor), backend, threads: n };
+}

@@ -1,0 +1,24 @@
+/** Start-up settings read from the URL: ?backend=auto|webgpu|wasm&threads=N&model=<id> (tests and benchmarks). */
+import type { BackendPreference } from './core/protocol';
+
+export const DEFAULT_MODEL_ID = 'magtile-defect-64';
+
+export interface UrlConfig {
+  backend: BackendPreference;
+  numThreads: number;
+  modelId: string;
+  /** ?debug exposes the client on window.ddsDebug for end-to-end tests and benchmarks. */
+  debug: boolean;
+}
+
+export function readUrlConfig(search: string): UrlConfig {
+  const q = new URLSearchParams(search);
+  const b = q.get('backend') ?? 'auto';
+  const backend: BackendPreference = b === 'webgpu' || b === 'wasm' ? b : 'auto';
+  const t = Number(q.get('threads') ?? '0');
+  return { backend, numThreads: Number.isInteger(t) && t >= 0 ? t : 0, modelId: q.get('model') ?? DEFAULT_MODEL_ID, debug: q.has('debug') };
+}
+
+export function modelBaseUrl(id: string): string {
+  return `${import.meta.env.BASE_URL}models/${id}`;
+}

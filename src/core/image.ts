@@ -1,0 +1,72 @@
+/**
+ * Pixel conversions and PNG encoding shared by the worker and the command-line generator, so the two write
+ * byte-identical files for the same request. Model pixels are float32 in the manifest's pixelRange;
+ * exported pixels are 8-bit grayscale.
+ */
+import { decode as decodePng, encode as encodePng } from 'fast-png';
+import { StudioError } from './errors';
+
+export function toUint8(x: Float32Array, range: readonly [number, number]): Uint8Array {
+  const [lo, hi] = range;
+  const out = new Uint8Array(x.length);
+  const k = 255 / (hi - lo);
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.round(((x[i] as number) - lo) * k);
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return out;
+}
+
+export function fromUint8(p: Uint8Array, range: readonly [number, number]): Float32Array {
+  const [lo, hi] = range;
+  const out = new Float32Array(p.length);
+  const k = (hi - lo) / 255;
+  for (let i = 0; i < p.length; i++) out[i] = (p[i] as number) * k + lo;
+  return out;
+}
+
+/** 8-bit grayscale PNG; `text` becomes tEXt chunks (keys must be Latin-1, 1-79 chars). */
+export function encodeGrayPng(pixels: Uint8Array, width: number, height: number, text?: Record<string, string>): Uint8Array {
+  if (pixels.length !== width * height)
+    throw new StudioError('badRequest', `image has ${pixels.length} pixels but ${width}x${height} = ${width * height} were expected`);
+  return encodePng({ width, height, data: pixels, channels: 1, depth: 8, ...(text ? { text } : {}) });
+}
+
+/** A 0/1 mask written as a 0/255 grayscale PNG. */
+export function encodeMaskPng(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const px = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) px[i] = mask[i] ? 255 : 0;
+  return encodeGrayPng(px, width, height);
+}
+
+export interface GrayImage {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+  text: Record<string, string>;
+}
+
+/** Decodes any PNG to 8-bit grayscale (RGB averaged with Rec. 601 luma weights; alpha ignored). */
+export function decodeToGray(bytes: Uint8Array): GrayImage {
+  let png;
+  try {
+    png = decodePng(bytes);
+  } catch (e) {
+    throw new StudioError('badRequest', `not a readable PNG file (${(e as Error).message}); accepted: PNG images`);
+  }
+  const { width, height, channels } = png;
+  const data = png.data;
+  const scale = png.depth === 16 ? 1 / 257 : 1;
+  const out = new Uint8Array(width * height);
+  for (let i = 0; i < width * height; i++) {
+    if (channels >= 3) {
+      const r = (data[i * channels] as number) * scale;
+      const g = (data[i * channels + 1] as number) * scale;
+      const b = (data[i * channels + 2] as number) * scale;
+      out[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+    } else {
+      out[i] = Math.round((data[i * channels] as number) * scale);
+    }
+  }
+  return { width, height, pixels: out, text: png.text ?? {} };
+}

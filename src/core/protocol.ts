@@ -1,0 +1,124 @@
+/**
+ * The worker protocol, shared by the worker (workers/) and its one client (src/client/). Bump
+ * PROTOCOL_VERSION on any change: the client checks it first so a stale cached worker is detected.
+ */
+import type { DenoiseBatch } from './generate';
+import type { ModelManifest } from './manifest';
+import type { SamplerName } from './samplers';
+import type { TimestepSpacing } from './schedule';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Backends: webgpu / wasm run in the browser (onnxruntime-web); native is onnxruntime-node (CLI only). */
+export type Backend = 'webgpu' | 'wasm' | 'native';
+export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
+
+export interface HandshakeInfo {
+  protocolVersion: number;
+  ortVersion: string;
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  /** What this browser offers; the backend that actually runs is reported with each model load and result. */
+  available: { webgpu: boolean; wasm: boolean; wasmThreads: boolean };
+  adapter?: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean };
+}
+
+export type ModelSource =
+  | { kind: 'url'; baseUrl: string }
+  | { kind: 'bytes'; manifest: unknown; onnx: ArrayBuffer; maskLibrary?: unknown };
+
+export interface LoadOptions {
+  backend: BackendPreference;
+  /** WASM threads; 0 = all cores (navigator.hardwareConcurrency). */
+  numThreads?: number;
+}
+
+export interface LoadedModelInfo {
+  manifest: ModelManifest;
+  backend: Exclude<Backend, 'native'>;
+  numThreads: number;
+  loadMs: number;
+  hasMaskLibrary: boolean;
+}
+
+export interface GenerateRequest {
+  className: string;
+  prompt: string;
+  seed: number;
+  sampler: SamplerName;
+  steps: number;
+  guidance: number;
+  eta: number;
+  timestepSpacing: TimestepSpacing;
+  clipSample: boolean;
+  /** 0/1 per pixel, width*height of the model; omitted = a seeded random mask from the model's mask library. */
+  defectMask?: Uint8Array;
+  /** Inpainting: a window of a real photo (8-bit gray) and 1 where it must be kept. */
+  knownImage?: Uint8Array;
+  keepMask?: Uint8Array;
+  /** Minimum milliseconds between preview images in progress events (0 = every step). */
+  previewIntervalMs?: number;
+}
+
+export interface StepProgress {
+  step: number;
+  totalSteps: number;
+  timestep: number;
+  elapsedMs: number;
+  etaMs: number;
+  /** Predicted clean image (8-bit gray, model size), throttled; absent on most steps. */
+  preview?: Uint8Array;
+}
+
+export interface Timings {
+  totalMs: number;
+  /** Time inside the runtime's session.run. */
+  modelMs: number;
+  steps: number;
+}
+
+/** Everything needed to regenerate the image exactly, plus where and how fast it ran. */
+export interface Provenance {
+  modelId: string;
+  modelVersion: string;
+  modelSha256: string;
+  className: string;
+  classIndex: number;
+  prompt: string;
+  seed: number;
+  sampler: SamplerName;
+  steps: number;
+  guidance: number;
+  eta: number;
+  timestepSpacing: TimestepSpacing;
+  clipSample: boolean;
+  maskSource: 'given' | 'library' | 'none';
+  maskSha256: string;
+  inpainting: boolean;
+  backend: Backend;
+  timings: Timings;
+}
+
+export interface GenerateResult {
+  width: number;
+  height: number;
+  /** 8-bit gray pixels. */
+  pixels: Uint8Array;
+  /** 0/1 defect mask the model was conditioned on. */
+  mask: Uint8Array;
+  /** PNG of the image with the deterministic generation parameters in tEXt chunks. */
+  png: Uint8Array;
+  maskPng: Uint8Array;
+  provenance: Provenance;
+}
+
+/** The API the worker exposes through comlink. */
+export interface DiffusionWorkerApi {
+  handshake(): Promise<HandshakeInfo>;
+  loadModel(source: ModelSource, options: LoadOptions): Promise<LoadedModelInfo>;
+  generate(request: GenerateRequest, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
+  /** One raw model call (diagnostics, cross-backend checks, benchmarks); returns the output and the ms inside session.run. */
+  runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }>;
+  cancel(): void;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,25 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useStudio } from '../../state/store';
+
+export function StatusBar() {
+  const { status, model, handshake } = useStudio(useShallow((s) => ({ status: s.status, model: s.model, handshake: s.handshake })));
+  const text =
+    status.kind === 'idle' ? 'Starting' :
+    status.kind === 'loadingModel' ? 'Loading model' :
+    status.kind === 'ready' ? 'Ready' :
+    status.kind === 'generating' ? 'Generating' :
+    `Error (${status.code}): ${status.message}`;
+  return (
+    <div className="statusbar">
+      <span role="status" aria-live="polite" className={status.kind === 'error' ? 'error' : ''}>{text}</span>
+      {model && (
+        <span className="engine" data-testid="engine">
+          model {model.manifest.id} {model.manifest.version} · backend <b data-testid="backend">{model.backend}</b>
+          {model.backend === 'wasm' ? ` (${model.numThreads} threads)` : ''}
+          {handshake?.adapter && model.backend === 'webgpu' ? ` · ${handshake.adapter.description || handshake.adapter.vendor}${handshake.adapter.isFallbackAdapter ? ' (fallback adapter)' : ''}` : ''}
+          {' '}· onnxruntime-web {handshake?.ortVersion}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * The onnxruntime-web runtime adapter: execution-provider choice and fallback, session creation, WebGPU
+ * device-lost handling. An ordered table of providers (transformers.js style): WebGPU when the browser
+ * offers an adapter (the device is requested with the adapter's real limits), else multi-threaded WASM.
+ *
+ * ORT's env cannot be reconfigured once loaded, so a worker loads one ORT build once; a different backend
+ * or thread count needs a fresh worker (the client respawns it).
+ */
+import type { InferenceSession } from 'onnxruntime-common';
+import { StudioError } from '../src/core/errors';
+import type { BackendPreference, HandshakeInfo } from '../src/core/protocol';
+import { PROTOCOL_VERSION } from '../src/core/protocol';
+
+type OrtModule = typeof import('onnxruntime-web');
+export type BrowserBackend = 'webgpu' | 'wasm';
+
+let ort: OrtModule | null = null;
+let ortBuild: BrowserBackend | null = null;
+let adapterPromise: Promise<GPUAdapter | null> | null = null;
+let device: GPUDevice | null = null;
+let deviceLostReason: string | null = null;
+
+function getAdapter(): Promise<GPUAdapter | null> {
+  adapterPromise ??= (async () => {
+    const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
+    if (!gpu) return null;
+    try {
+      return await gpu.requestAdapter();
+    } catch {
+      return null;
+    }
+  })();
+  return adapterPromise;
+}
+
+export async function handshake(): Promise<HandshakeInfo> {
+  const adapter = await getAdapter();
+  const mod = await import('onnxruntime-common');
+  const info: HandshakeInfo = {
+    protocolVersion: PROTOCOL_VERSION,
+    ortVersion: mod.env.versions.common ?? 'unknown',
+    crossOriginIsolated: self.crossOriginIsolated,
+    hardwareConcurrency: self.navigator.hardwareConcurrency,
+    available: { webgpu: adapter !== null, wasm: typeof WebAssembly === 'object', wasmThreads: self.crossOriginIsolated },
+  };
+  if (adapter) {
+    const ai = adapter.info;
+    info.adapter = { vendor: ai.vendor, architecture: ai.architecture, description: ai.description, isFallbackAdapter: (ai as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false };
+  }
+  return info;
+}
+
+async function loadOrt(build: BrowserBackend): Promise<OrtModule> {
+  if (ort) {
+    if (ortBuild !== build && build === 'webgpu')
+      throw new StudioError('capability', 'this worker already loaded the WASM-only runtime; a fresh worker is needed for WebGPU');
+    return ort;
+  }
+  ort = build === 'webgpu' ? ((await import('onnxruntime-web/webgpu')) as unknown as OrtModule) : ((await import('onnxruntime-web/wasm')) as unknown as OrtModule);
+  ortBuild = build;
+  return ort;
+}
+
+async function createDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+  const want: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
+  const requiredFeatures = want.filter((f) => adapter.features.has(f));
+  const l = adapter.limits;
+  const dev = await adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+      maxComputeWorkgroupSizeZ: l.maxComputeWorkgroupSizeZ,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    },
+  });
+  void dev.lost.then((info) => {
+    deviceLostReason = `${info.reason}: ${info.message}`;
+  });
+  return dev;
+}
+
+export function checkDevice(): void {
+  if (deviceLostReason !== null) throw new StudioError('deviceLost', `the WebGPU device was lost (${deviceLostReason}); the studio restarts the worker`);
+}
+
+export interface CreatedSession {
+  session: InferenceSession;
+  backend: BrowserBackend;
+  numThreads: number;
+  Tensor: OrtModule['Tensor'];
+}
+
+/** Creates a session on the first provider of the ordered table that works for this preference. */
+export async function createSession(model: Uint8Array, pref: BackendPreference, numThreads: number): Promise<CreatedSession> {
+  const adapter = pref === 'wasm' ? null : await getAdapter();
+  if (pref === 'webgpu' && !adapter)
+    throw new StudioError('capability', 'WebGPU was requested but this browser offers no WebGPU adapter; accepted backends here: wasm');
+  const order: BrowserBackend[] = adapter ? ['webgpu', 'wasm'] : ['wasm'];
+  const rt = await loadOrt(order[0] as BrowserBackend);
+  const threads = numThreads > 0 ? numThreads : self.crossOriginIsolated ? self.navigator.hardwareConcurrency : 1;
+  rt.env.wasm.numThreads = threads;
+  rt.env.wasm.proxy = false;
+  const errors: string[] = [];
+  for (const backend of order) {
+    if (pref === 'webgpu' && backend !== 'webgpu') break;
+    try {
+      if (backend === 'webgpu' && adapter) {
+        device ??= await createDevice(adapter);
+        rt.env.webgpu.device = device;
+      }
+      const session = await rt.InferenceSession.create(model, {
+        executionProviders: [backend],
+        graphOptimizationLevel: 'all',
+      });
+      return { session, backend, numThreads: threads, Tensor: rt.Tensor };
+    } catch (e) {
+      errors.push(`${backend}: ${(e as Error).message}`);
+    }
+  }
+  const msg = errors.join('; ');
+  if (/protobuf|parse|invalid model|Failed to load model/i.test(msg))
+    throw new StudioError('modelInvalid', `the ONNX file could not be loaded (${msg}); accepted: an ONNX model exported by training/export.py`);
+  throw new StudioError('capability', `no execution provider could run the model (${msg})`);
+}
