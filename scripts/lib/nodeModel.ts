@@ -43,8 +43,9 @@ export async function loadNodeModel(dir: string, backend: NodeBackend, threads =
   let session: InferenceSession;
   let Tensor: TensorCtor;
   if (backend === 'native') {
-    const mod = await import('onnxruntime-node');
-    const ort = (mod as { default?: typeof mod }).default ?? mod;
+    // onnxruntime-node is CommonJS: under ESM loaders its API may sit on the default export or on the namespace.
+    const mod: typeof import('onnxruntime-node') & { default?: typeof import('onnxruntime-node') } = await import('onnxruntime-node');
+    const ort = mod.default ?? mod;
     session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: n, interOpNumThreads: 1, executionMode: 'sequential' });
     Tensor = ort.Tensor as unknown as TensorCtor;
   } else {

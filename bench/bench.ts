@@ -1,0 +1,168 @@
+/**
+ * Engine benchmark: one run, same model, printed as a table (not a timed test).
+ *
+ *   npm run bench                (options: --calls 20 --model magtile-defect-64 --no-webgpu)
+ *
+ * Measures the median time of one guided model call (batch 2, the unit of one sampler step) on
+ * onnxruntime-node (native), onnxruntime-web WASM under Node, and onnxruntime-web in headless Chromium
+ * (WASM 1 thread, WASM all threads, WebGPU when an adapter exists), then a full default generation in the
+ * browser: time per image, sampler + messaging overhead per step (time outside session.run), and time from
+ * page load to the first finished image. Ratios are computed within this one run.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { chromium, type Page } from '@playwright/test';
+import type { DenoiseBatch } from '../src/core/generate';
+import { loadNodeModel, type NodeBackend } from '../scripts/lib/nodeModel';
+
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, 'no-webgpu': { type: 'boolean' } } });
+const CALLS = Number(values.calls);
+const MODEL = values.model as string;
+const PORT = 4190;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+function batchFor(size: number): DenoiseBatch {
+  const n = size * size;
+  const sample = new Float32Array(2 * n).map((_, i) => Math.sin(i));
+  return {
+    batch: 2, sample, timestep: Float32Array.from([500, 500]), classLabels: BigInt64Array.from([2n, 6n]),
+    defectMask: new Float32Array(2 * n), knownImage: new Float32Array(2 * n), keepMask: new Float32Array(2 * n),
+  };
+}
+
+async function nodeCall(backend: NodeBackend, threads: number): Promise<number> {
+  const m = await loadNodeModel(`public/models/${MODEL}`, backend, threads);
+  const b = batchFor(m.manifest.image.width);
+  for (let i = 0; i < 3; i++) await m.denoise(b);
+  const ts: number[] = [];
+  for (let i = 0; i < CALLS; i++) {
+    const t0 = performance.now();
+    await m.denoise(b);
+    ts.push(performance.now() - t0);
+  }
+  await m.session.release();
+  return median(ts);
+}
+
+async function openStudio(page: Page, query: string): Promise<{ readyMs: number; backend: string }> {
+  await page.goto(`http://localhost:${PORT}/${query}`);
+  await page.getByRole('status').first().filter({ hasText: /^(Ready|Error.*)$/ }).waitFor({ timeout: 300_000 });
+  const text = await page.getByRole('status').first().textContent();
+  if (text !== 'Ready') throw new Error(`studio did not start: ${text}`);
+  const readyMs = await page.evaluate(() => performance.now());
+  return { readyMs, backend: ((await page.getByTestId('backend').textContent()) ?? '').trim() };
+}
+
+// Page-side code is a plain JS string: tsx would wrap named inner functions in a __name() helper that does
+// not exist in the page.
+const BROWSER_CALL = `async ({ calls, size }) => {
+  const client = globalThis.ddsDebug.client;
+  const n = size * size;
+  const inRun = [], rt = [];
+  for (let i = 0; i < calls + 2; i++) {
+    const b = {
+      batch: 2, sample: new Float32Array(2 * n).map((_, k) => Math.sin(k)), timestep: Float32Array.from([500, 500]),
+      classLabels: BigInt64Array.from([2n, 6n]), defectMask: new Float32Array(2 * n), knownImage: new Float32Array(2 * n),
+      keepMask: new Float32Array(2 * n),
+    };
+    const t0 = performance.now();
+    const r = await client.runModel(b);
+    if (i >= 2) { rt.push(performance.now() - t0); inRun.push(r.ms); }
+  }
+  inRun.sort((a, b) => a - b); rt.sort((a, b) => a - b);
+  return { inRun: inRun[Math.floor(inRun.length / 2)], roundTrip: rt[Math.floor(rt.length / 2)] };
+}`;
+
+async function browserCall(page: Page, calls: number, size: number): Promise<{ inRun: number; roundTrip: number }> {
+  return page.evaluate(`(${BROWSER_CALL})(${JSON.stringify({ calls, size })})`) as Promise<{ inRun: number; roundTrip: number }>;
+}
+
+async function generateOnce(page: Page): Promise<{ totalMs: number; modelMs: number; steps: number; finishedAt: number }> {
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.getByTestId('result-image').waitFor({ timeout: 300_000 });
+  const finishedAt = await page.evaluate(() => performance.now());
+  const t = (await page.evaluate('globalThis.ddsDebug.store.getState().result?.provenance.timings')) as
+    | { totalMs: number; modelMs: number; steps: number }
+    | undefined;
+  if (!t) throw new Error('no result');
+  return { ...t, finishedAt };
+}
+
+async function main() {
+  const cores = availableParallelism();
+  const rows: [string, string, string][] = [];
+  console.log(`model ${MODEL}, ${CALLS} calls each, median ms per guided call (batch 2 = one sampler step), ${cores} cores`);
+  const native1 = await nodeCall('native', 1);
+  const nativeN = await nodeCall('native', cores);
+  const nodeWasm1 = await nodeCall('wasm', 1);
+  const nodeWasmN = await nodeCall('wasm', cores);
+
+  if (!existsSync('dist/index.html') || process.env.BENCH_BUILD !== '0') spawnSync('npx', ['vite', 'build'], { stdio: 'ignore' });
+  const server: ChildProcess = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
+  await new Promise((r) => setTimeout(r, 2500));
+  const browser = await chromium.launch({
+    ...(existsSync('/usr/bin/chromium') ? { executablePath: '/usr/bin/chromium' } : {}),
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
+  });
+  try {
+    const p1 = await browser.newPage();
+    await openStudio(p1, '?backend=wasm&threads=1&debug');
+    const bw1 = await browserCall(p1, CALLS, 64);
+    await p1.close();
+
+    // Cold start: page load -> Ready -> one image at the default settings (all threads).
+    const pN = await browser.newPage();
+    const ready = await openStudio(pN, '?backend=wasm&debug');
+    const first = await generateOnce(pN);
+    const bwN = await browserCall(pN, CALLS, 64);
+    const gens = [];
+    for (let i = 0; i < 3; i++) gens.push(await generateOnce(pN));
+    await pN.close();
+
+    let gpu: { inRun: number; roundTrip: number; adapter: string } | null = null;
+    if (!values['no-webgpu']) {
+      const pg = await browser.newPage();
+      try {
+        const o = await openStudio(pg, '?backend=webgpu&debug');
+        if (o.backend === 'webgpu') {
+          const adapter = await pg.evaluate(() => (document.querySelector('[data-testid=engine]')?.textContent ?? ''));
+          gpu = { ...(await browserCall(pg, 2, 64)), adapter: /SwiftShader|fallback/i.test(adapter) ? 'SwiftShader (fallback adapter, CPU)' : 'hardware' };
+        }
+      } catch (e) {
+        console.log(`webgpu: not measured (${(e as Error).message.split('\n')[0]})`);
+      }
+      await pg.close();
+    }
+
+    const fmt = (x: number) => x.toFixed(1);
+    rows.push(['onnxruntime-node native, 1 thread', fmt(native1), '1.00x native(1t)']);
+    rows.push([`onnxruntime-node native, ${cores} threads`, fmt(nativeN), '']);
+    rows.push(['onnxruntime-web WASM under Node, 1 thread', fmt(nodeWasm1), `${(nodeWasm1 / native1).toFixed(2)}x native(1t)`]);
+    rows.push([`onnxruntime-web WASM under Node, ${cores} threads`, fmt(nodeWasmN), `${(nodeWasmN / nativeN).toFixed(2)}x native(${cores}t)`]);
+    rows.push(['Chromium worker WASM, 1 thread (session.run)', fmt(bw1.inRun), `${(bw1.inRun / native1).toFixed(2)}x native(1t)`]);
+    rows.push([`Chromium worker WASM, ${cores} threads (session.run)`, fmt(bwN.inRun), `${(bwN.inRun / nativeN).toFixed(2)}x native(${cores}t)`]);
+    rows.push([`Chromium worker WASM, ${cores} threads (page round trip)`, fmt(bwN.roundTrip), `messaging ${fmt(bwN.roundTrip - bwN.inRun)} ms/call`]);
+    if (gpu) rows.push([`Chromium WebGPU, ${gpu.adapter} (session.run)`, fmt(gpu.inRun), `${(gpu.inRun / bwN.inRun).toFixed(1)}x WASM(${cores}t)`]);
+    else rows.push(['Chromium WebGPU', 'n/a', 'no adapter']);
+    const steady = gens.map((g) => g.totalMs);
+    const ov = gens.map((g) => (g.totalMs - g.modelMs) / g.steps);
+    const share = gens.map((g) => (g.totalMs - g.modelMs) / g.totalMs);
+    const w = Math.max(...rows.map((r) => r[0].length));
+    console.log(`\n| ${'runtime'.padEnd(w)} | ms/step | ratio |`);
+    console.log(`|${'-'.repeat(w + 2)}|---------|-------|`);
+    for (const r of rows) console.log(`| ${r[0].padEnd(w)} | ${r[1].padStart(7)} | ${r[2]} |`);
+    console.log(`\nDefault generation in Chromium (WASM, ${cores} threads, ${gens[0]?.steps} steps, guided):`);
+    console.log(`  time per finished image:          ${fmt(median(steady))} ms (median of ${gens.length})`);
+    console.log(`  sampler + messaging overhead:     ${fmt(median(ov))} ms/step = ${(median(share) * 100).toFixed(2)}% of a step (target < 5%)`);
+    console.log(`  page load -> Ready:               ${fmt(ready.readyMs)} ms`);
+    console.log(`  page load -> first image:         ${fmt(first.finishedAt)} ms (target < 3000 ms; includes the click)`);
+  } finally {
+    await browser.close();
+    if (server.pid) process.kill(-server.pid);
+  }
+}
+
+await main();

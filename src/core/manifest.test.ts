@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkSessionAgainstManifest, checkSha256, parseManifest } from './manifest';
+
+const good = JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8')) as Record<string, unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const clone = () => JSON.parse(JSON.stringify(good)) as any;
+
+describe('parseManifest', () => {
+  it('accepts the embedded default model manifest', () => {
+    const m = parseManifest(good);
+    expect(m.classes).toContain('Crack');
+    expect(m.nullClassIndex).toBe(m.classes.length);
+    expect(m.schedule.numTrainTimesteps).toBe(1000);
+    expect(m.training.citation).toMatch(/Huang/);
+  });
+
+  it.each([
+    ['schedule.predictionType', (m: any) => (m.schedule.predictionType = 'eps'), /schedule\.predictionType.*"epsilon", "v_prediction", "sample"/],
+    ['schedule.betaSchedule', (m: any) => (m.schedule.betaSchedule = 'cosine'), /schedule\.betaSchedule.*accepted values: "linear", "squaredcos_cap_v2"/],
+    ['sha256', (m: any) => (m.sha256 = 'xyz'), /"sha256" must be 64 lowercase hex/],
+    ['image.width', (m: any) => delete m.image.width, /"image\.width" must be a number, got nothing \(missing\)/],
+    ['classes', (m: any) => (m.classes = []), /"classes" must be a non-empty array/],
+    ['nullClassIndex', (m: any) => (m.nullClassIndex = 2), /"nullClassIndex" must not be the index of a real class/],
+    ['inputs role', (m: any) => (m.inputs[0].role = 'noise'), /inputs\[0\]\.role.*accepted values: "sample", "timestep"/],
+    ['missing required input', (m: any) => (m.inputs = m.inputs.filter((t: any) => t.role !== 'timestep')), /no input with role "timestep"/],
+    ['inpainting without inputs', (m: any) => (m.inputs = m.inputs.filter((t: any) => t.role !== 'keepMask')), /conditions\.inpainting/],
+    ['citation', (m: any) => (m.training.citation = ''), /training\.citation/],
+  ])('rejects a bad %s with a message naming the field and accepted values', (_name, mutate, message) => {
+    const m = clone();
+    mutate(m);
+    expect(() => parseManifest(m)).toThrowError(message);
+    try {
+      parseManifest(m);
+    } catch (e) {
+      expect((e as Error).name).toBe('modelInvalid');
+    }
+  });
+
+  it('rejects non-objects', () => {
+    expect(() => parseManifest('hello')).toThrowError(/must be an object/);
+    expect(() => parseManifest(null)).toThrowError(/must be an object/);
+  });
+});
+
+describe('checkSessionAgainstManifest', () => {
+  const m = parseManifest(good);
+  const names = m.inputs.map((t) => t.name);
+  it('accepts matching names', () => {
+    expect(() => checkSessionAgainstManifest(m, names, ['model_output'])).not.toThrow();
+  });
+  it('names a missing input, an undeclared input and a missing output', () => {
+    const bad = names.filter((n) => n !== 'keep_mask').concat('extra');
+    expect(() => checkSessionAgainstManifest(m, bad, ['out'])).toThrowError(
+      /manifest input "keep_mask" \(role keepMask\) is not an input of the ONNX model; ONNX input "extra" is not described in the manifest; manifest output "model_output" is not an output/,
+    );
+  });
+});
+
+describe('checkSha256', () => {
+  const m = parseManifest(good);
+  it('refuses a file whose hash differs, stating both', () => {
+    expect(() => checkSha256(m, '0'.repeat(64), 10)).toThrowError(/SHA-256 is 0{64} \(10 bytes\) but manifest.json says/);
+    expect(() => checkSha256(m, m.sha256, m.sizeBytes)).not.toThrow();
+  });
+});
