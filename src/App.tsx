@@ -1,8 +1,12 @@
 import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { startEngine } from './engine';
+import { DatasetPanel } from './features/dataset/DatasetPanel';
 import { GeneratePanel } from './features/generate/GeneratePanel';
-import { ResultPanel } from './features/generate/ResultPanel';
-import { StatusBar } from './features/generate/StatusBar';
+import { NoticeBanner, StatusBar } from './features/generate/StatusBar';
+import { DetailView } from './features/review/DetailView';
+import { ReviewGrid } from './features/review/ReviewGrid';
+import { useStudio } from './state/store';
 
 let started = false;
 
@@ -12,16 +16,23 @@ export function App() {
     started = true;
     void startEngine();
   }, []);
+  const citation = useStudio(useShallow((s) => s.model?.manifest.training.citation ?? ''));
   return (
     <div className="app">
       <header>
         <h1>Defect Diffusion Studio</h1>
         <StatusBar />
       </header>
+      <NoticeBanner />
       <main>
-        <GeneratePanel />
-        <ResultPanel />
+        <div className="col left">
+          <GeneratePanel />
+          <DatasetPanel />
+        </div>
+        <ReviewGrid />
+        <DetailView />
       </main>
+      {citation && <footer>Model training data: {citation}</footer>}
     </div>
   );
 }

@@ -1,77 +1,341 @@
 /**
- * The app's single DiffusionClient and the actions the UI calls. Keeps the store in step with the worker.
+ * The app's actions: the single DiffusionClient, the generation queue runner, review decisions with undo,
+ * persistence, export/import and user models. Components call these; they never touch the worker or
+ * IndexedDB directly.
  */
+import { unzipSync, strFromU8 } from 'fflate';
 import { DiffusionClient } from './client/diffusionClient';
-import { readUrlConfig, modelBaseUrl } from './config';
-import type { GenerateRequest } from './core/protocol';
-import { useStudio } from './state/store';
+import { readUrlConfig, modelBaseUrl, DEFAULT_MODEL_ID } from './config';
+import { StudioError } from './core/errors';
+import { parseManifest } from './core/manifest';
+import type { GenerateRequest, ModelSource } from './core/protocol';
+import * as store from './dataset/db';
+import type { DatasetItem, ReviewStatus } from './dataset/types';
+import { buildExportZip, readExportZip } from './dataset/zip';
+import { useStudio, type ItemView, type ModelChoice } from './state/store';
 
 const urlConfig = readUrlConfig(typeof location === 'undefined' ? '' : location.search);
 export const client = new DiffusionClient({ backend: urlConfig.backend, numThreads: urlConfig.numThreads });
 if (urlConfig.debug) (globalThis as unknown as { ddsDebug: unknown }).ddsDebug = { client, store: useStudio };
 
-export async function startEngine(): Promise<void> {
-  const s = useStudio.getState();
-  s.setStatus({ kind: 'loadingModel' });
+const S = () => useStudio.getState();
+const pngUrl = (bytes: Uint8Array) => URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+
+function fail(e: unknown): { code: string; message: string } {
+  const err = e as Error;
+  return { code: err.name || 'error', message: err.message || String(e) };
+}
+
+async function sourceFor(choice: ModelChoice): Promise<ModelSource> {
+  if (choice.source === 'embedded') return { kind: 'url', baseUrl: modelBaseUrl(choice.id) };
+  const rec = (await store.listUserModels()).find((m) => m.id === choice.id);
+  if (!rec) throw new StudioError('modelInvalid', `model ${choice.id} is no longer stored in this browser`);
+  return { kind: 'bytes', manifest: rec.manifest, onnx: rec.onnx, ...(rec.maskLibrary ? { maskLibrary: rec.maskLibrary } : {}) };
+}
+
+async function refreshModels(): Promise<ModelChoice[]> {
+  const users = await store.listUserModels().catch(() => []);
+  const models: ModelChoice[] = [
+    { id: DEFAULT_MODEL_ID, label: `${DEFAULT_MODEL_ID} (embedded default)`, source: 'embedded' },
+    ...users.map((u) => ({ id: u.id, label: `${u.id} (loaded ${u.addedAt.slice(0, 10)})`, source: 'user' as const })),
+  ];
+  S().setModels(models);
+  return models;
+}
+
+export async function activateModel(id: string): Promise<void> {
+  const choice = S().models.find((m) => m.id === id) ?? S().models[0];
+  if (!choice) return;
+  S().setStatus({ kind: 'loadingModel' });
   try {
-    const info = await client.handshake();
-    const model = await client.loadModel({ kind: 'url', baseUrl: modelBaseUrl(urlConfig.modelId) });
-    useStudio.getState().setEngine(info, model);
-    const settings = useStudio.getState().settings;
+    const model = await client.loadModel(await sourceFor(choice));
+    S().setEngine(S().handshake, model);
+    const { settings } = S();
+    const patch: Partial<typeof settings> = { modelId: choice.id };
     if (!model.manifest.classes.includes(settings.className)) {
       const d = model.manifest.defaults;
-      useStudio.getState().updateSettings({ className: model.manifest.classes[0] ?? '', sampler: d.sampler, steps: d.steps, guidance: d.guidance });
+      Object.assign(patch, { className: model.manifest.classes[0] ?? '', sampler: d.sampler, steps: d.steps, guidance: d.guidance });
     }
-    useStudio.getState().setStatus({ kind: 'ready' });
+    S().updateSettings(patch);
+    S().setStatus({ kind: 'ready' });
+    void runQueue();
   } catch (e) {
-    const err = e as Error;
-    useStudio.getState().setStatus({ kind: 'error', code: err.name, message: err.message });
+    S().setStatus({ kind: 'error', ...fail(e) });
   }
 }
 
-export async function generateFromSettings(): Promise<void> {
-  const { settings, model } = useStudio.getState();
-  if (!model) return;
-  const req: GenerateRequest = {
-    className: settings.className,
-    prompt: settings.prompt,
-    seed: settings.seed,
-    sampler: settings.sampler,
-    steps: settings.steps,
-    guidance: settings.guidance,
-    eta: 0,
-    timestepSpacing: model.manifest.defaults.timestepSpacing,
-    clipSample: true,
-    previewIntervalMs: 100,
-  };
-  const st = useStudio.getState();
-  st.setStatus({ kind: 'generating', progress: null });
-  const stepsSeen: number[] = [];
+export async function startEngine(): Promise<void> {
+  S().setStatus({ kind: 'loadingModel' });
   try {
-    const r = await client.generate(req, (p) => {
-      stepsSeen.push(p.step);
-      useStudio.getState().setStatus({ kind: 'generating', progress: p });
-      if (p.preview) useStudio.getState().setPreview(grayToDataUrl(p.preview, model.manifest.image.width, model.manifest.image.height));
-    });
-    useStudio.getState().setResult({
-      url: URL.createObjectURL(new Blob([r.png as Uint8Array<ArrayBuffer>], { type: 'image/png' })),
-      maskUrl: URL.createObjectURL(new Blob([r.maskPng as Uint8Array<ArrayBuffer>], { type: 'image/png' })),
-      provenance: r.provenance,
-      progressSteps: stepsSeen,
-    });
-    useStudio.getState().setStatus({ kind: 'ready' });
+    const [info] = await Promise.all([client.handshake(), loadDataset()]);
+    S().setEngine(info, null);
+    const models = await refreshModels();
+    const wanted = urlConfig.modelId !== DEFAULT_MODEL_ID ? urlConfig.modelId : S().settings.modelId || DEFAULT_MODEL_ID;
+    await activateModel(models.some((m) => m.id === wanted) ? wanted : DEFAULT_MODEL_ID);
+    void store.requestPersistence().catch(() => false);
   } catch (e) {
-    const err = e as Error;
-    if (err.name === 'aborted') useStudio.getState().setStatus({ kind: 'ready' });
-    else useStudio.getState().setStatus({ kind: 'error', code: err.name, message: err.message });
+    S().setStatus({ kind: 'error', ...fail(e) });
+  }
+}
+
+async function loadDataset(): Promise<void> {
+  const items = await store.listItems();
+  const images = await store.getImages(items.map((i) => i.id));
+  S().setItems(
+    items.flatMap((it) => {
+      const img = images.get(it.id);
+      return img ? [{ ...it, url: pngUrl(img.png), maskUrl: pngUrl(img.maskPng) }] : [];
+    }),
+  );
+}
+
+function randomSeed(): number {
+  const a = new Uint32Array(2);
+  crypto.getRandomValues(a);
+  return ((a[0] as number) & 0x1fffff) * 2 ** 32 + (a[1] as number);
+}
+
+export function enqueueFromSettings(): void {
+  const { settings } = S();
+  const base = settings.randomSeed ? randomSeed() : settings.seed;
+  const n = Math.max(1, Math.min(16, settings.batchSize));
+  S().enqueue({
+    className: settings.className, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance,
+    seeds: Array.from({ length: n }, (_, k) => Math.min(Number.MAX_SAFE_INTEGER, base + k)),
+  });
+  void runQueue();
+}
+
+/** Queues what is missing to reach each class's target (accepted + pending + queued count towards it). */
+export function fillToTarget(): number {
+  const { settings, items, queue, model } = S();
+  if (!model) return 0;
+  let queued = 0;
+  for (const cls of model.manifest.classes) {
+    const target = settings.targets[cls] ?? 0;
+    const have = items.filter((i) => i.className === cls && i.status !== 'rejected').length + queue.filter((j) => j.className === cls).reduce((a, j) => a + j.seeds.length - j.done, 0);
+    let need = target - have;
+    while (need > 0) {
+      const n = Math.min(16, need);
+      const base = randomSeed();
+      S().enqueue({ className: cls, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance, seeds: Array.from({ length: n }, (_, k) => base + k) });
+      need -= n;
+      queued += n;
+    }
+  }
+  void runQueue();
+  return queued;
+}
+
+let running = false;
+let cancelRequested = false;
+
+/** Runs queued jobs one image at a time until the queue is empty, cancelled, or storage is full. */
+export async function runQueue(): Promise<void> {
+  if (running) return;
+  running = true;
+  try {
+    for (;;) {
+      const { queue, model, status } = S();
+      const job = queue[0];
+      if (!job || !model || (status.kind !== 'ready' && status.kind !== 'generating')) break;
+      const seed = job.seeds[job.done];
+      if (seed === undefined) {
+        S().removeJob(job.id);
+        continue;
+      }
+      const req: GenerateRequest = {
+        className: job.className, prompt: job.prompt, seed, sampler: job.sampler, steps: job.steps, guidance: job.guidance, eta: 0,
+        timestepSpacing: model.manifest.defaults.timestepSpacing, clipSample: true, previewIntervalMs: 150,
+      };
+      S().setStatus({ kind: 'generating', progress: null });
+      const steps: number[] = [];
+      cancelRequested = false;
+      try {
+        const r = await client.generate(req, (p) => {
+          steps.push(p.step);
+          S().setStatus({ kind: 'generating', progress: p });
+          if (p.preview) S().setPreview(grayToDataUrl(p.preview, model.manifest.image.width, model.manifest.image.height));
+        });
+        const item: DatasetItem = {
+          id: `${r.provenance.className}-s${seed}-${Date.now().toString(36)}`,
+          createdAt: new Date().toISOString(),
+          status: 'pending',
+          decidedAt: null,
+          className: r.provenance.className,
+          width: r.width,
+          height: r.height,
+          provenance: r.provenance,
+          citation: model.manifest.training.citation,
+        };
+        await store.putItems([{ item, images: { id: item.id, png: r.png, maskPng: r.maskPng } }]);
+        S().addItems([{ ...item, url: pngUrl(r.png), maskUrl: pngUrl(r.maskPng) }]);
+        useStudio.setState({ lastProgressSteps: steps });
+        const cur = S().queue.find((j) => j.id === job.id);
+        if (cur) useStudio.setState({ queue: S().queue.map((j) => (j.id === job.id ? { ...j, done: j.done + 1 } : j)) });
+        S().setStatus({ kind: 'ready' });
+      } catch (e) {
+        const err = e as Error;
+        if (err.name === 'aborted' || cancelRequested) {
+          S().removeJob(job.id);
+          S().setStatus({ kind: 'ready' });
+          if (err.name !== 'aborted') S().setNotice({ kind: 'info', text: 'Generation cancelled.' });
+          continue;
+        }
+        if (err.name === 'storageFull') {
+          S().setStatus({ kind: 'ready' });
+          S().setNotice({ kind: 'error', text: err.message });
+          break;
+        }
+        if (err.name === 'badRequest') {
+          S().removeJob(job.id);
+          S().setStatus({ kind: 'ready' });
+          S().setNotice({ kind: 'error', text: err.message });
+          continue;
+        }
+        // Worker crash, device lost or inference failure: restart the worker with the same model and stop the queue.
+        S().setNotice({ kind: 'error', text: `${err.name}: ${err.message}. The worker was restarted; the queue is paused (press Generate to continue).` });
+        S().setStatus({ kind: 'loadingModel' });
+        try {
+          await client.restart();
+          S().setStatus({ kind: 'ready' });
+        } catch (e2) {
+          S().setStatus({ kind: 'error', ...fail(e2) });
+        }
+        break;
+      }
+    }
+  } finally {
+    running = false;
+    S().setPreview(null);
   }
 }
 
 export function cancelGeneration(): void {
+  cancelRequested = true;
   void client.cancel();
 }
 
-/** A small preview as an object URL (drawn on an OffscreenCanvas-free 2D canvas). */
+export async function decide(ids: readonly string[], status: ReviewStatus): Promise<void> {
+  const byId = new Map(S().items.map((i) => [i.id, i]));
+  const now = new Date().toISOString();
+  const changed: DatasetItem[] = [];
+  for (const id of ids) {
+    const it = byId.get(id);
+    if (!it || it.status === status) continue;
+    S().pushUndo({ id, status: it.status, decidedAt: it.decidedAt });
+    changed.push({ ...strip(it), status, decidedAt: status === 'pending' ? null : now });
+  }
+  if (!changed.length) return;
+  S().patchItems(changed);
+  try {
+    await store.updateItems(changed);
+  } catch (e) {
+    S().setNotice({ kind: 'error', text: (e as Error).message });
+  }
+}
+
+export async function undoLast(): Promise<void> {
+  const u = S().popUndo();
+  if (!u) return;
+  const it = S().items.find((i) => i.id === u.id);
+  if (!it) return;
+  const restored = { ...strip(it), status: u.status, decidedAt: u.decidedAt };
+  S().patchItems([restored]);
+  S().select(u.id);
+  await store.updateItems([restored]);
+}
+
+function strip(v: ItemView): DatasetItem {
+  const { url: _u, maskUrl: _m, ...rest } = v;
+  void _u;
+  void _m;
+  return rest;
+}
+
+export async function exportDataset(): Promise<{ bytes: Uint8Array; name: string }> {
+  const items = S().items.map(strip);
+  const images = await store.getImages(items.map((i) => i.id));
+  const classes = S().model?.manifest.classes ?? [...new Set(items.map((i) => i.className))];
+  const now = new Date().toISOString();
+  return { bytes: buildExportZip(items, images, classes, now), name: `defect-dataset-${now.slice(0, 19).replace(/[:T]/g, '-')}.zip` };
+}
+
+export async function importDataset(file: File): Promise<number> {
+  const { items, images } = readExportZip(new Uint8Array(await file.arrayBuffer()));
+  const existing = new Set(S().items.map((i) => i.id));
+  const fresh = items.filter((i) => !existing.has(i.id));
+  await store.putItems(fresh.map((item) => ({ item, images: images.get(item.id) as { id: string; png: Uint8Array; maskPng: Uint8Array } })));
+  S().addItems(fresh.map((it) => ({ ...it, url: pngUrl(images.get(it.id)?.png as Uint8Array), maskUrl: pngUrl(images.get(it.id)?.maskPng as Uint8Array) })));
+  return fresh.length;
+}
+
+export async function deleteRejected(): Promise<number> {
+  const ids = S().items.filter((i) => i.status === 'rejected').map((i) => i.id);
+  await store.deleteItems(ids);
+  const gone = new Set(ids);
+  for (const it of S().items) if (gone.has(it.id)) {
+    URL.revokeObjectURL(it.url);
+    URL.revokeObjectURL(it.maskUrl);
+  }
+  S().setItems(S().items.filter((i) => !gone.has(i.id)));
+  return ids.length;
+}
+
+/**
+ * Loads a user model from files: model.onnx + manifest.json (+ optional mask_library.json), or one .zip
+ * holding them. The worker validates it (manifest fields, sha256, session tensor names) before it is stored.
+ */
+export async function addUserModel(files: readonly File[]): Promise<string> {
+  let manifestText: string | undefined;
+  let onnx: ArrayBuffer | undefined;
+  let lib: string | undefined;
+  for (const f of files) {
+    const name = f.name.toLowerCase();
+    if (name.endsWith('.zip')) {
+      let entries: Record<string, Uint8Array>;
+      try {
+        entries = unzipSync(new Uint8Array(await f.arrayBuffer()));
+      } catch {
+        throw new StudioError('modelInvalid', `${f.name} is not a readable zip; accepted: a .zip holding manifest.json and the .onnx file`);
+      }
+      for (const [p, bytes] of Object.entries(entries)) {
+        const base = p.split('/').pop()?.toLowerCase() ?? '';
+        if (base === 'manifest.json') manifestText = strFromU8(bytes);
+        else if (base === 'mask_library.json') lib = strFromU8(bytes);
+        else if (base.endsWith('.onnx')) onnx = bytes.slice().buffer;
+      }
+    } else if (name.endsWith('.onnx')) onnx = await f.arrayBuffer();
+    else if (name === 'mask_library.json') lib = await f.text();
+    else if (name.endsWith('.json')) manifestText = await f.text();
+    else throw new StudioError('modelInvalid', `${f.name} is not a model file; accepted: model .onnx + manifest.json (+ mask_library.json), or a .zip of them`);
+  }
+  if (!manifestText || !onnx) throw new StudioError('modelInvalid', `a model needs both manifest.json and an .onnx file; got ${files.map((f) => f.name).join(', ')}`);
+  let manifestRaw: unknown;
+  try {
+    manifestRaw = JSON.parse(manifestText);
+  } catch {
+    throw new StudioError('modelInvalid', 'manifest.json is not valid JSON');
+  }
+  const manifest = parseManifest(manifestRaw);
+  const maskLibrary = lib ? (JSON.parse(lib) as unknown) : undefined;
+  // Validate by loading it for real before storing it.
+  S().setStatus({ kind: 'loadingModel' });
+  try {
+    const model = await client.loadModel({ kind: 'bytes', manifest: manifestRaw, onnx: onnx.slice(0), ...(maskLibrary ? { maskLibrary } : {}) });
+    await store.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibrary ? { maskLibrary } : {}) });
+    await refreshModels();
+    S().setEngine(S().handshake, model);
+    S().updateSettings({ modelId: manifest.id, className: model.manifest.classes.includes(S().settings.className) ? S().settings.className : (model.manifest.classes[0] ?? '') });
+    S().setStatus({ kind: 'ready' });
+    return manifest.id;
+  } catch (e) {
+    // Go back to the model that was active; the bad one is not stored.
+    await activateModel(S().settings.modelId || DEFAULT_MODEL_ID);
+    throw e;
+  }
+}
+
 function grayToDataUrl(px: Uint8Array, w: number, h: number): string {
   const c = document.createElement('canvas');
   c.width = w;

@@ -1,10 +1,13 @@
 /**
- * One typed zustand store made of slices. Status is a tagged union; pixel buffers stay out of the store
- * (results keep an object URL).
+ * One typed zustand store made of slices (engine, settings, queue, dataset). Status is a tagged union;
+ * pixel buffers stay out of the store (items keep object URLs; bytes live in IndexedDB). Settings persist in
+ * localStorage; the dataset persists in IndexedDB (src/dataset/db.ts), written before the UI shows it.
  */
 import { create } from 'zustand';
-import type { HandshakeInfo, LoadedModelInfo, Provenance, StepProgress } from '../core/protocol';
+import { persist, createJSONStorage } from 'zustand/middleware';
+import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/protocol';
 import type { SamplerName } from '../core/samplers';
+import type { DatasetItem, ReviewStatus } from '../dataset/types';
 
 export type EngineStatus =
   | { kind: 'idle' }
@@ -17,62 +20,138 @@ export interface Settings {
   className: string;
   prompt: string;
   seed: number;
+  randomSeed: boolean;
   sampler: SamplerName;
   steps: number;
   guidance: number;
+  batchSize: number;
+  modelId: string;
+  /** Accepted images wanted per class (the class-balance targets). */
+  targets: Record<string, number>;
 }
 
-export interface ResultView {
+export interface ModelChoice {
+  id: string;
+  label: string;
+  source: 'embedded' | 'user';
+}
+
+export interface QueueJob {
+  id: number;
+  className: string;
+  prompt: string;
+  sampler: SamplerName;
+  steps: number;
+  guidance: number;
+  seeds: number[];
+  done: number;
+}
+
+export interface ItemView extends DatasetItem {
   url: string;
   maskUrl: string;
-  provenance: Provenance;
-  /** Step numbers of the progress events received for this result, in order. */
-  progressSteps: number[];
 }
+
+export type ReviewFilter = 'all' | ReviewStatus;
 
 interface EngineSlice {
   status: EngineStatus;
   handshake: HandshakeInfo | null;
   model: LoadedModelInfo | null;
+  models: ModelChoice[];
+  notice: { kind: 'error' | 'info'; text: string } | null;
   setStatus: (s: EngineStatus) => void;
   setEngine: (h: HandshakeInfo | null, m: LoadedModelInfo | null) => void;
+  setModels: (m: ModelChoice[]) => void;
+  setNotice: (n: EngineSlice['notice']) => void;
 }
 interface SettingsSlice {
   settings: Settings;
   updateSettings: (patch: Partial<Settings>) => void;
 }
-interface ResultSlice {
-  result: ResultView | null;
+interface QueueSlice {
+  queue: QueueJob[];
   preview: string | null;
-  setResult: (r: ResultView | null) => void;
+  lastProgressSteps: number[];
+  enqueue: (job: Omit<QueueJob, 'id' | 'done'>) => void;
+  removeJob: (id: number) => void;
   setPreview: (url: string | null) => void;
 }
+interface DatasetSlice {
+  items: ItemView[];
+  filter: ReviewFilter;
+  selectedId: string | null;
+  undo: { id: string; status: ReviewStatus; decidedAt: string | null }[];
+  setItems: (items: ItemView[]) => void;
+  addItems: (items: ItemView[]) => void;
+  patchItems: (items: DatasetItem[]) => void;
+  setFilter: (f: ReviewFilter) => void;
+  select: (id: string | null) => void;
+  pushUndo: (e: DatasetSlice['undo'][number]) => void;
+  popUndo: () => DatasetSlice['undo'][number] | undefined;
+}
 
-export type StudioState = EngineSlice & SettingsSlice & ResultSlice;
+export type StudioState = EngineSlice & SettingsSlice & QueueSlice & DatasetSlice;
 
-export const DEFAULT_SETTINGS: Settings = { className: '', prompt: '', seed: 1, sampler: 'dpmpp2m', steps: 20, guidance: 2 };
+export const DEFAULT_SETTINGS: Settings = {
+  className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 2, batchSize: 4, modelId: '', targets: {},
+};
 
-export const useStudio = create<StudioState>()((set) => ({
-  status: { kind: 'idle' },
-  handshake: null,
-  model: null,
-  setStatus: (status) => set({ status }),
-  setEngine: (handshake, model) => set({ handshake, model }),
-  settings: DEFAULT_SETTINGS,
-  updateSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
-  result: null,
-  preview: null,
-  setResult: (result) =>
-    set((s) => {
-      if (s.result) {
-        URL.revokeObjectURL(s.result.url);
-        URL.revokeObjectURL(s.result.maskUrl);
-      }
-      return { result };
+let nextJobId = 1;
+
+export const useStudio = create<StudioState>()(
+  persist(
+    (set, get) => ({
+      status: { kind: 'idle' },
+      handshake: null,
+      model: null,
+      models: [],
+      notice: null,
+      setStatus: (status) => set({ status }),
+      setEngine: (handshake, model) => set({ handshake, model }),
+      setModels: (models) => set({ models }),
+      setNotice: (notice) => set({ notice }),
+
+      settings: DEFAULT_SETTINGS,
+      updateSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
+
+      queue: [],
+      preview: null,
+      lastProgressSteps: [],
+      enqueue: (job) => set((s) => ({ queue: [...s.queue, { ...job, id: nextJobId++, done: 0 }] })),
+      removeJob: (id) => set((s) => ({ queue: s.queue.filter((j) => j.id !== id) })),
+      setPreview: (preview) => set({ preview }),
+
+      items: [],
+      filter: 'all',
+      selectedId: null,
+      undo: [],
+      setItems: (items) => set({ items }),
+      addItems: (items) => set((s) => ({ items: [...s.items, ...items], selectedId: s.selectedId ?? items[0]?.id ?? null })),
+      patchItems: (patch) => {
+        const byId = new Map(patch.map((p) => [p.id, p]));
+        set({ items: get().items.map((it) => (byId.has(it.id) ? { ...it, ...byId.get(it.id) } : it)) });
+      },
+      setFilter: (filter) => set({ filter }),
+      select: (selectedId) => set({ selectedId }),
+      pushUndo: (e) => set((s) => ({ undo: [...s.undo.slice(-199), e] })),
+      popUndo: () => {
+        const u = get().undo;
+        const last = u[u.length - 1];
+        if (last) set({ undo: u.slice(0, -1) });
+        return last;
+      },
     }),
-  setPreview: (preview) =>
-    set((s) => {
-      if (s.preview) URL.revokeObjectURL(s.preview);
-      return { preview };
-    }),
-}));
+    {
+      name: 'dds-settings',
+      version: 1,
+      storage: createJSONStorage(() => localStorage),
+      partialize: (s) => ({ settings: s.settings, filter: s.filter }),
+    },
+  ),
+);
+
+/** Items visible under the current filter, in creation order. */
+export function visibleItems(items: readonly ItemView[], filter: ReviewFilter): ItemView[] {
+  return filter === 'all' ? [...items] : items.filter((i) => i.status === filter);
+}

@@ -1,62 +1,95 @@
 import { useShallow } from 'zustand/react/shallow';
 import { SAMPLER_NAMES, type SamplerName } from '../../core/samplers';
 import { MAX_SEED } from '../../core/generate';
-import { cancelGeneration, generateFromSettings } from '../../engine';
+import { cancelGeneration, enqueueFromSettings } from '../../engine';
 import { useStudio } from '../../state/store';
+import { ModelPicker } from '../models/ModelPicker';
 
 const NO_CLASSES: readonly string[] = [];
 
 export function GeneratePanel() {
-  const { settings, update, classes, status } = useStudio(
-    useShallow((s) => ({ settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status })),
+  const { settings, update, classes, status, queue } = useStudio(
+    useShallow((s) => ({ settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status, queue: s.queue })),
   );
   const busy = status.kind === 'generating';
-  const canGenerate = status.kind === 'ready';
+  const canGenerate = status.kind === 'ready' || status.kind === 'generating';
   const progress = status.kind === 'generating' ? status.progress : null;
+  const removeJob = useStudio((s) => s.removeJob);
   return (
     <section className="panel controls" aria-label="Generation settings">
+      <ModelPicker />
       <label>
         Defect class
-        <select value={settings.className} onChange={(e) => update({ className: e.target.value })} disabled={busy}>
+        <select value={settings.className} onChange={(e) => update({ className: e.target.value })}>
           {classes.map((c) => (
             <option key={c} value={c}>{c}</option>
           ))}
         </select>
       </label>
       <label>
-        Seed
-        <input type="number" min={0} max={MAX_SEED} step={1} value={settings.seed} disabled={busy}
-          onChange={(e) => update({ seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} />
+        Prompt
+        <input type="text" value={settings.prompt} placeholder="optional note, kept with each image" maxLength={200} onChange={(e) => update({ prompt: e.target.value })} />
       </label>
-      <label>
-        Sampler
-        <select value={settings.sampler} onChange={(e) => update({ sampler: e.target.value as SamplerName })} disabled={busy}>
-          {SAMPLER_NAMES.map((s) => (
-            <option key={s} value={s}>{s}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Steps
-        <input type="number" min={1} max={200} value={settings.steps} disabled={busy}
-          onChange={(e) => update({ steps: Math.min(200, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
-      </label>
-      <label>
-        Guidance
-        <input type="number" min={0} max={30} step={0.5} value={settings.guidance} disabled={busy}
-          onChange={(e) => update({ guidance: Math.min(30, Math.max(0, Number(e.target.value) || 0)) })} />
-      </label>
+      <div className="row">
+        <label>
+          Seed
+          <input type="number" min={0} max={MAX_SEED} step={1} value={settings.seed} disabled={settings.randomSeed}
+            onChange={(e) => update({ seed: Math.min(MAX_SEED, Math.max(0, Math.floor(Number(e.target.value) || 0))) })} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={settings.randomSeed} onChange={(e) => update({ randomSeed: e.target.checked })} /> Random each time
+        </label>
+      </div>
+      <div className="row">
+        <label>
+          Sampler
+          <select value={settings.sampler} onChange={(e) => update({ sampler: e.target.value as SamplerName })}>
+            {SAMPLER_NAMES.map((s) => (
+              <option key={s} value={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Steps
+          <input type="number" min={1} max={200} value={settings.steps}
+            onChange={(e) => update({ steps: Math.min(200, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
+        </label>
+      </div>
+      <div className="row">
+        <label>
+          Guidance
+          <input type="number" min={0} max={30} step={0.5} value={settings.guidance}
+            onChange={(e) => update({ guidance: Math.min(30, Math.max(0, Number(e.target.value) || 0)) })} />
+        </label>
+        <label>
+          Batch size
+          <input type="number" min={1} max={16} value={settings.batchSize}
+            onChange={(e) => update({ batchSize: Math.min(16, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
+        </label>
+      </div>
       <div className="buttons">
-        <button type="button" onClick={() => void generateFromSettings()} disabled={!canGenerate}>Generate</button>
+        <button type="button" onClick={enqueueFromSettings} disabled={!canGenerate || !settings.className}>Generate</button>
         <button type="button" onClick={cancelGeneration} disabled={!busy}>Cancel</button>
       </div>
       <div className="progress">
         <progress role="progressbar" aria-label="Generation progress" max={progress?.totalSteps ?? 1} value={progress?.step ?? 0}
           aria-valuenow={progress?.step ?? 0} aria-valuemax={progress?.totalSteps ?? 1} />
         <span data-testid="progress-text">
-          {progress ? `step ${progress.step}/${progress.totalSteps} · ETA ${(progress.etaMs / 1000).toFixed(1)} s` : ''}
+          {progress ? `step ${progress.step}/${progress.totalSteps} · ETA ${(progress.etaMs / 1000).toFixed(1)} s` : busy ? 'starting…' : ''}
         </span>
       </div>
+      {queue.length > 0 && (
+        <ol className="queue" aria-label="Queue">
+          {queue.map((j, i) => (
+            <li key={j.id}>
+              {j.className} × {j.seeds.length} (seeds {j.seeds[0]}…) {j.done}/{j.seeds.length}
+              {i > 0 && (
+                <button type="button" className="small" aria-label={`Remove queued ${j.className} request`} onClick={() => removeJob(j.id)}>×</button>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
     </section>
   );
 }

@@ -23,3 +23,14 @@ export function StatusBar() {
     </div>
   );
 }
+
+export function NoticeBanner() {
+  const { notice, setNotice } = useStudio(useShallow((s) => ({ notice: s.notice, setNotice: s.setNotice })));
+  if (!notice) return null;
+  return (
+    <div className={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'note'}>
+      {notice.text}
+      <button type="button" className="small" aria-label="Dismiss" onClick={() => setNotice(null)}>×</button>
+    </div>
+  );
+}

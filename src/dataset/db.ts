@@ -1,0 +1,127 @@
+/**
+ * IndexedDB persistence (idb): items (metadata), images (PNG bytes, kept apart so listing stays light),
+ * userModels (models the user loaded), kv (settings that are not in localStorage). Every write is awaited
+ * before the UI reports it done, so a reload or a tab crash loses nothing that was shown as saved.
+ * A full quota surfaces as StudioError('storageFull').
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { StudioError } from '../core/errors';
+import type { DatasetItem, ItemImages } from './types';
+
+export interface UserModelRecord {
+  id: string;
+  addedAt: string;
+  manifest: unknown;
+  onnx: ArrayBuffer;
+  maskLibrary?: unknown;
+}
+
+interface StudioDb extends DBSchema {
+  items: { key: string; value: DatasetItem; indexes: { byCreated: string } };
+  images: { key: string; value: ItemImages };
+  userModels: { key: string; value: UserModelRecord };
+}
+
+const DB_NAME = 'defect-diffusion-studio';
+let dbp: Promise<IDBPDatabase<StudioDb>> | null = null;
+
+export function db(): Promise<IDBPDatabase<StudioDb>> {
+  dbp ??= openDB<StudioDb>(DB_NAME, 1, {
+    upgrade(d) {
+      const items = d.createObjectStore('items', { keyPath: 'id' });
+      items.createIndex('byCreated', 'createdAt');
+      d.createObjectStore('images', { keyPath: 'id' });
+      d.createObjectStore('userModels', { keyPath: 'id' });
+    },
+  });
+  return dbp;
+}
+
+function mapQuota(e: unknown): never {
+  const err = e as DOMException;
+  if (err?.name === 'QuotaExceededError')
+    throw new StudioError('storageFull', 'browser storage is full: nothing more can be saved. Export the dataset and delete rejected items, or free space, before generating more.');
+  throw e;
+}
+
+export async function putItems(entries: readonly { item: DatasetItem; images: ItemImages }[]): Promise<void> {
+  try {
+    const tx = (await db()).transaction(['items', 'images'], 'readwrite');
+    for (const { item, images } of entries) {
+      void tx.objectStore('items').put(item);
+      void tx.objectStore('images').put(images);
+    }
+    await tx.done;
+  } catch (e) {
+    mapQuota(e);
+  }
+}
+
+export async function updateItems(items: readonly DatasetItem[]): Promise<void> {
+  try {
+    const tx = (await db()).transaction('items', 'readwrite');
+    for (const it of items) void tx.store.put(it);
+    await tx.done;
+  } catch (e) {
+    mapQuota(e);
+  }
+}
+
+export async function listItems(): Promise<DatasetItem[]> {
+  return (await db()).getAllFromIndex('items', 'byCreated');
+}
+
+export async function getImages(ids: readonly string[]): Promise<Map<string, ItemImages>> {
+  const tx = (await db()).transaction('images');
+  const out = new Map<string, ItemImages>();
+  await Promise.all(
+    ids.map(async (id) => {
+      const v = await tx.store.get(id);
+      if (v) out.set(id, v);
+    }),
+  );
+  await tx.done;
+  return out;
+}
+
+export async function deleteItems(ids: readonly string[]): Promise<void> {
+  const tx = (await db()).transaction(['items', 'images'], 'readwrite');
+  for (const id of ids) {
+    void tx.objectStore('items').delete(id);
+    void tx.objectStore('images').delete(id);
+  }
+  await tx.done;
+}
+
+export async function putUserModel(rec: UserModelRecord): Promise<void> {
+  try {
+    await (await db()).put('userModels', rec);
+  } catch (e) {
+    mapQuota(e);
+  }
+}
+
+export async function listUserModels(): Promise<UserModelRecord[]> {
+  return (await db()).getAll('userModels');
+}
+
+export async function deleteUserModel(id: string): Promise<void> {
+  await (await db()).delete('userModels', id);
+}
+
+export interface StorageInfo {
+  usedBytes: number;
+  quotaBytes: number;
+  persisted: boolean;
+}
+
+export async function storageInfo(): Promise<StorageInfo | null> {
+  if (!navigator.storage?.estimate) return null;
+  const e = await navigator.storage.estimate();
+  const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+  return { usedBytes: e.usage ?? 0, quotaBytes: e.quota ?? 0, persisted };
+}
+
+export async function requestPersistence(): Promise<boolean> {
+  return navigator.storage?.persist ? navigator.storage.persist() : false;
+}

@@ -1,0 +1,24 @@
+import type { Provenance } from '../core/protocol';
+
+export type ReviewStatus = 'pending' | 'accepted' | 'rejected';
+export const REVIEW_STATUSES: readonly ReviewStatus[] = ['pending', 'accepted', 'rejected'];
+
+/** What the studio keeps per generated image (pixels live beside it, see ItemImages). */
+export interface DatasetItem {
+  id: string;
+  createdAt: string;
+  status: ReviewStatus;
+  decidedAt: string | null;
+  className: string;
+  width: number;
+  height: number;
+  provenance: Provenance;
+  /** The inspector's training-data citation of the model that made it (goes into README.txt). */
+  citation: string;
+}
+
+export interface ItemImages {
+  id: string;
+  png: Uint8Array;
+  maskPng: Uint8Array;
+}

@@ -1,0 +1,91 @@
+import { useEffect, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { deleteRejected, exportDataset, fillToTarget, importDataset } from '../../engine';
+import { storageInfo, type StorageInfo } from '../../dataset/db';
+import { useStudio } from '../../state/store';
+
+const NO_CLASSES: readonly string[] = [];
+const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+
+/** Per-class balance chart (accepted vs target), Fill to target, storage use, export / import. */
+export function DatasetPanel() {
+  const { items, classes, targets, update, settings } = useStudio(
+    useShallow((s) => ({ items: s.items, classes: s.model?.manifest.classes ?? NO_CLASSES, targets: s.settings.targets, update: s.updateSettings, settings: s.settings })),
+  );
+  const [storage, setStorage] = useState<StorageInfo | null>(null);
+  const [busy, setBusy] = useState(false);
+  const importInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    void storageInfo().then(setStorage);
+  }, [items.length]);
+
+  const accepted = (c: string) => items.filter((i) => i.className === c && i.status === 'accepted').length;
+  const max = Math.max(1, ...classes.map((c) => Math.max(accepted(c), targets[c] ?? 0)));
+  const notice = (kind: 'error' | 'info', text: string) => useStudio.getState().setNotice({ kind, text });
+
+  const onExport = async () => {
+    setBusy(true);
+    try {
+      const { bytes, name } = await exportDataset();
+      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      notice('error', `Export failed: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="panel dataset" aria-label="Dataset">
+      <h2>Dataset</h2>
+      <svg className="chart" role="img" aria-label="Accepted images per class against the target" width={300} height={classes.length * 22 + 4}>
+        {classes.map((c, i) => {
+          const a = accepted(c);
+          const t = targets[c] ?? 0;
+          const x0 = 70;
+          const w = 200;
+          return (
+            <g key={c} transform={`translate(0 ${i * 22 + 2})`}>
+              <text x={0} y={14} fontSize={12}>{c}</text>
+              <rect x={x0} y={3} width={(a / max) * w} height={14} fill="#3b82f6" />
+              {t > 0 && <line x1={x0 + (t / max) * w} x2={x0 + (t / max) * w} y1={0} y2={20} stroke="#dc2626" strokeWidth={2} />}
+              <text x={x0 + w + 4} y={14} fontSize={11}>{a}/{t}</text>
+            </g>
+          );
+        })}
+      </svg>
+      <details>
+        <summary>Targets per class</summary>
+        <div className="targets">
+          {classes.map((c) => (
+            <label key={c}>
+              {c}
+              <input type="number" min={0} max={10000} value={targets[c] ?? 0} aria-label={`Target for ${c}`}
+                onChange={(e) => update({ targets: { ...settings.targets, [c]: Math.max(0, Math.floor(Number(e.target.value) || 0)) } })} />
+            </label>
+          ))}
+        </div>
+      </details>
+      <div className="buttons wrap">
+        <button type="button" onClick={() => notice('info', `Queued ${fillToTarget()} generations to reach the targets.`)}>Fill to target</button>
+        <button type="button" onClick={() => void onExport()} disabled={busy || items.length === 0}>Export dataset</button>
+        <button type="button" onClick={() => importInput.current?.click()}>Import dataset…</button>
+        <button type="button" onClick={() => void deleteRejected().then((n) => notice('info', `Deleted ${n} rejected items.`))}>Delete rejected</button>
+        <input ref={importInput} type="file" hidden accept=".zip" aria-label="Dataset zip"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) void importDataset(f).then((n) => notice('info', `Imported ${n} items.`), (err: Error) => notice('error', `Import failed: ${err.message}`));
+          }} />
+      </div>
+      <p className="storage" data-testid="storage">
+        {storage ? `Storage: ${mb(storage.usedBytes)} used of ${mb(storage.quotaBytes)} available${storage.persisted ? ' (persistent)' : ''}` : 'Storage: unknown'}
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,41 @@
+import { useRef, useState, type DragEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { activateModel, addUserModel } from '../../engine';
+import { useStudio } from '../../state/store';
+
+/** Model picker plus "Load model…" (file picker or drag-and-drop of model.onnx + manifest.json, or a .zip). */
+export function ModelPicker() {
+  const { models, modelId, busy } = useStudio(useShallow((s) => ({ models: s.models, modelId: s.settings.modelId, busy: s.status.kind === 'generating' || s.status.kind === 'loadingModel' })));
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const load = async (files: File[]) => {
+    if (!files.length) return;
+    try {
+      const id = await addUserModel(files);
+      useStudio.getState().setNotice({ kind: 'info', text: `Model ${id} loaded and stored in this browser.` });
+    } catch (e) {
+      useStudio.getState().setNotice({ kind: 'error', text: `Model not loaded: ${(e as Error).message}` });
+    }
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    void load(Array.from(e.dataTransfer.files));
+  };
+  return (
+    <div className={`model-picker${over ? ' over' : ''}`} onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={onDrop}>
+      <label>
+        Model
+        <select value={modelId} disabled={busy} onChange={(e) => void activateModel(e.target.value)}>
+          {models.map((m) => (
+            <option key={m.id} value={m.id}>{m.label}</option>
+          ))}
+        </select>
+      </label>
+      <button type="button" className="small" disabled={busy} onClick={() => input.current?.click()}>Load model…</button>
+      <input ref={input} type="file" hidden multiple accept=".onnx,.json,.zip" aria-label="Model files"
+        onChange={(e) => { void load(Array.from(e.target.files ?? [])); e.target.value = ''; }} />
+      <small>or drop model.onnx + manifest.json (or a .zip) here</small>
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { decide } from '../../engine';
+import { useStudio } from '../../state/store';
+
+/** Large view of the selected image with its mask overlay, full parameters and the review buttons. */
+export function DetailView() {
+  const { item, update } = useStudio(useShallow((s) => ({ item: s.items.find((i) => i.id === s.selectedId) ?? null, update: s.updateSettings })));
+  const [overlay, setOverlay] = useState(true);
+  if (!item) return <section className="panel detail" aria-label="Selected image"><p className="empty">Select an image to review it.</p></section>;
+  const p = item.provenance;
+  return (
+    <section className="panel detail" aria-label="Selected image">
+      <div className="stack big">
+        <img className="pixelated" src={item.url} alt={`Selected: ${item.className} seed ${p.seed}`} width={320} height={320} data-testid="detail-image" />
+        {overlay && <img className="pixelated overlay" src={item.maskUrl} alt="Defect mask overlay" width={320} height={320} />}
+      </div>
+      <div className="buttons">
+        <button type="button" onClick={() => void decide([item.id], 'accepted')} disabled={item.status === 'accepted'}>Accept</button>
+        <button type="button" onClick={() => void decide([item.id], 'rejected')} disabled={item.status === 'rejected'}>Reject</button>
+        {item.status !== 'pending' && <button type="button" onClick={() => void decide([item.id], 'pending')}>Restore</button>}
+        <label className="check"><input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} /> Mask overlay</label>
+      </div>
+      <dl className="params">
+        <dt>Status</dt><dd data-testid="detail-status">{item.status}{item.decidedAt ? ` (${item.decidedAt.slice(0, 19).replace('T', ' ')})` : ''}</dd>
+        <dt>Class</dt><dd>{p.className}</dd>
+        <dt>Seed</dt><dd>{p.seed} <button type="button" className="small" onClick={() => update({ seed: p.seed, randomSeed: false, className: p.className, sampler: p.sampler, steps: p.steps, guidance: p.guidance })}>Reuse this seed</button></dd>
+        <dt>Sampler</dt><dd>{p.sampler}, {p.steps} steps, {p.timestepSpacing} spacing, eta {p.eta}, clip {String(p.clipSample)}</dd>
+        <dt>Guidance</dt><dd>{p.guidance}</dd>
+        <dt>Prompt</dt><dd>{p.prompt || '—'}</dd>
+        <dt>Mask</dt><dd>{p.maskSource} · sha256 {p.maskSha256.slice(0, 12)}…</dd>
+        <dt>Model</dt><dd>{p.modelId} {p.modelVersion} · sha256 {p.modelSha256.slice(0, 12)}…</dd>
+        <dt>Backend</dt><dd data-testid="detail-backend">{p.backend} · {(p.timings.totalMs / 1000).toFixed(2)} s ({(p.timings.modelMs / p.timings.steps).toFixed(0)} ms/step in the model)</dd>
+        <dt>Id</dt><dd>{item.id}</dd>
+      </dl>
+    </section>
+  );
+}
