@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { strFromU8, unzipSync } from 'fflate';
+import { decodeCocoRle } from '../src/core/coco';
+import { decodeToGray } from '../src/core/image';
+import { test, expect } from './fixtures';
+
+test('studio loop: generate a batch, review by keyboard, survive a reload, export a checked zip', async ({ studio, page, offsite }) => {
+  await studio.open('?backend=wasm');
+  await page.getByLabel('Defect class').selectOption('Crack');
+  await page.getByLabel('Seed').fill('11');
+  await page.getByLabel('Steps').fill('4');
+  await page.getByLabel('Batch size').fill('3');
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^Pending \(3\)$/ })).toBeVisible({ timeout: 120_000 });
+  await expect(studio.status).toHaveText('Ready');
+
+  // Keyboard review: the first item is selected; A accepts and moves on, R rejects.
+  await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
+  await page.keyboard.press('a');
+  await page.keyboard.press('a');
+  await page.keyboard.press('r');
+  await expect(page.getByRole('tab', { name: /^Accepted \(2\)$/ })).toBeVisible();
+  await expect(page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
+  // U undoes the last decision, R redoes it.
+  await page.keyboard.press('u');
+  await expect(page.getByRole('tab', { name: /^Rejected \(0\)$/ })).toBeVisible();
+  await page.keyboard.press('r');
+  await expect(page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
+
+  await page.reload();
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await expect(page.getByRole('tab', { name: /^Accepted \(2\)$/ })).toBeVisible();
+  await expect(page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
+  await expect(page.getByRole('tab', { name: /^All \(3\)$/ })).toBeVisible();
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export dataset' }).click();
+  const files = unzipSync(readFileSync(await (await download).path()));
+  const images = Object.keys(files).filter((f) => f.startsWith('images/'));
+  expect(images).toHaveLength(2);
+  expect(images.every((f) => f.startsWith('images/Crack/'))).toBe(true);
+  for (const f of images) {
+    const img = decodeToGray(files[f] as Uint8Array);
+    const mask = decodeToGray(files[f.replace(/^images\//, 'masks/')] as Uint8Array);
+    expect([mask.width, mask.height]).toEqual([img.width, img.height]);
+    expect(JSON.parse(img.text['dds:params'] as string)).toMatchObject({ className: 'Crack', steps: 4 });
+  }
+  const coco = JSON.parse(strFromU8(files['annotations.coco.json'] as Uint8Array));
+  expect(coco.images).toHaveLength(2);
+  expect(coco.categories.map((c: { name: string }) => c.name)).toContain('Crack');
+  for (const ann of coco.annotations) {
+    const im = coco.images.find((i: { id: number }) => i.id === ann.image_id);
+    const mask = decodeToGray(files[im.file_name.replace(/^images\//, 'masks/')] as Uint8Array).pixels;
+    expect(Array.from(decodeCocoRle(ann.segmentation))).toEqual(Array.from(mask, (v) => (v ? 1 : 0)));
+  }
+  const lines = strFromU8(files['metadata.jsonl'] as Uint8Array).trim().split('\n').map((l) => JSON.parse(l));
+  expect(lines).toHaveLength(3);
+  expect(lines.filter((l) => l.status === 'accepted').map((l) => l.file).sort()).toEqual(images.sort());
+  for (const l of lines) {
+    expect(files[l.file]).toBeDefined();
+    expect(l.provenance).toMatchObject({ className: 'Crack', steps: 4, backend: 'wasm', modelId: 'magtile-defect-64' });
+    expect(l.provenance.seed).toBeGreaterThanOrEqual(11);
+  }
+  expect(strFromU8(files['README.txt'] as Uint8Array)).toMatch(/Huang/);
+  expect(offsite).toEqual([]);
+});
+
+test('bad input gets a clear message and loses nothing: a corrupt model file and a non-zip import', async ({ studio, page }) => {
+  await studio.open('?backend=wasm');
+  const manifest = readFileSync('public/models/magtile-defect-64/manifest.json');
+  await page.getByLabel('Model files').setInputFiles([
+    { name: 'manifest.json', mimeType: 'application/json', buffer: manifest },
+    { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not an onnx file') },
+  ]);
+  await expect(page.getByRole('alert')).toContainText(/Model not loaded: the ONNX file's SHA-256 is [0-9a-f]{64} \(24 bytes\) but manifest.json says/);
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await page.getByLabel('Dataset zip').setInputFiles({ name: 'photo.zip', mimeType: 'application/zip', buffer: Buffer.from('PNG?') });
+  await expect(page.getByRole('alert')).toContainText(/Import failed: not a readable zip file/);
+});

@@ -1,0 +1,54 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+// The store persists settings to localStorage; give Node a minimal one.
+const mem = new Map<string, string>();
+vi.stubGlobal('localStorage', { getItem: (k: string) => mem.get(k) ?? null, setItem: (k: string, v: string) => void mem.set(k, v), removeItem: (k: string) => void mem.delete(k) });
+const { useStudio, visibleItems } = await import('./store');
+type ItemView = import('./store').ItemView;
+
+const mk = (id: string, status: ItemView['status']): ItemView => ({ id, status, createdAt: id, decidedAt: null, className: 'Crack', width: 64, height: 64, provenance: {} as ItemView['provenance'], citation: '', url: '', maskUrl: '' });
+
+describe('studio store', () => {
+  beforeEach(() => useStudio.setState({ items: [], undo: [], queue: [], selectedId: null, filter: 'all' }));
+
+  it('filters items by review status', () => {
+    const items = [mk('1', 'pending'), mk('2', 'accepted'), mk('3', 'rejected'), mk('4', 'accepted')];
+    expect(visibleItems(items, 'accepted').map((i) => i.id)).toEqual(['2', '4']);
+    expect(visibleItems(items, 'all')).toHaveLength(4);
+  });
+
+  it('adds items, selects the first, and patches by id', () => {
+    const s = useStudio.getState();
+    s.addItems([mk('a', 'pending'), mk('b', 'pending')]);
+    expect(useStudio.getState().selectedId).toBe('a');
+    useStudio.getState().patchItems([{ ...mk('b', 'accepted'), decidedAt: 'now' }]);
+    expect(useStudio.getState().items.map((i) => i.status)).toEqual(['pending', 'accepted']);
+  });
+
+  it('keeps an undo stack (last in, first out)', () => {
+    const s = useStudio.getState();
+    s.pushUndo({ id: 'a', status: 'pending', decidedAt: null });
+    s.pushUndo({ id: 'b', status: 'accepted', decidedAt: 't' });
+    expect(useStudio.getState().popUndo()?.id).toBe('b');
+    expect(useStudio.getState().popUndo()?.id).toBe('a');
+    expect(useStudio.getState().popUndo()).toBeUndefined();
+  });
+
+  it('queues jobs with increasing ids and removes a queued one', () => {
+    const s = useStudio.getState();
+    const job = { className: 'Crack', prompt: '', sampler: 'dpmpp2m' as const, steps: 20, guidance: 2, seeds: [1, 2] };
+    s.enqueue(job);
+    s.enqueue({ ...job, className: 'Fray' });
+    const [j1, j2] = useStudio.getState().queue;
+    expect(j2!.id).toBeGreaterThan(j1!.id);
+    useStudio.getState().removeJob(j1!.id);
+    expect(useStudio.getState().queue.map((j) => j.className)).toEqual(['Fray']);
+  });
+
+  it('persists settings (not items) to localStorage', () => {
+    useStudio.getState().updateSettings({ seed: 99, targets: { Crack: 50 } });
+    const saved = JSON.parse(mem.get('dds-settings') as string);
+    expect(saved.state.settings).toMatchObject({ seed: 99, targets: { Crack: 50 } });
+    expect(saved.state.items).toBeUndefined();
+  });
+});
