@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { startEngine } from './engine';
 import { DatasetPanel } from './features/dataset/DatasetPanel';
 import { GeneratePanel } from './features/generate/GeneratePanel';
+import { MaskEditor } from './features/mask/MaskEditor';
 import { NoticeBanner, StatusBar } from './features/generate/StatusBar';
 import { DetailView } from './features/review/DetailView';
 import { ReviewGrid } from './features/review/ReviewGrid';
@@ -29,6 +30,7 @@ export function App() {
           <GeneratePanel />
           <DatasetPanel />
         </div>
+        <MaskEditor />
         <ReviewGrid />
         <DetailView />
       </main>

@@ -8,7 +8,8 @@ import { DiffusionClient } from './client/diffusionClient';
 import { readUrlConfig, modelBaseUrl, DEFAULT_MODEL_ID } from './config';
 import { StudioError } from './core/errors';
 import { parseManifest } from './core/manifest';
-import type { GenerateRequest, ModelSource } from './core/protocol';
+import type { GenerateRequest, ModelSource, StepProgress } from './core/protocol';
+import { canvasState, type BasePhoto } from './features/mask/maskDoc';
 import * as store from './dataset/db';
 import type { DatasetItem, ReviewStatus } from './dataset/types';
 import { buildExportZip, readExportZip } from './dataset/zip';
@@ -16,7 +17,7 @@ import { useStudio, type ItemView, type ModelChoice } from './state/store';
 
 const urlConfig = readUrlConfig(typeof location === 'undefined' ? '' : location.search);
 export const client = new DiffusionClient({ backend: urlConfig.backend, numThreads: urlConfig.numThreads });
-if (urlConfig.debug) (globalThis as unknown as { ddsDebug: unknown }).ddsDebug = { client, store: useStudio };
+if (urlConfig.debug) (globalThis as unknown as { ddsDebug: unknown }).ddsDebug = { client, store: useStudio, canvas: canvasState };
 
 const S = () => useStudio.getState();
 const pngUrl = (bytes: Uint8Array) => URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
@@ -95,14 +96,25 @@ function randomSeed(): number {
   return ((a[0] as number) & 0x1fffff) * 2 ** 32 + (a[1] as number);
 }
 
+/** Mask and photo pixels attached to queued jobs (kept out of the store). */
+const jobPayloads = new Map<number, { mask: Uint8Array; photo: BasePhoto | null; margin: number; origin: 'painted' | 'library' | 'prompt' }>();
+
 export function enqueueFromSettings(): void {
-  const { settings } = S();
+  const { settings, canvas } = S();
+  const useMask = canvas.useMask && !canvasState.doc.isEmpty();
+  if (canvas.useMask && canvasState.doc.isEmpty() && canvasState.photo) {
+    S().setNotice({ kind: 'error', text: 'The mask is empty: paint on the photo where the defect should go.' });
+    return;
+  }
   const base = settings.randomSeed ? randomSeed() : settings.seed;
   const n = Math.max(1, Math.min(16, settings.batchSize));
-  S().enqueue({
+  const photo = useMask ? canvasState.photo : null;
+  const id = S().enqueue({
     className: settings.className, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance,
     seeds: Array.from({ length: n }, (_, k) => Math.min(Number.MAX_SAFE_INTEGER, base + k)),
+    ...(useMask ? { masked: photo ? ('photo' as const) : ('window' as const) } : {}),
   });
+  if (useMask) jobPayloads.set(id, { mask: canvasState.doc.data.slice(), photo, margin: canvas.margin, origin: canvas.maskOrigin });
   void runQueue();
 }
 
@@ -142,8 +154,10 @@ export async function runQueue(): Promise<void> {
       const seed = job.seeds[job.done];
       if (seed === undefined) {
         S().removeJob(job.id);
+        jobPayloads.delete(job.id);
         continue;
       }
+      const payload = jobPayloads.get(job.id);
       const req: GenerateRequest = {
         className: job.className, prompt: job.prompt, seed, sampler: job.sampler, steps: job.steps, guidance: job.guidance, eta: 0,
         timestepSpacing: model.manifest.defaults.timestepSpacing, clipSample: true, previewIntervalMs: 150,
@@ -152,11 +166,16 @@ export async function runQueue(): Promise<void> {
       const steps: number[] = [];
       cancelRequested = false;
       try {
-        const r = await client.generate(req, (p) => {
+        const onProgress = (p: StepProgress) => {
           steps.push(p.step);
           S().setStatus({ kind: 'generating', progress: p });
           if (p.preview) S().setPreview(grayToDataUrl(p.preview, model.manifest.image.width, model.manifest.image.height));
-        });
+        };
+        if (payload && !payload.photo) req.defectMask = payload.mask;
+        const r = payload?.photo
+          ? await client.generateOnPhoto(req, payload.photo, payload.mask, payload.margin, onProgress)
+          : await client.generate(req, onProgress);
+        r.provenance.maskOrigin = payload ? payload.origin : r.provenance.maskSource === 'library' ? 'library' : undefined;
         const item: DatasetItem = {
           id: `${r.provenance.className}-s${seed}-${Date.now().toString(36)}`,
           createdAt: new Date().toISOString(),
@@ -178,6 +197,7 @@ export async function runQueue(): Promise<void> {
         const err = e as Error;
         if (err.name === 'aborted' || cancelRequested) {
           S().removeJob(job.id);
+          jobPayloads.delete(job.id);
           S().setStatus({ kind: 'ready' });
           if (err.name !== 'aborted') S().setNotice({ kind: 'info', text: 'Generation cancelled.' });
           continue;
@@ -189,6 +209,7 @@ export async function runQueue(): Promise<void> {
         }
         if (err.name === 'badRequest') {
           S().removeJob(job.id);
+          jobPayloads.delete(job.id);
           S().setStatus({ kind: 'ready' });
           S().setNotice({ kind: 'error', text: err.message });
           continue;

@@ -5,10 +5,11 @@
 import * as Comlink from 'comlink';
 import type { InferenceSession } from 'onnxruntime-common';
 import { StudioError } from '../src/core/errors';
-import { generateImage, type DenoiseFn } from '../src/core/generate';
+import { generateOnPhoto } from '../src/core/composite';
+import { generateImage, type DenoiseFn, type GenerateHooks } from '../src/core/generate';
 import { checkSha256, parseManifest, type ModelManifest } from '../src/core/manifest';
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/maskLibrary';
-import type { DiffusionWorkerApi, GenerateRequest, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/protocol';
+import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/protocol';
 import { createOrtDenoiser, type TensorCtor } from '../src/runtime/ortDenoiser';
 import { checkDevice, createSession, handshake, type BrowserBackend } from './runtime';
 
@@ -36,6 +37,30 @@ async function fetchJson(url: string, what: string): Promise<unknown> {
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   const d = await crypto.subtle.digest('SHA-256', bytes);
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** One job at a time; cancellation is checked before every model call; pixel buffers are transferred back. */
+async function runJob(onProgress: (p: StepProgress) => void, job: (l: Loaded, hooks: GenerateHooks) => Promise<GenerateResult>): Promise<GenerateResult> {
+  if (!loaded) throw new StudioError('badRequest', 'no model is loaded; call loadModel first');
+  if (busy) throw new StudioError('badRequest', 'a generation is already running in this worker; one job at a time');
+  busy = true;
+  cancelled = false;
+  const l = loaded;
+  const checked: Loaded = { ...l, denoise: async (b) => {
+    checkDevice();
+    return l.denoise(b);
+  } };
+  try {
+    const result = await job(checked, {
+      isCancelled: () => cancelled,
+      now: () => performance.now(),
+      // A comlink proxy call only posts a message; nothing to await.
+      onProgress: (p) => void onProgress(p),
+    });
+    return Comlink.transfer(result, [result.pixels.buffer, result.mask.buffer, result.png.buffer, result.maskPng.buffer] as ArrayBuffer[]);
+  } finally {
+    busy = false;
+  }
 }
 
 const api: DiffusionWorkerApi = {
@@ -73,27 +98,11 @@ const api: DiffusionWorkerApi = {
   },
 
   async generate(request: GenerateRequest, onProgress: (p: StepProgress) => void) {
-    if (!loaded) throw new StudioError('badRequest', 'no model is loaded; call loadModel first');
-    if (busy) throw new StudioError('badRequest', 'a generation is already running in this worker; one job at a time');
-    busy = true;
-    cancelled = false;
-    const l = loaded;
-    try {
-      const result = await generateImage(l.manifest, l.maskLibrary, async (b) => {
-        checkDevice();
-        return l.denoise(b);
-      }, request, l.backend, {
-        isCancelled: () => cancelled,
-        now: () => performance.now(),
-        onProgress: (p) => {
-          // Fire-and-forget is safe here: a comlink proxy call only posts a message.
-          void onProgress(p);
-        },
-      });
-      return Comlink.transfer(result, [result.pixels.buffer, result.mask.buffer, result.png.buffer, result.maskPng.buffer] as ArrayBuffer[]);
-    } finally {
-      busy = false;
-    }
+    return runJob(onProgress, (l, hooks) => generateImage(l.manifest, l.maskLibrary, l.denoise, request, l.backend, hooks));
+  },
+
+  async generateOnPhoto(request, photo, mask, margin, onProgress) {
+    return runJob(onProgress, (l, hooks) => generateOnPhoto(l.manifest, l.maskLibrary, l.denoise, request, photo, mask, l.backend, hooks, margin));
   },
 
   async runModel(inputs) {

@@ -28,6 +28,18 @@ export function toStudioError(e: unknown): StudioError {
   return new StudioError('inference', String(e));
 }
 
+/** Copies the request's pixel arrays (they are transferred, so the caller keeps its own). */
+function copyRequest(r: GenerateRequest): GenerateRequest {
+  const req: GenerateRequest = { ...r };
+  if (req.defectMask) req.defectMask = req.defectMask.slice();
+  if (req.knownImage) req.knownImage = req.knownImage.slice();
+  if (req.keepMask) req.keepMask = req.keepMask.slice();
+  return req;
+}
+function ownBuffers(r: GenerateRequest): ArrayBuffer[] {
+  return [r.defectMask, r.knownImage, r.keepMask].filter((a): a is Uint8Array => a !== undefined).map((a) => a.buffer as ArrayBuffer);
+}
+
 export interface ClientOptions {
   backend: BackendPreference;
   numThreads: number;
@@ -84,34 +96,43 @@ export class DiffusionClient {
   }
 
   /** Runs one generation; rejects with StudioError('aborted') when cancelled. */
-  async generate(request: GenerateRequest, onProgress: (p: StepProgress) => void): Promise<GenerateResult> {
+  generate(request: GenerateRequest, onProgress: (p: StepProgress) => void): Promise<GenerateResult> {
+    return this.job(onProgress, (api, progress) => {
+      const req = copyRequest(request);
+      return api.generate(Comlink.transfer(req, ownBuffers(req)), progress);
+    });
+  }
+
+  /** Puts a defect into a photo (any size) where the mask says; see src/core/composite.ts. */
+  generateOnPhoto(request: GenerateRequest, photo: { width: number; height: number; pixels: Uint8Array; name: string }, mask: Uint8Array, margin: number, onProgress: (p: StepProgress) => void): Promise<GenerateResult> {
+    return this.job(onProgress, (api, progress) => {
+      const p = { ...photo, pixels: photo.pixels.slice() };
+      const m = mask.slice();
+      return api.generateOnPhoto(Comlink.transfer(copyRequest(request), []), Comlink.transfer(p, [p.pixels.buffer as ArrayBuffer]), Comlink.transfer(m, [m.buffer as ArrayBuffer]), margin, progress);
+    });
+  }
+
+  /** One job at a time; progress of an old job and late results of an aborted job are ignored. */
+  private async job(onProgress: (p: StepProgress) => void, start: (api: Comlink.Remote<DiffusionWorkerApi>, progress: (p: StepProgress) => void) => Promise<GenerateResult>): Promise<GenerateResult> {
     if (this.running) throw new StudioError('badRequest', 'a generation is already running; one job at a time');
     const { api } = await this.spawn();
     const id = ++this.jobId;
     return new Promise<GenerateResult>((resolve, reject) => {
       this.running = { id, reject };
-      // Copies go to the worker (transferred), so the caller keeps its own arrays.
-      const req: GenerateRequest = { ...request };
-      if (req.defectMask) req.defectMask = req.defectMask.slice();
-      if (req.knownImage) req.knownImage = req.knownImage.slice();
-      if (req.keepMask) req.keepMask = req.keepMask.slice();
-      const own = [req.defectMask, req.knownImage, req.keepMask].filter((a): a is Uint8Array => a !== undefined).map((a) => a.buffer as ArrayBuffer);
-      api
-        .generate(Comlink.transfer(req, own), Comlink.proxy((p: StepProgress) => {
-          if (this.running?.id === id) onProgress(p);
-        }))
-        .then(
-          (r) => {
-            if (this.running?.id !== id) return; // late result of an aborted job
-            this.running = null;
-            resolve(r);
-          },
-          (e: unknown) => {
-            if (this.running?.id !== id) return;
-            this.running = null;
-            reject(toStudioError(e));
-          },
-        );
+      start(api, Comlink.proxy((p: StepProgress) => {
+        if (this.running?.id === id) onProgress(p);
+      })).then(
+        (r) => {
+          if (this.running?.id !== id) return;
+          this.running = null;
+          resolve(r);
+        },
+        (e: unknown) => {
+          if (this.running?.id !== id) return;
+          this.running = null;
+          reject(toStudioError(e));
+        },
+      );
     });
   }
 

@@ -78,6 +78,22 @@ export interface Timings {
 }
 
 /** Everything needed to regenerate the image exactly, plus where and how fast it ran. */
+/** A model-sized window of a photo and, inside it, the hole that was regenerated (window coordinates). */
+export interface PhotoWindow {
+  x: number;
+  y: number;
+  size: number;
+  hole: { x0: number; y0: number; x1: number; y1: number };
+}
+
+export interface BasePhotoInfo {
+  name: string;
+  /** sha256 of the photo's 8-bit gray pixels (what the model saw). */
+  sha256: string;
+  width: number;
+  height: number;
+}
+
 export interface Provenance {
   modelId: string;
   modelVersion: string;
@@ -97,6 +113,11 @@ export interface Provenance {
   inpainting: boolean;
   backend: Backend;
   timings: Timings;
+  /** Photo mode: the defect-free photo the defect was put on, and the windows regenerated in it. */
+  basePhoto?: BasePhotoInfo;
+  windows?: PhotoWindow[];
+  /** How the mask was made in the UI (painted, random from the library, from the prompt). */
+  maskOrigin?: 'painted' | 'library' | 'prompt';
 }
 
 export interface GenerateResult {
@@ -117,6 +138,8 @@ export interface DiffusionWorkerApi {
   handshake(): Promise<HandshakeInfo>;
   loadModel(source: ModelSource, options: LoadOptions): Promise<LoadedModelInfo>;
   generate(request: GenerateRequest, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
+  /** Puts a defect into a real photo: one window per painted region, the rest of the photo untouched. */
+  generateOnPhoto(request: GenerateRequest, photo: { width: number; height: number; pixels: Uint8Array; name: string }, mask: Uint8Array, margin: number, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
   /** One raw model call (diagnostics, cross-backend checks, benchmarks); returns the output and the ms inside session.run. */
   runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }>;
   cancel(): void;

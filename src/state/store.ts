@@ -45,6 +45,8 @@ export interface QueueJob {
   guidance: number;
   seeds: number[];
   done: number;
+  /** painted mask (and photo) attached to this job; the pixels are kept by the engine */
+  masked?: 'window' | 'photo';
 }
 
 export interface ItemView extends DatasetItem {
@@ -53,6 +55,21 @@ export interface ItemView extends DatasetItem {
 }
 
 export type ReviewFilter = 'all' | ReviewStatus;
+
+export type MaskTool = 'brush' | 'eraser' | 'stroke' | 'ellipse';
+/** Mask canvas state (the pixels themselves live in src/features/mask/maskDoc.ts). */
+export interface CanvasState {
+  /** bumped on every change of the mask or photo so views redraw */
+  rev: number;
+  /** use the painted mask (and photo, if any) for the next Generate; otherwise random masks from the library */
+  useMask: boolean;
+  tool: MaskTool;
+  brush: number;
+  photoName: string | null;
+  maskOrigin: 'painted' | 'library' | 'prompt';
+  /** pixels of context regenerated around each painted region in photo mode */
+  margin: number;
+}
 
 interface EngineSlice {
   status: EngineStatus;
@@ -73,7 +90,7 @@ interface QueueSlice {
   queue: QueueJob[];
   preview: string | null;
   lastProgressSteps: number[];
-  enqueue: (job: Omit<QueueJob, 'id' | 'done'>) => void;
+  enqueue: (job: Omit<QueueJob, 'id' | 'done'>) => number;
   removeJob: (id: number) => void;
   setPreview: (url: string | null) => void;
 }
@@ -91,7 +108,12 @@ interface DatasetSlice {
   popUndo: () => DatasetSlice['undo'][number] | undefined;
 }
 
-export type StudioState = EngineSlice & SettingsSlice & QueueSlice & DatasetSlice;
+interface CanvasSlice {
+  canvas: CanvasState;
+  updateCanvas: (patch: Partial<CanvasState>, changed?: boolean) => void;
+}
+
+export type StudioState = EngineSlice & SettingsSlice & QueueSlice & DatasetSlice & CanvasSlice;
 
 export const DEFAULT_SETTINGS: Settings = {
   className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 2, batchSize: 4, modelId: '', targets: {},
@@ -118,9 +140,16 @@ export const useStudio = create<StudioState>()(
       queue: [],
       preview: null,
       lastProgressSteps: [],
-      enqueue: (job) => set((s) => ({ queue: [...s.queue, { ...job, id: nextJobId++, done: 0 }] })),
+      enqueue: (job) => {
+        const id = nextJobId++;
+        set((s) => ({ queue: [...s.queue, { ...job, id, done: 0 }] }));
+        return id;
+      },
       removeJob: (id) => set((s) => ({ queue: s.queue.filter((j) => j.id !== id) })),
       setPreview: (preview) => set({ preview }),
+
+      canvas: { rev: 0, useMask: false, tool: 'brush', brush: 3, photoName: null, maskOrigin: 'painted', margin: 4 },
+      updateCanvas: (patch, changed = false) => set((s) => ({ canvas: { ...s.canvas, ...patch, rev: s.canvas.rev + (changed ? 1 : 0) } })),
 
       items: [],
       filter: 'all',

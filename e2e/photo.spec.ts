@@ -1,0 +1,71 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import { decodeToGray } from '../src/core/image';
+import { test, expect } from './fixtures';
+
+// A real defect-free photo from the training data (not shipped with the app; tests read it in place).
+const FREE = '../shared/datasets/magnetic-tile/train/Free';
+const photo = existsSync(FREE) ? join(FREE, readdirSync(FREE).filter((f) => f.endsWith('.jpg')).sort()[0] as string) : null;
+
+test('paint a mask on a real defect-free photo: only the window changes, the exported mask is the painted one', async ({ studio, page, offsite }) => {
+  test.skip(!photo, 'magnetic-tile dataset not present');
+  await studio.open('?backend=wasm&debug');
+  await page.getByLabel('Defect class').selectOption('Crack');
+  await page.getByLabel('Steps').fill('4');
+  await page.getByLabel('Batch size').fill('1');
+  await page.getByLabel('Base photo').setInputFiles(photo as string);
+  await expect(page.getByText(/^Photo .*\.jpg \(\d+×\d+\)/)).toBeVisible();
+
+  // A crack-like stroke with the line tool, dragged with the mouse.
+  await page.getByRole('button', { name: 'Line (cracks)' }).click();
+  const box = (await page.getByTestId('mask-canvas').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.45);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.55, { steps: 5 });
+  await page.mouse.up();
+
+  const painted = (await page.evaluate('Array.from(globalThis.ddsDebug.canvas.doc.data)')) as number[];
+  const original = (await page.evaluate('Array.from(globalThis.ddsDebug.canvas.photo.pixels)')) as number[];
+  const [pw, ph] = (await page.evaluate('[globalThis.ddsDebug.canvas.photo.width, globalThis.ddsDebug.canvas.photo.height]')) as [number, number];
+  expect(painted.filter((v) => v).length).toBeGreaterThan(5);
+
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^Pending \(1\)$/ })).toBeVisible({ timeout: 120_000 });
+  await page.getByRole('button', { name: 'Accept', exact: true }).click();
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export dataset' }).click();
+  const files = unzipSync(readFileSync(await (await download).path()));
+  const line = JSON.parse(strFromU8(files['metadata.jsonl'] as Uint8Array).trim());
+  const img = decodeToGray(files[line.file] as Uint8Array);
+  const mask = decodeToGray(files[line.mask] as Uint8Array);
+  expect([img.width, img.height]).toEqual([pw, ph]);
+  const maskBits = Array.from(mask.pixels, (v) => (v ? 1 : 0));
+  expect(maskBits.length).toBe(painted.length);
+  expect(maskBits.findIndex((v, i) => v !== painted[i]), 'first pixel where the exported mask differs from the painted one').toBe(-1);
+  expect(line.provenance.basePhoto).toMatchObject({ width: pw, height: ph });
+  expect(line.provenance.basePhoto.name).toMatch(/\.jpg$/);
+  const wins = line.provenance.windows as { x: number; y: number; size: number }[];
+  expect(wins.length).toBeGreaterThanOrEqual(1);
+  const inWindow = (i: number) => wins.some((w) => {
+    const x = i % pw, y = Math.floor(i / pw);
+    return x >= w.x && x < w.x + w.size && y >= w.y && y < w.y + w.size;
+  });
+  let changedInside = 0;
+  const changedOutside: number[] = [];
+  for (let i = 0; i < original.length; i++) {
+    if (img.pixels[i] === original[i]) continue;
+    if (inWindow(i)) changedInside++;
+    else changedOutside.push(i);
+  }
+  expect(changedOutside, 'pixels outside the windows that differ from the photo').toEqual([]);
+  expect(changedInside).toBeGreaterThan(0);
+  expect(offsite).toEqual([]);
+});
+
+test('a non-image upload as base photo gets a clear message', async ({ studio, page }) => {
+  await studio.open('?backend=wasm');
+  await page.getByLabel('Base photo').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await expect(page.getByRole('alert')).toContainText(/notes\.txt is not a PNG or JPEG image.*accepted: PNG or JPEG/);
+});
