@@ -80,11 +80,15 @@ async function browserCall(page: Page, calls: number, size: number): Promise<{ i
   return page.evaluate(`(${BROWSER_CALL})(${JSON.stringify({ calls, size })})`) as Promise<{ inRun: number; roundTrip: number }>;
 }
 
+/** One default generation through the UI (batch size 1); returns the timings the worker reported. */
 async function generateOnce(page: Page): Promise<{ totalMs: number; modelMs: number; steps: number; finishedAt: number }> {
+  const before = (await page.evaluate('globalThis.ddsDebug.store.getState().items.length')) as number;
+  await page.getByLabel('Batch size').fill('1');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.getByTestId('result-image').waitFor({ timeout: 300_000 });
-  const finishedAt = await page.evaluate(() => performance.now());
-  const t = (await page.evaluate('globalThis.ddsDebug.store.getState().result?.provenance.timings')) as
+  await page.waitForFunction(`globalThis.ddsDebug.store.getState().items.length > ${before}`, undefined, { timeout: 300_000, polling: 20 });
+  const finishedAt = (await page.evaluate('performance.now()')) as number;
+  await page.getByRole('status').first().filter({ hasText: /^Ready$/ }).waitFor({ timeout: 60_000 });
+  const t = (await page.evaluate('globalThis.ddsDebug.store.getState().items.at(-1)?.provenance.timings')) as
     | { totalMs: number; modelMs: number; steps: number }
     | undefined;
   if (!t) throw new Error('no result');

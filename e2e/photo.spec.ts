@@ -69,3 +69,28 @@ test('a non-image upload as base photo gets a clear message', async ({ studio, p
   await page.getByLabel('Base photo').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
   await expect(page.getByRole('alert')).toContainText(/notes\.txt is not a PNG or JPEG image.*accepted: PNG or JPEG/);
 });
+
+test('a prompt becomes a class and a mask that the canvas shows; unknown words are pointed out', async ({ studio, page }) => {
+  await studio.open('?backend=wasm&debug');
+  await page.getByLabel('Prompt').fill('two small blowholes at the top');
+  await page.getByRole('button', { name: 'Apply prompt' }).click();
+  await expect(page.getByTestId('prompt-notes')).toContainText('Blowhole: 2 × small');
+  await expect(page.getByLabel('Defect class')).toHaveValue('Blowhole');
+  const m = (await page.evaluate('Array.from(globalThis.ddsDebug.canvas.doc.data)')) as number[];
+  const w = (await page.evaluate('globalThis.ddsDebug.canvas.doc.width')) as number;
+  const on = m.flatMap((v, i) => (v ? [Math.floor(i / w)] : []));
+  expect(on.length).toBeGreaterThan(0);
+  expect(on.filter((y) => y < w / 2).length / on.length, 'share of mask pixels in the top half').toBeGreaterThan(0.9);
+  // What the canvas shows is that mask: its red pixels are exactly the mask pixels.
+  const red = (await page.getByTestId('mask-canvas').evaluate((c: HTMLCanvasElement) => {
+    const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+    const out: number[] = [];
+    for (let i = 0; i < d.length; i += 4) out.push((d[i] as number) > (d[i + 1] as number) ? 1 : 0);
+    return out;
+  })) as number[];
+  expect(red).toEqual(m);
+
+  await page.getByLabel('Prompt').fill('rust on the left');
+  await page.getByRole('button', { name: 'Apply prompt' }).click();
+  await expect(page.getByTestId('prompt-notes')).toContainText("'rust' is not a class of this model; classes are Blowhole, Break, Crack, Fray, Uneven, Free");
+});

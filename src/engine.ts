@@ -8,6 +8,8 @@ import { DiffusionClient } from './client/diffusionClient';
 import { readUrlConfig, modelBaseUrl, DEFAULT_MODEL_ID } from './config';
 import { StudioError } from './core/errors';
 import { parseManifest } from './core/manifest';
+import { maskFromPrompt, parseMaskLibrary, sampleMask, type MaskLibrary } from './core/maskLibrary';
+import { parsePrompt } from './core/prompt';
 import type { GenerateRequest, ModelSource, StepProgress } from './core/protocol';
 import { canvasState, type BasePhoto } from './features/mask/maskDoc';
 import * as store from './dataset/db';
@@ -34,6 +36,73 @@ async function sourceFor(choice: ModelChoice): Promise<ModelSource> {
   return { kind: 'bytes', manifest: rec.manifest, onnx: rec.onnx, ...(rec.maskLibrary ? { maskLibrary: rec.maskLibrary } : {}) };
 }
 
+/** The active model's mask-shape library, for random and prompt masks drawn in the page. */
+let maskLibrary: MaskLibrary | null = null;
+
+async function fetchMaskLibrary(choice: ModelChoice): Promise<MaskLibrary | null> {
+  try {
+    if (choice.source === 'user') {
+      const rec = (await store.listUserModels()).find((m) => m.id === choice.id);
+      return rec?.maskLibrary ? parseMaskLibrary(rec.maskLibrary) : null;
+    }
+    const res = await fetch(`${modelBaseUrl(choice.id)}/mask_library.json`);
+    return res.ok && (res.headers.get('content-type') ?? '').includes('json') ? parseMaskLibrary(await res.json()) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Puts a window-sized mask into the canvas: as is on a window, or centred at (px, py) on a photo. */
+function placeMask(win: Uint8Array, size: number, px: number, py: number): void {
+  const doc = canvasState.doc;
+  if (doc.width === size && doc.height === size) {
+    doc.set(win);
+    return;
+  }
+  const out = new Uint8Array(doc.width * doc.height);
+  const x0 = Math.min(doc.width - size, Math.max(0, Math.round(px * doc.width - size / 2)));
+  const y0 = Math.min(doc.height - size, Math.max(0, Math.round(py * doc.height - size / 2)));
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[(y0 + y) * doc.width + x0 + x] = win[y * size + x] as number;
+  doc.set(out);
+}
+
+/** A random real mask shape of the chosen class into the canvas (editable before generating). */
+export function randomMaskIntoCanvas(): void {
+  const { model, settings } = S();
+  if (!model || !maskLibrary) {
+    S().setNotice({ kind: 'error', text: 'this model ships no mask library (mask_library.json), so random masks are not available' });
+    return;
+  }
+  const size = model.manifest.image.width;
+  const m = sampleMask(maskLibrary, settings.className, randomSeed());
+  if (!m.some((v) => v)) {
+    S().setNotice({ kind: 'info', text: `${settings.className} has no mask shapes (a defect-free class): the mask stays empty` });
+    return;
+  }
+  placeMask(m, size, 0.5, 0.5);
+  S().updateCanvas({ useMask: true, maskOrigin: 'library' }, true);
+}
+
+/** Turns the prompt into a class and a mask the user can see and edit; returns the parser's notes. */
+export function applyPrompt(): string[] {
+  const { model, settings } = S();
+  if (!model) return [];
+  const cond = parsePrompt(settings.prompt, model.manifest.classes, { currentClass: settings.className });
+  const cls = cond.className ?? settings.className;
+  if (cond.className) S().updateSettings({ className: cond.className });
+  if (maskLibrary && cls) {
+    const size = model.manifest.image.width;
+    const m = maskFromPrompt(maskLibrary, { ...cond, placement: canvasState.photo ? null : cond.placement }, randomSeed(), cls);
+    if (m.some((v) => v)) {
+      // On a photo the prompt's placement chooses where the window goes; inside it the shape is centred.
+      placeMask(m, size, cond.placement?.x ?? 0.5, cond.placement?.y ?? 0.5);
+      S().updateCanvas({ useMask: true, maskOrigin: 'prompt' }, true);
+    }
+  }
+  const summary = `${cls}: ${cond.count} × ${cond.size}${cond.shape !== 'any' ? ` ${cond.shape}` : ''}${cond.orientation !== 'any' ? `, ${cond.orientation}` : ''}${cond.placement ? `, at (${cond.placement.x.toFixed(2)}, ${cond.placement.y.toFixed(2)})` : ''}`;
+  return [summary, ...cond.messages];
+}
+
 async function refreshModels(): Promise<ModelChoice[]> {
   const users = await store.listUserModels().catch(() => []);
   const models: ModelChoice[] = [
@@ -49,7 +118,8 @@ export async function activateModel(id: string): Promise<void> {
   if (!choice) return;
   S().setStatus({ kind: 'loadingModel' });
   try {
-    const model = await client.loadModel(await sourceFor(choice));
+    const [model, lib] = await Promise.all([client.loadModel(await sourceFor(choice)), fetchMaskLibrary(choice)]);
+    maskLibrary = lib;
     S().setEngine(S().handshake, model);
     const { settings } = S();
     const patch: Partial<typeof settings> = { modelId: choice.id };
@@ -79,15 +149,25 @@ export async function startEngine(): Promise<void> {
   }
 }
 
+/**
+ * Loads the stored dataset in chunks, yielding to the event loop between them: creating thousands of Blob
+ * URLs in one go blocks the page for seconds (measured by bench/studio.ts).
+ */
 async function loadDataset(): Promise<void> {
   const items = await store.listItems();
-  const images = await store.getImages(items.map((i) => i.id));
-  S().setItems(
-    items.flatMap((it) => {
-      const img = images.get(it.id);
-      return img ? [{ ...it, url: pngUrl(img.png), maskUrl: pngUrl(img.maskPng) }] : [];
-    }),
-  );
+  const CHUNK = 100;
+  S().setItems([]);
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const part = items.slice(i, i + CHUNK);
+    const images = await store.getImages(part.map((it) => it.id));
+    S().addItems(
+      part.flatMap((it) => {
+        const img = images.get(it.id);
+        return img ? [{ ...it, url: pngUrl(img.png), maskUrl: pngUrl(img.maskPng) }] : [];
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 0));
+  }
 }
 
 function randomSeed(): number {
@@ -339,13 +419,14 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     throw new StudioError('modelInvalid', 'manifest.json is not valid JSON');
   }
   const manifest = parseManifest(manifestRaw);
-  const maskLibrary = lib ? (JSON.parse(lib) as unknown) : undefined;
+  const maskLibraryRaw = lib ? (JSON.parse(lib) as unknown) : undefined;
   // Validate by loading it for real before storing it.
   S().setStatus({ kind: 'loadingModel' });
   try {
-    const model = await client.loadModel({ kind: 'bytes', manifest: manifestRaw, onnx: onnx.slice(0), ...(maskLibrary ? { maskLibrary } : {}) });
-    await store.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibrary ? { maskLibrary } : {}) });
+    const model = await client.loadModel({ kind: 'bytes', manifest: manifestRaw, onnx: onnx.slice(0), ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}) });
+    await store.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}) });
     await refreshModels();
+    maskLibrary = maskLibraryRaw ? parseMaskLibrary(maskLibraryRaw) : null;
     S().setEngine(S().handshake, model);
     S().updateSettings({ modelId: manifest.id, className: model.manifest.classes.includes(S().settings.className) ? S().settings.className : (model.manifest.classes[0] ?? '') });
     S().setStatus({ kind: 'ready' });

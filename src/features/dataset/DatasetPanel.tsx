@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { deleteRejected, exportDataset, fillToTarget, importDataset } from '../../engine';
 import { storageInfo, type StorageInfo } from '../../dataset/db';
@@ -19,7 +19,12 @@ export function DatasetPanel() {
     void storageInfo().then(setStorage);
   }, [items.length]);
 
-  const accepted = (c: string) => items.filter((i) => i.className === c && i.status === 'accepted').length;
+  const acceptedByClass = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const i of items) if (i.status === 'accepted') m.set(i.className, (m.get(i.className) ?? 0) + 1);
+    return m;
+  }, [items]);
+  const accepted = (c: string) => acceptedByClass.get(c) ?? 0;
   const max = Math.max(1, ...classes.map((c) => Math.max(accepted(c), targets[c] ?? 0)));
   const notice = (kind: 'error' | 'info', text: string) => useStudio.getState().setNotice({ kind, text });
 

@@ -1,7 +1,8 @@
 import { useShallow } from 'zustand/react/shallow';
 import { SAMPLER_NAMES, type SamplerName } from '../../core/samplers';
 import { MAX_SEED } from '../../core/generate';
-import { cancelGeneration, enqueueFromSettings } from '../../engine';
+import { useState } from 'react';
+import { applyPrompt, cancelGeneration, enqueueFromSettings } from '../../engine';
 import { useStudio } from '../../state/store';
 import { ModelPicker } from '../models/ModelPicker';
 
@@ -15,6 +16,7 @@ export function GeneratePanel() {
   const canGenerate = status.kind === 'ready' || status.kind === 'generating';
   const progress = status.kind === 'generating' ? status.progress : null;
   const removeJob = useStudio((s) => s.removeJob);
+  const [notes, setNotes] = useState<string[]>([]);
   return (
     <section className="panel controls" aria-label="Generation settings">
       <ModelPicker />
@@ -28,8 +30,17 @@ export function GeneratePanel() {
       </label>
       <label>
         Prompt
-        <input type="text" value={settings.prompt} placeholder="optional note, kept with each image" maxLength={200} onChange={(e) => update({ prompt: e.target.value })} />
+        <input type="text" value={settings.prompt} placeholder='e.g. "two small blowholes at the top"' maxLength={200}
+          onChange={(e) => update({ prompt: e.target.value })} onKeyDown={(e) => { if (e.key === 'Enter') setNotes(applyPrompt()); }} />
       </label>
+      <div className="buttons">
+        <button type="button" className="small" onClick={() => setNotes(applyPrompt())} disabled={!settings.prompt.trim()}>Apply prompt</button>
+      </div>
+      {notes.length > 0 && (
+        <ul className="prompt-notes" aria-label="Understood as" data-testid="prompt-notes">
+          {notes.map((n) => <li key={n}>{n}</li>)}
+        </ul>
+      )}
       <div className="row">
         <label>
           Seed

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type PointerEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useStudio, type MaskTool } from '../../state/store';
+import { randomMaskIntoCanvas } from '../../engine';
 import { canvasState, decodePhoto, MaskDoc } from './maskDoc';
 
 const TOOLS: { id: MaskTool; label: string }[] = [
@@ -162,6 +163,7 @@ export function MaskEditor() {
         <input type="range" min={1} max={64} value={canvas.brush} onChange={(e) => update({ brush: Number(e.target.value) })} />
       </label>
       <div className="buttons wrap">
+        <button type="button" className="small" onClick={randomMaskIntoCanvas}>Random mask</button>
         <button type="button" className="small" onClick={() => { canvasState.doc.clear(); update({}, true); }}>Clear</button>
         <button type="button" className="small" onClick={() => { if (canvasState.doc.undo()) update({}, true); }}>Undo</button>
         <button type="button" className="small" onClick={() => { if (canvasState.doc.redo()) update({}, true); }}>Redo</button>

@@ -1,9 +1,19 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { memo, useEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { decide, undoLast } from '../../engine';
-import { useStudio, visibleItems, type ReviewFilter } from '../../state/store';
+import { useStudio, visibleItems, type ItemView, type ReviewFilter } from '../../state/store';
 
 const FILTERS: ReviewFilter[] = ['all', 'pending', 'accepted', 'rejected'];
+
+/** One grid cell; memoised so a decision re-renders only the cells whose item or selection changed. */
+const Cell = memo(function Cell({ item, selected }: { item: ItemView; selected: boolean }) {
+  return (
+    <li data-id={item.id} className={`cell ${item.status}${selected ? ' selected' : ''}`} aria-selected={selected}>
+      <img className="pixelated" src={item.url} alt={`${item.className} seed ${item.provenance.seed} (${item.status})`} width={96} height={96} loading="lazy" />
+      <span className="badge">{item.className} · {item.status}</span>
+    </li>
+  );
+});
 
 function isTyping(t: EventTarget | null): boolean {
   const el = t as HTMLElement | null;
@@ -88,18 +98,18 @@ export function ReviewGrid() {
         ))}
         <span className="hint">A accept · R reject · arrows move · U undo</span>
       </div>
-      <ul className="grid" ref={grid} aria-label="Generated images">
+      <ul className="grid" ref={grid} aria-label="Generated images"
+        onClick={(e) => {
+          const id = (e.target as HTMLElement).closest('li[data-id]')?.getAttribute('data-id');
+          if (id) select(id);
+        }}>
         {generating && preview && (
           <li className="cell preview">
             <img className="pixelated" src={preview} alt="Live preview of the image being generated" width={96} height={96} />
           </li>
         )}
         {shown.map((it) => (
-          <li key={it.id} data-id={it.id} className={`cell ${it.status}${it.id === selectedId ? ' selected' : ''}`} aria-selected={it.id === selectedId}
-            onClick={() => select(it.id)}>
-            <img className="pixelated" src={it.url} alt={`${it.className} seed ${it.provenance.seed} (${it.status})`} width={96} height={96} loading="lazy" />
-            <span className="badge">{it.className} · {it.status}</span>
-          </li>
+          <Cell key={it.id} item={it} selected={it.id === selectedId} />
         ))}
       </ul>
       {shown.length === 0 && <p className="empty">{items.length === 0 ? 'No images yet: press Generate.' : 'Nothing under this filter.'}</p>}

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { connectedRegions, generateOnPhoto, planWindows } from './composite';
+import type { DenoiseFn } from './generate';
+import { parseManifest } from './manifest';
+import type { GenerateRequest } from './protocol';
+
+const m = parseManifest(JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8')));
+const W = 200, H = 150;
+const photo = { width: W, height: H, name: 'tile.png', pixels: Uint8Array.from({ length: W * H }, (_, i) => (i * 13) % 251) };
+const req: GenerateRequest = { className: 'Crack', prompt: '', seed: 5, sampler: 'ddim', steps: 3, guidance: 2, eta: 0, timestepSpacing: 'trailing', clipSample: true };
+const darken: DenoiseFn = async (b) => b.sample.map((v) => 0.2 * v - 0.3);
+
+function paint(rects: [number, number, number, number][]): Uint8Array {
+  const mask = new Uint8Array(W * H);
+  for (const [x0, y0, x1, y1] of rects) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) mask[y * W + x] = 1;
+  return mask;
+}
+
+describe('photo windows', () => {
+  it('finds 8-connected regions', () => {
+    const mask = paint([[10, 10, 12, 12], [12, 12, 14, 14], [100, 100, 101, 101]]);
+    expect(connectedRegions(mask, W, H).map((r) => [r.x0, r.y0, r.x1, r.y1])).toEqual([[10, 10, 14, 14], [100, 100, 101, 101]]);
+  });
+
+  it('gives distant regions their own windows, clamped inside the photo', () => {
+    const wins = planWindows(paint([[2, 2, 8, 6], [180, 130, 195, 145]]), W, H, 64, 4);
+    expect(wins).toHaveLength(2);
+    for (const w of wins) {
+      expect(w.x).toBeGreaterThanOrEqual(0);
+      expect(w.y).toBeGreaterThanOrEqual(0);
+      expect(w.x + w.size).toBeLessThanOrEqual(W);
+      expect(w.y + w.size).toBeLessThanOrEqual(H);
+    }
+    expect(wins[0]).toMatchObject({ x: 0, y: 0 });
+  });
+
+  it('refuses an empty mask, a region larger than the window and a too-small photo, saying what is accepted', () => {
+    expect(() => planWindows(new Uint8Array(W * H), W, H, 64, 4)).toThrow(/mask is empty/);
+    expect(() => planWindows(paint([[0, 0, 100, 10]]), W, H, 64, 4)).toThrow(/100x10 pixels; each region must fit in the model's 64x64 window/);
+    expect(() => planWindows(new Uint8Array(50 * 50), 50, 50, 64, 4)).toThrow(/at least 64x64/);
+  });
+
+  it('changes only the holes: every pixel outside them is the photo, the mask is exactly the painted one', async () => {
+    const mask = paint([[20, 20, 30, 24], [150, 100, 160, 110]]);
+    const r = await generateOnPhoto(m, null, darken, req, photo, mask, 'wasm');
+    expect([r.width, r.height]).toEqual([W, H]);
+    expect(Array.from(r.mask)).toEqual(Array.from(mask));
+    const wins = r.provenance.windows ?? [];
+    expect(wins).toHaveLength(2);
+    let changed = 0;
+    for (let i = 0; i < W * H; i++) {
+      const x = i % W, y = Math.floor(i / W);
+      const inHole = wins.some((w) => x >= w.x + w.hole.x0 && x < w.x + w.hole.x1 && y >= w.y + w.hole.y0 && y < w.y + w.hole.y1);
+      if (!inHole) expect(r.pixels[i]).toBe(photo.pixels[i]);
+      else if (r.pixels[i] !== photo.pixels[i]) changed++;
+    }
+    expect(changed).toBeGreaterThan(50);
+    expect(r.provenance.basePhoto).toMatchObject({ name: 'tile.png', width: W, height: H });
+  });
+
+  it('refuses a mask painted on another photo size', async () => {
+    await expect(generateOnPhoto(m, null, darken, req, photo, new Uint8Array(10), 'wasm')).rejects.toThrow(/the mask is 10 pixels but the photo is 200x150/);
+  });
+});
