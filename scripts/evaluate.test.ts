@@ -1,0 +1,109 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeGrayPng } from '../src/core/image';
+import { Rng } from '../src/core/rng';
+import { isTestGroup, listReal, parseEvaluateArgs, realWindows, runEvaluate, UsageError } from './evaluate';
+import { decodeJpegGray } from './lib/classifier';
+
+const REAL = '../shared/datasets/magnetic-tile/train';
+const CLASSIFIER = 'public/models/magtile-classifier-64';
+const CLASSES = ['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven', 'Free'];
+const hasReal = existsSync(REAL);
+
+describe('evaluate arguments', () => {
+  it('bad arguments get a message listing what is accepted', () => {
+    expect(() => parseEvaluateArgs([])).toThrow(UsageError);
+    expect(() => parseEvaluateArgs([])).toThrow(/--dataset is required[\s\S]*usage: npm run evaluate -- --dataset/);
+    expect(() => parseEvaluateArgs(['--dataset', '.', '--bogus', 'x'])).toThrow(/bogus[\s\S]*--real-per-class/);
+    expect(() => parseEvaluateArgs(['--dataset', '.'])).toThrow(/--real is required/);
+    expect(() => parseEvaluateArgs(['--dataset', '/no/such/place', '--real', '.'])).toThrow(/does not exist; accepted: an exported .zip/);
+    expect(() => parseEvaluateArgs(['--dataset', '.', '--real', '.', '--seeds', '0'])).toThrow(/--seeds must be an integer >= 1/);
+    expect(() => parseEvaluateArgs(['--dataset', '.', '--real', '.', '--test-fraction', '1.5'])).toThrow(/between 0 and 1/);
+    const a = parseEvaluateArgs(['--dataset', '.', '--real', '.']);
+    expect(a).toMatchObject({ seeds: 5, realPerClass: 50, testFraction: 0.2, splitSeed: 0, classifier: CLASSIFIER });
+  });
+});
+
+describe.skipIf(!hasReal)('evaluate on a tiny dataset', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-eval-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('decodes the real baseline JPEGs like PIL', () => {
+    const g = decodeJpegGray(readFileSync(join(REAL, 'Crack/exp1_num_3191.jpg')));
+    expect([g.width, g.height]).toEqual([469, 370]);
+    // PIL: Image.open(...).convert('L') mean 68.73957817092145, [100, 200] = 81, [0, 0] = 12 (jpeg-js and libjpeg IDCTs differ by 1 on some pixels)
+    const mean = g.pixels.reduce((a, b) => a + b, 0) / g.pixels.length;
+    expect(Math.abs(mean - 68.73957817092145)).toBeLessThan(0.15);
+    expect(Math.abs(g.pixels[100 * 469 + 200]! - 81)).toBeLessThanOrEqual(1);
+    expect(Math.abs(g.pixels[0]! - 12)).toBeLessThanOrEqual(1);
+  });
+
+  it('prints the JSON report and flags copies of real windows as memorised', async () => {
+    // real folder: per class 2 train-side + 1 test-side files (split by file, test fraction 0.5)
+    const real = join(tmp, 'real');
+    for (const c of ['Crack', 'Free']) {
+      mkdirSync(join(real, c), { recursive: true });
+      const files = readdirSync(join(REAL, c)).filter((f) => f.endsWith('.jpg')).sort();
+      const train = files.filter((f) => !isTestGroup(`${c}/${f}`, 0.5, 0)).slice(0, 2);
+      const test = files.filter((f) => isTestGroup(`${c}/${f}`, 0.5, 0)).slice(0, 1);
+      for (const f of [...train, ...test]) {
+        copyFileSync(join(REAL, c, f), join(real, c, f));
+        const mask = f.replace(/\.jpg$/, '_mask.png');
+        if (existsSync(join(REAL, c, mask))) copyFileSync(join(REAL, c, mask), join(real, c, mask));
+      }
+    }
+    // "synthetic" set: 3 exact copies of the Crack windows the evaluator will draw, and 3 made-up Blowhole images
+    const perClass = 4;
+    const list = listReal(real, CLASSES, null, 0.5, 0);
+    const wins = realWindows(list.images, CLASSES, perClass, 64, 0, 16);
+    const crackWins = wins.pixels.filter((_, i) => CLASSES[wins.labels[i]!] === 'Crack');
+    expect(crackWins).toHaveLength(2 * perClass);
+    const ds = join(tmp, 'synthetic');
+    mkdirSync(join(ds, 'images', 'Crack'), { recursive: true });
+    mkdirSync(join(ds, 'images', 'Blowhole'), { recursive: true });
+    [0, 2, 5].forEach((k, j) => writeFileSync(join(ds, 'images', 'Crack', `copy${j}.png`), encodeGrayPng(crackWins[k]!, 64, 64)));
+    const rng = new Rng(9);
+    for (let j = 0; j < 3; j++) {
+      const px = Uint8Array.from({ length: 64 * 64 }, (_, i) => Math.max(0, Math.min(255, Math.round(60 + (i % 64) + 20 * rng.gaussian()))));
+      writeFileSync(join(ds, 'images', 'Blowhole', `made${j}.png`), encodeGrayPng(px, 64, 64));
+    }
+
+    const args = parseEvaluateArgs(['--dataset', ds, '--real', real, '--seeds', '2', '--real-per-class', String(perClass), '--test-fraction', '0.5', '--kid-subsets', '5']);
+    const out = (await runEvaluate(args, () => {})) as Record<string, any>;
+    expect(JSON.parse(JSON.stringify(out))).toEqual(out); // plain JSON
+    expect(out.dataset).toMatchObject({ n: 6, centreCropped: 0 });
+    expect(out.real.images).toEqual({ train: 4, test: 2 });
+    expect(Object.keys(out.perClass).sort()).toEqual(['Blowhole', 'Crack']);
+    for (const c of ['Blowhole', 'Crack']) {
+      const e = out.perClass[c];
+      expect(e.n).toBe(3);
+      expect(e.labelConsistency).toBeGreaterThanOrEqual(0);
+      expect(e.labelConsistency).toBeLessThanOrEqual(1);
+      expect(e.confidence).toBeGreaterThan(0);
+      expect(e.kid).toMatchObject({ subsetSize: 3, subsets: 5 });
+      expect(typeof e.kid.mean).toBe('number');
+      expect(typeof e.diversity.synthetic).toBe('number');
+      expect(typeof e.diversity.real).toBe('number');
+      expect(typeof e.outlierShare).toBe('number');
+      expect(e.memorised.threshold).toBeGreaterThan(0);
+    }
+    expect(out.perClass.Crack.memorised.count).toBe(3);
+    expect(out.perClass.Crack.memorised.names.sort()).toEqual(['copy0.png', 'copy1.png', 'copy2.png']);
+    expect(out.perClass.Crack.nearest.realWindows.min).toBe(0);
+    expect(out.perClass.Blowhole.memorised.count).toBe(0);
+    expect(out.overall).toMatchObject({ n: 6, memorised: 3 });
+    const d = out.downstream;
+    expect(d.split).toMatch(/by file/);
+    expect(d.nTest).toBe(2 * perClass);
+    expect(d.nTrain).toBe(2 * perClass);
+    expect(d.nSynthetic).toBe(6);
+    expect(Object.keys(d.perClass)).toEqual(CLASSES);
+    expect(typeof d.macroF1RealOnly.mean).toBe('number');
+    expect(typeof d.macroF1WithSynth.std).toBe('number');
+    expect(typeof d.delta.mean).toBe('number');
+    expect(d.warning).toMatch(/Blowhole, Break, Fray, Uneven have no held-out test samples/);
+    expect(d.warning).toMatch(/fewer than 10/);
+  });
+});
