@@ -142,6 +142,23 @@ def make_grid(rows: list[tuple[str, np.ndarray, np.ndarray]], k: int, path: str,
     canvas.save(path)
 
 
+def make_generated_grid(rows: list[tuple[str, np.ndarray, np.ndarray]], k: int, path: str, scale: int = 2) -> None:
+    """Generated windows only (rows = classes): safe to publish, unlike grid.png, which holds real crops."""
+    size = rows[0][2].shape[-1] if rows else 64
+    label_w, pad = 70, 2
+    cell = size * scale + pad
+    canvas = Image.new("L", (label_w + k * cell, 16 + len(rows) * cell), 255)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((label_w, 2), "generated", fill=0)
+    for r, (name, _real, gen) in enumerate(rows):
+        y = 16 + r * cell
+        draw.text((2, y + cell // 2 - 6), name, fill=0)
+        for j in range(min(k, len(gen))):
+            tile = Image.fromarray(to_u8(gen[j, 0])).resize((size * scale, size * scale), Image.NEAREST)
+            canvas.paste(tile, (label_w + j * cell, y))
+    canvas.save(path)
+
+
 def fmt(v, digits=3):
     if v is None:
         return "n/a"
@@ -287,6 +304,7 @@ def main(argv=None):
         grid_rows.append((c, xr[spread], xg[:args.grid_k]))
 
     make_grid(grid_rows, args.grid_k, os.path.join(args.out, "grid.png"))
+    make_generated_grid(grid_rows, args.grid_k, os.path.join(args.out, "generated_grid.png"))
     header = ("| class | ref | label consistency | clf acc on real | KID gen-real | KID real halves | KID Free-class | "
               "KID gen-train | diversity gen / real | NN pixel dist gen min / p1 | real min / p1 | near-copies | HF share |")
     lines = [header, "|" + "---|" * 13]

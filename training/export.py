@@ -70,6 +70,8 @@ def main(argv=None):
     ap.add_argument("--reference-dir", default=os.path.join(REPO, "training", "reference"))
     ap.add_argument("--atol", type=float, default=1e-4)
     ap.add_argument("--data", help="dataset root for the mask library (default: the one the model was trained on)")
+    ap.add_argument("--checkpoint-out", help="also write the weights to resume from (model + EMA in float16, step, config; "
+                                             "no optimizer state), e.g. training/checkpoints/<id>.pt, for committing")
     args = ap.parse_args(argv)
 
     ck = torch.load(args.weights, map_location="cpu")
@@ -145,6 +147,10 @@ def main(argv=None):
            "outputs": {OUTPUT_NAME: {"dtype": "float32", "dims": list(expected.shape), "base64": b64(expected)}}}
     with open(os.path.join(args.reference_dir, f"model_io_{manifest['id']}.json"), "w") as f:
         json.dump(ref, f)
+    if args.checkpoint_out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint_out)), exist_ok=True)
+        half = lambda sd: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}  # noqa: E731
+        torch.save({"model": half(ck["model"]), "ema": half(ck["ema"]), "step": ck["step"], "config": cfg}, args.checkpoint_out)
     print(json.dumps({"onnx": onnx_path, "bytes": manifest["sizeBytes"], "sha256": manifest["sha256"],
                       "gflop_per_call": manifest["training"]["flopsPerCall"] / 1e9, "step": ck["step"]}))
 

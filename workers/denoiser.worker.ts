@@ -11,7 +11,7 @@ import { checkSha256, parseManifest, type ModelManifest } from '../src/core/mani
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/maskLibrary';
 import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/protocol';
 import { createOrtDenoiser, type TensorCtor } from '../src/runtime/ortDenoiser';
-import { checkDevice, createSession, handshake, type BrowserBackend } from './runtime';
+import { checkDevice, createSession, handshake, warmRuntime, type BrowserBackend } from './runtime';
 
 interface Loaded {
   manifest: ModelManifest;
@@ -68,6 +68,7 @@ const api: DiffusionWorkerApi = {
 
   async loadModel(source: ModelSource, options: LoadOptions): Promise<LoadedModelInfo> {
     const t0 = performance.now();
+    const warming = warmRuntime(options.backend).catch(() => undefined);
     let manifestRaw: unknown;
     let onnx: ArrayBuffer;
     let libRaw: unknown = undefined;
@@ -91,6 +92,7 @@ const api: DiffusionWorkerApi = {
     const maskLibrary = libRaw === undefined ? null : parseMaskLibrary(libRaw);
     await loaded?.session.release();
     loaded = null;
+    await warming;
     const created = await createSession(new Uint8Array(onnx), options.backend, options.numThreads ?? 0);
     const denoise = createOrtDenoiser(created.session, manifest, created.Tensor as unknown as TensorCtor);
     loaded = { manifest, maskLibrary, session: created.session, denoise, backend: created.backend };

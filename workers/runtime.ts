@@ -96,6 +96,12 @@ export interface CreatedSession {
   Tensor: OrtModule['Tensor'];
 }
 
+/** Starts loading the runtime build the preference will need, so it overlaps with fetching the model. */
+export async function warmRuntime(pref: BackendPreference): Promise<void> {
+  const adapter = pref === 'wasm' ? null : await getAdapter();
+  await loadOrt(adapter ? 'webgpu' : 'wasm');
+}
+
 /** Creates a session on the first provider of the ordered table that works for this preference. */
 export async function createSession(model: Uint8Array, pref: BackendPreference, numThreads: number): Promise<CreatedSession> {
   const adapter = pref === 'wasm' ? null : await getAdapter();
