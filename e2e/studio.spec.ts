@@ -33,6 +33,13 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   await expect(page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
   await expect(page.getByRole('tab', { name: /^All \(3\)$/ })).toBeVisible();
 
+  // Per-image quality flags came from the embedded classifier in the worker; the panel plots accepted items.
+  await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
+  await expect(page.getByTestId('detail-quality')).toBeVisible();
+  await expect(page.getByTestId('detail-flags')).toHaveText(/^(none|(inconsistent|memorised|outlier)(, (inconsistent|memorised|outlier))*)$/);
+  await page.getByText('Quality of accepted images').click();
+  await expect(page.getByTestId('quality-table').getByRole('row', { name: /Crack/ })).toContainText('2 / 0');
+
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export dataset' }).click();
   const files = unzipSync(readFileSync(await (await download).path()));

@@ -4,6 +4,7 @@ import { startEngine } from './engine';
 import { DatasetPanel } from './features/dataset/DatasetPanel';
 import { GeneratePanel } from './features/generate/GeneratePanel';
 import { MaskEditor } from './features/mask/MaskEditor';
+import { QualityPanel } from './features/quality/QualityPanel';
 import { NoticeBanner, StatusBar } from './features/generate/StatusBar';
 import { DetailView } from './features/review/DetailView';
 import { ReviewGrid } from './features/review/ReviewGrid';
@@ -29,6 +30,7 @@ export function App() {
         <div className="col left">
           <GeneratePanel />
           <DatasetPanel />
+          <QualityPanel />
         </div>
         <MaskEditor />
         <ReviewGrid />

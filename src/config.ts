@@ -2,6 +2,8 @@
 import type { BackendPreference } from './core/protocol';
 
 export const DEFAULT_MODEL_ID = 'magtile-defect-64';
+/** The embedded evaluation classifier behind the per-image quality flags and the quality panel. */
+export const CLASSIFIER_ID = 'magtile-classifier-64';
 
 export interface UrlConfig {
   backend: BackendPreference;

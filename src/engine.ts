@@ -5,7 +5,7 @@
  */
 import { unzipSync, strFromU8 } from 'fflate';
 import { DiffusionClient } from './client/diffusionClient';
-import { readUrlConfig, modelBaseUrl, DEFAULT_MODEL_ID } from './config';
+import { readUrlConfig, modelBaseUrl, CLASSIFIER_ID, DEFAULT_MODEL_ID } from './config';
 import { StudioError } from './core/errors';
 import { parseManifest } from './core/manifest';
 import { maskFromPrompt, parseMaskLibrary, sampleMask, type MaskLibrary } from './core/maskLibrary';
@@ -18,7 +18,7 @@ import { buildExportZip, readExportZip } from './dataset/zip';
 import { useStudio, type ItemView, type ModelChoice } from './state/store';
 
 const urlConfig = readUrlConfig(typeof location === 'undefined' ? '' : location.search);
-export const client = new DiffusionClient({ backend: urlConfig.backend, numThreads: urlConfig.numThreads });
+export const client = new DiffusionClient({ backend: urlConfig.backend, numThreads: urlConfig.numThreads, classifierBaseUrl: modelBaseUrl(CLASSIFIER_ID) });
 if (urlConfig.debug) (globalThis as unknown as { ddsDebug: unknown }).ddsDebug = { client, store: useStudio, canvas: canvasState };
 
 const S = () => useStudio.getState();
@@ -266,7 +266,12 @@ export async function runQueue(): Promise<void> {
           height: r.height,
           provenance: r.provenance,
           citation: model.manifest.training.citation,
+          ...(r.quality ? { quality: r.quality } : {}),
         };
+        if (S().settings.autoRejectFlagged && (r.quality?.flags.length ?? 0) > 0) {
+          item.status = 'rejected';
+          item.decidedAt = item.createdAt;
+        }
         await store.putItems([{ item, images: { id: item.id, png: r.png, maskPng: r.maskPng } }]);
         S().addItems([{ ...item, url: pngUrl(r.png), maskUrl: pngUrl(r.maskPng) }]);
         useStudio.setState({ lastProgressSteps: steps });

@@ -43,6 +43,7 @@ function ownBuffers(r: GenerateRequest): ArrayBuffer[] {
 export interface ClientOptions {
   backend: BackendPreference;
   numThreads: number;
+  classifierBaseUrl?: string;
   /** How long a cancelled job may take to stop before the worker is terminated and respawned. */
   cancelGraceMs?: number;
 }
@@ -84,7 +85,7 @@ export class DiffusionClient {
     this.lastSource = source.kind === 'bytes' ? { ...source, onnx: source.onnx.slice(0) } : source;
     try {
       const send = source.kind === 'bytes' ? Comlink.transfer(source, [source.onnx]) : source;
-      this.model = await api.loadModel(send, { backend: this.options.backend, numThreads: this.options.numThreads });
+      this.model = await api.loadModel(send, { backend: this.options.backend, numThreads: this.options.numThreads, ...(this.options.classifierBaseUrl ? { classifierBaseUrl: this.options.classifierBaseUrl } : {}) });
       return this.model;
     } catch (e) {
       throw toStudioError(e);

@@ -3,6 +3,7 @@
  * PROTOCOL_VERSION on any change: the client checks it first so a stale cached worker is detected.
  */
 import type { DenoiseBatch } from './generate';
+import type { ImageQuality } from './imageQuality';
 import type { ModelManifest } from './manifest';
 import type { SamplerName } from './samplers';
 import type { TimestepSpacing } from './schedule';
@@ -31,6 +32,8 @@ export interface LoadOptions {
   backend: BackendPreference;
   /** WASM threads; 0 = all cores (navigator.hardwareConcurrency). */
   numThreads?: number;
+  /** Folder of the evaluation classifier (model.onnx, manifest.json, reference_features.json) for per-image quality flags. */
+  classifierBaseUrl?: string;
 }
 
 export interface LoadedModelInfo {
@@ -39,6 +42,8 @@ export interface LoadedModelInfo {
   numThreads: number;
   loadMs: number;
   hasMaskLibrary: boolean;
+  /** Per-image quality flags: on when the evaluation classifier loaded; otherwise why not. */
+  quality: { enabled: boolean; classifierId?: string; reason?: string };
 }
 
 export interface GenerateRequest {
@@ -131,6 +136,8 @@ export interface GenerateResult {
   png: Uint8Array;
   maskPng: Uint8Array;
   provenance: Provenance;
+  /** Per-image quality from the evaluation classifier (absent when it is not loaded or does not know the class). */
+  quality?: ImageQuality;
 }
 
 /** The API the worker exposes through comlink. */

@@ -1,3 +1,4 @@
+import type { ImageQuality } from '../core/imageQuality';
 import type { Provenance } from '../core/protocol';
 
 export type ReviewStatus = 'pending' | 'accepted' | 'rejected';
@@ -15,6 +16,8 @@ export interface DatasetItem {
   provenance: Provenance;
   /** The inspector's training-data citation of the model that made it (goes into README.txt). */
   citation: string;
+  /** Per-image quality flags from the evaluation classifier, when it ran. */
+  quality?: ImageQuality;
 }
 
 export interface ItemImages {

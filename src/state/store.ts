@@ -26,6 +26,8 @@ export interface Settings {
   guidance: number;
   batchSize: number;
   modelId: string;
+  /** Reject images the quality checks flag as soon as they are made (off by default). */
+  autoRejectFlagged: boolean;
   /** Accepted images wanted per class (the class-balance targets). */
   targets: Record<string, number>;
 }
@@ -54,7 +56,7 @@ export interface ItemView extends DatasetItem {
   maskUrl: string;
 }
 
-export type ReviewFilter = 'all' | ReviewStatus;
+export type ReviewFilter = 'all' | ReviewStatus | 'flagged';
 
 export type MaskTool = 'brush' | 'eraser' | 'stroke' | 'ellipse';
 /** Mask canvas state (the pixels themselves live in src/features/mask/maskDoc.ts). */
@@ -116,7 +118,7 @@ interface CanvasSlice {
 export type StudioState = EngineSlice & SettingsSlice & QueueSlice & DatasetSlice & CanvasSlice;
 
 export const DEFAULT_SETTINGS: Settings = {
-  className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 2, batchSize: 4, modelId: '', targets: {},
+  className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 2, batchSize: 4, modelId: '', targets: {}, autoRejectFlagged: false,
 };
 
 let nextJobId = 1;
@@ -176,11 +178,18 @@ export const useStudio = create<StudioState>()(
       version: 1,
       storage: createJSONStorage(() => localStorage),
       partialize: (s) => ({ settings: s.settings, filter: s.filter }),
+      // Settings saved by an older version lack newer fields: fill them from the defaults.
+      merge: (persisted, current) => {
+        const p = (persisted ?? {}) as Partial<StudioState>;
+        return { ...current, ...p, settings: { ...DEFAULT_SETTINGS, ...(p.settings ?? {}) } };
+      },
     },
   ),
 );
 
 /** Items visible under the current filter, in creation order. */
 export function visibleItems(items: readonly ItemView[], filter: ReviewFilter): ItemView[] {
-  return filter === 'all' ? [...items] : items.filter((i) => i.status === filter);
+  if (filter === 'all') return [...items];
+  if (filter === 'flagged') return items.filter((i) => (i.quality?.flags.length ?? 0) > 0);
+  return items.filter((i) => i.status === filter);
 }

@@ -88,6 +88,9 @@ export function DatasetPanel() {
             if (f) void importDataset(f).then((n) => notice('info', `Imported ${n} items.`), (err: Error) => notice('error', `Import failed: ${err.message}`));
           }} />
       </div>
+      <label className="check">
+        <input type="checkbox" checked={settings.autoRejectFlagged} onChange={(e) => update({ autoRejectFlagged: e.target.checked })} /> Auto-reject flagged images
+      </label>
       <p className="storage" data-testid="storage">
         {storage ? `Storage: ${mb(storage.usedBytes)} used of ${mb(storage.quotaBytes)} available${storage.persisted ? ' (persistent)' : ''}` : 'Storage: unknown'}
       </p>

@@ -32,6 +32,20 @@ export function DetailView() {
         <dt>Model</dt><dd>{p.modelId} {p.modelVersion} · sha256 {p.modelSha256.slice(0, 12)}…</dd>
         <dt>Backend</dt><dd data-testid="detail-backend">{p.backend} · {(p.timings.totalMs / 1000).toFixed(2)} s ({(p.timings.modelMs / p.timings.steps).toFixed(0)} ms/step in the model)</dd>
         <dt>Id</dt><dd>{item.id}</dd>
+        {item.quality && (
+          <>
+            <dt>Classifier</dt>
+            <dd data-testid="detail-quality">
+              {item.quality.predictedClass} ({(item.quality.confidence * 100).toFixed(0)}%){item.quality.consistent ? ' ✓ matches' : ` ✗ asked for ${item.className}`}
+            </dd>
+            <dt>Nearest real</dt>
+            <dd>{item.quality.nearestRefDistance.toFixed(2)} (memorisation below {item.quality.memorisationThreshold.toFixed(2)})</dd>
+            <dt>Outlier score</dt>
+            <dd>{item.quality.outlierScore.toFixed(2)} (real 99th pct {item.quality.outlierThreshold.toFixed(2)})</dd>
+            <dt>Flags</dt>
+            <dd data-testid="detail-flags">{item.quality.flags.length ? item.quality.flags.join(', ') : 'none'}</dd>
+          </>
+        )}
       </dl>
     </section>
   );

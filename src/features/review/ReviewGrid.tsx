@@ -3,12 +3,15 @@ import { useShallow } from 'zustand/react/shallow';
 import { decide, undoLast } from '../../engine';
 import { useStudio, visibleItems, type ItemView, type ReviewFilter } from '../../state/store';
 
-const FILTERS: ReviewFilter[] = ['all', 'pending', 'accepted', 'rejected'];
+const FILTERS: ReviewFilter[] = ['all', 'pending', 'accepted', 'rejected', 'flagged'];
 
 /** One grid cell; memoised so a decision re-renders only the cells whose item or selection changed. */
 const Cell = memo(function Cell({ item, selected }: { item: ItemView; selected: boolean }) {
   return (
     <li data-id={item.id} className={`cell ${item.status}${selected ? ' selected' : ''}`} aria-selected={selected}>
+      {(item.quality?.flags.length ?? 0) > 0 && (
+        <span className="flag" title={`quality flags: ${item.quality?.flags.join(', ')}`} aria-label={`flagged: ${item.quality?.flags.join(', ')}`}>⚑</span>
+      )}
       <img className="pixelated" src={item.url} alt={`${item.className} seed ${item.provenance.seed} (${item.status})`} width={96} height={96} loading="lazy" />
       <span className="badge">{item.className} · {item.status}</span>
     </li>
@@ -31,8 +34,11 @@ export function ReviewGrid() {
   const shown = useMemo(() => visibleItems(items, filter), [items, filter]);
   const grid = useRef<HTMLUListElement>(null);
   const counts = useMemo(() => {
-    const c = { all: items.length, pending: 0, accepted: 0, rejected: 0 };
-    for (const i of items) c[i.status]++;
+    const c = { all: items.length, pending: 0, accepted: 0, rejected: 0, flagged: 0 };
+    for (const i of items) {
+      c[i.status]++;
+      if ((i.quality?.flags.length ?? 0) > 0) c.flagged++;
+    }
     return c;
   }, [items]);
 
