@@ -11,7 +11,11 @@ import { checkSha256, parseManifest, type ModelManifest } from '../src/core/mani
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/maskLibrary';
 import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/protocol';
 import { createOrtDenoiser, type TensorCtor } from '../src/runtime/ortDenoiser';
-import { checkDevice, createSession, handshake, warmRuntime, type BrowserBackend } from './runtime';
+import { checkDevice, createAuxSession, createSession, handshake, warmRuntime, type BrowserBackend } from './runtime';
+import { QualityJudge } from '../src/core/imageQuality';
+import { parseReferenceFeatures } from '../src/core/quality';
+import { cropWindow } from '../src/core/composite';
+import { fromUint8 } from '../src/core/image';
 
 interface Loaded {
   manifest: ModelManifest;
@@ -21,6 +25,55 @@ interface Loaded {
   backend: BrowserBackend;
 }
 let loaded: Loaded | null = null;
+
+interface Evaluator {
+  judge: QualityJudge;
+  run: (window: Float32Array) => Promise<{ logits: Float32Array; features: Float32Array }>;
+  size: number;
+}
+let evaluator: Evaluator | null = null;
+
+/** Loads the evaluation classifier and its real reference features (per-image quality flags). */
+async function loadEvaluator(baseUrl: string): Promise<Evaluator> {
+  const base = baseUrl.replace(/\/$/, '');
+  const m = (await fetchJson(`${base}/manifest.json`, 'classifier manifest.json')) as {
+    task?: string; id?: string; file?: string; sha256?: string; classes?: string[]; image?: { width: number; height: number };
+    inputs?: { name: string }[]; outputs?: { name: string; role: string }[];
+  };
+  if (m.task !== 'classifier' || !m.file || !m.classes || !m.image || !m.inputs?.[0] || !m.outputs) throw new StudioError('modelInvalid', `${base}/manifest.json is not a classifier manifest (task "classifier" with file, classes, image, inputs, outputs)`);
+  const res = await fetch(`${base}/${m.file}`);
+  if (!res.ok) throw new StudioError('modelInvalid', `classifier ${m.file} could not be fetched (HTTP ${res.status})`);
+  const bytes = await res.arrayBuffer();
+  const hex = await sha256Hex(bytes);
+  if (hex !== m.sha256) throw new StudioError('modelInvalid', `classifier sha256 ${hex} does not match its manifest (${m.sha256})`);
+  const ref = parseReferenceFeatures(await fetchJson(`${base}/reference_features.json`, 'reference_features.json'));
+  const { session, Tensor } = await createAuxSession(new Uint8Array(bytes));
+  const inName = m.inputs[0].name;
+  const logitsName = m.outputs.find((o) => o.role === 'logits')?.name ?? 'logits';
+  const featName = m.outputs.find((o) => o.role === 'features')?.name ?? 'features';
+  const size = m.image.width;
+  return {
+    judge: new QualityJudge(m.id ?? 'classifier', m.classes, ref),
+    size,
+    run: async (win) => {
+      const out = await session.run({ [inName]: new Tensor('float32', win, [1, 1, size, size]) });
+      return { logits: (out[logitsName]?.data as Float32Array).slice(), features: (out[featName]?.data as Float32Array).slice() };
+    },
+  };
+}
+
+/** Quality of a finished result: the classifier sees the generated window (the first window on a photo). */
+async function judge(result: GenerateResult): Promise<void> {
+  const ev = evaluator;
+  if (!ev || !ev.judge.knows(result.provenance.className)) return;
+  const win = result.provenance.windows?.[0];
+  let px: Uint8Array;
+  if (win) px = cropWindow(result.pixels, result.width, win);
+  else if (result.width === ev.size && result.height === ev.size) px = result.pixels;
+  else return;
+  const { logits, features } = await ev.run(fromUint8(px, [-1, 1]));
+  result.quality = ev.judge.judge(result.provenance.className, logits, features);
+}
 let cancelled = false;
 let busy = false;
 
@@ -57,6 +110,7 @@ async function runJob(onProgress: (p: StepProgress) => void, job: (l: Loaded, ho
       // A comlink proxy call only posts a message; nothing to await.
       onProgress: (p) => void onProgress(p),
     });
+    await judge(result);
     return Comlink.transfer(result, [result.pixels.buffer, result.mask.buffer, result.png.buffer, result.maskPng.buffer] as ArrayBuffer[]);
   } finally {
     busy = false;
@@ -96,7 +150,17 @@ const api: DiffusionWorkerApi = {
     const created = await createSession(new Uint8Array(onnx), options.backend, options.numThreads ?? 0);
     const denoise = createOrtDenoiser(created.session, manifest, created.Tensor as unknown as TensorCtor);
     loaded = { manifest, maskLibrary, session: created.session, denoise, backend: created.backend };
-    return { manifest, backend: created.backend, numThreads: created.numThreads, loadMs: performance.now() - t0, hasMaskLibrary: maskLibrary !== null };
+    let quality: LoadedModelInfo['quality'] = { enabled: false, reason: 'no evaluation classifier configured' };
+    if (options.classifierBaseUrl) {
+      try {
+        evaluator ??= await loadEvaluator(options.classifierBaseUrl);
+        const unknown = manifest.classes.filter((c) => !evaluator?.judge.knows(c));
+        quality = { enabled: true, classifierId: evaluator.judge.classifierId, ...(unknown.length ? { reason: `no flags for ${unknown.join(', ')} (not classes of the evaluation classifier)` } : {}) };
+      } catch (e) {
+        quality = { enabled: false, reason: (e as Error).message };
+      }
+    }
+    return { manifest, backend: created.backend, numThreads: created.numThreads, loadMs: performance.now() - t0, hasMaskLibrary: maskLibrary !== null, quality };
   },
 
   async generate(request: GenerateRequest, onProgress: (p: StepProgress) => void) {

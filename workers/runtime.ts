@@ -96,6 +96,13 @@ export interface CreatedSession {
   Tensor: OrtModule['Tensor'];
 }
 
+/** A small CPU session (the evaluation classifier) on the WASM provider of whichever build is loaded. */
+export async function createAuxSession(model: Uint8Array): Promise<{ session: InferenceSession; Tensor: OrtModule['Tensor'] }> {
+  const rt = await loadOrt(ortBuild ?? 'wasm');
+  const session = await rt.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return { session, Tensor: rt.Tensor };
+}
+
 /** Starts loading the runtime build the preference will need, so it overlaps with fetching the model. */
 export async function warmRuntime(pref: BackendPreference): Promise<void> {
   const adapter = pref === 'wasm' ? null : await getAdapter();
