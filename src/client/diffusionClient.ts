@@ -67,6 +67,13 @@ export class DiffusionClient {
     this.spawned ??= (async () => {
       const worker = new Worker(new URL('../../workers/denoiser.worker.ts', import.meta.url), { type: 'module', name: 'denoiser' });
       const api = Comlink.wrap<DiffusionWorkerApi>(worker);
+      // A crashed worker (an uncaught error, a failed module load) never answers: fail the running job so the
+      // queue stops with a message instead of hanging; the next call spawns a fresh worker.
+      worker.addEventListener('error', (ev) => {
+        ev.preventDefault();
+        this.crashed(`the worker crashed (${ev.message || 'no message'})`);
+      });
+      worker.addEventListener('messageerror', () => this.crashed('a message from the worker could not be read'));
       const info = await api.handshake();
       if (info.protocolVersion !== PROTOCOL_VERSION)
         throw new StudioError('protocol', `worker speaks protocol ${info.protocolVersion}, the page ${PROTOCOL_VERSION}: reload the page to update the cached worker`);
@@ -161,6 +168,16 @@ export class DiffusionClient {
       this.running = null;
       job.reject(new StudioError('aborted', `the job did not stop within ${grace} ms; the worker was restarted`));
       await this.restart();
+    }
+  }
+
+  private crashed(why: string): void {
+    const old = this.spawned;
+    this.spawned = null;
+    void old?.then((s) => s.worker.terminate(), () => undefined);
+    if (this.running) {
+      this.running.reject(new StudioError('inference', `${why}; the studio starts a fresh worker`));
+      this.running = null;
     }
   }
 
