@@ -13,7 +13,7 @@ import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, 
 import { createOrtDenoiser, type TensorCtor } from '../src/runtime/ortDenoiser';
 import { checkDevice, createAuxSession, createSession, handshake, warmRuntime, type BrowserBackend } from './runtime';
 import { QualityJudge } from '../src/core/imageQuality';
-import { parseReferenceFeatures } from '../src/core/quality';
+import { downstreamCheck, parseReferenceFeatures } from '../src/core/quality';
 import { cropWindow } from '../src/core/composite';
 import { fromUint8 } from '../src/core/image';
 
@@ -178,6 +178,21 @@ const api: DiffusionWorkerApi = {
     const output = await loaded.denoise(inputs);
     const ms = performance.now() - t0;
     return Comlink.transfer({ output, ms }, [output.buffer as ArrayBuffer]);
+  },
+
+  async embedWindows(windows) {
+    const ev = evaluator;
+    if (!ev) throw new StudioError('capability', 'the evaluation classifier is not loaded, so images cannot be embedded');
+    const out: Float32Array[] = [];
+    for (const w of windows) {
+      if (w.length !== ev.size * ev.size) throw new StudioError('badRequest', `a window has ${w.length} pixels; the classifier takes ${ev.size}x${ev.size}`);
+      out.push((await ev.run(fromUint8(w, [-1, 1]))).features);
+    }
+    return out;
+  },
+
+  async downstream(input) {
+    return downstreamCheck(input);
   },
 
   cancel() {

@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import { StudioError, isErrorCode } from '../core/errors';
 import type { DenoiseBatch } from '../core/generate';
+import type { DownstreamInput, DownstreamResult } from '../core/quality';
 import { PROTOCOL_VERSION } from '../core/protocol';
 import type {
   BackendPreference,
@@ -149,6 +150,24 @@ export class DiffusionClient {
     const { api } = await this.spawn();
     try {
       return await api.runModel(inputs);
+    } catch (e) {
+      throw toStudioError(e);
+    }
+  }
+
+  async embedWindows(windows: Uint8Array[]): Promise<Float32Array[]> {
+    const { api } = await this.spawn();
+    try {
+      return await api.embedWindows(windows);
+    } catch (e) {
+      throw toStudioError(e);
+    }
+  }
+
+  async downstream(input: DownstreamInput): Promise<DownstreamResult> {
+    const { api } = await this.spawn();
+    try {
+      return await api.downstream(input);
     } catch (e) {
       throw toStudioError(e);
     }

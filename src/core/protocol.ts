@@ -4,6 +4,7 @@
  */
 import type { DenoiseBatch } from './generate';
 import type { ImageQuality } from './imageQuality';
+import type { DownstreamInput, DownstreamResult } from './quality';
 import type { ModelManifest } from './manifest';
 import type { SamplerName } from './samplers';
 import type { TimestepSpacing } from './schedule';
@@ -147,6 +148,10 @@ export interface DiffusionWorkerApi {
   generate(request: GenerateRequest, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
   /** Puts a defect into a real photo: one window per painted region, the rest of the photo untouched. */
   generateOnPhoto(request: GenerateRequest, photo: { width: number; height: number; pixels: Uint8Array; name: string }, mask: Uint8Array, margin: number, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
+  /** Classifier features of model-sized 8-bit gray windows (the evaluation classifier must be loaded). */
+  embedWindows(windows: Uint8Array[]): Promise<Float32Array[]>;
+  /** The downstream-utility check (real only vs real + synthetic), run off the main thread. */
+  downstream(input: DownstreamInput): Promise<DownstreamResult>;
   /** One raw model call (diagnostics, cross-backend checks, benchmarks); returns the output and the ms inside session.run. */
   runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }>;
   cancel(): void;

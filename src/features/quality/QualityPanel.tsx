@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
 import { kid, meanPairwiseDistance, parseReferenceFeatures, type ReferenceFeatures } from '../../core/quality';
 import { useStudio } from '../../state/store';
+import { DownstreamPanel } from './DownstreamPanel';
 
 interface Row {
   cls: string;
@@ -96,9 +97,10 @@ export function QualityPanel() {
           </table>
         )}
         <p className="empty">
-          Measured with the embedded classifier {CLASSIFIER_ID} (features, not Inception: not comparable with published FID/KID). The downstream check
-          (real-only versus real + synthetic) runs from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;</code>.
+          Measured with the embedded classifier {CLASSIFIER_ID} (its features, not Inception: not comparable with published FID/KID). The same
+          numbers for an exported dataset from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;</code>.
         </p>
+        {open && qualityInfo?.enabled && <DownstreamPanel />}
       </details>
     </section>
   );

@@ -1,0 +1,48 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, expect } from './fixtures';
+
+const DATA = '../shared/datasets/magnetic-tile';
+
+/** A small real folder: a few photos (+ masks) per class and the tile_group manifest. */
+function realFolder(perClass: number): string {
+  const root = join(mkdtempSync(join(tmpdir(), 'dds-real-')), 'real');
+  for (const cls of readdirSync(join(DATA, 'train'))) {
+    mkdirSync(join(root, cls), { recursive: true });
+    const imgs = readdirSync(join(DATA, 'train', cls)).filter((f) => f.endsWith('.jpg')).sort();
+    // spread over the folder so several tile groups are present
+    for (let k = 0; k < perClass; k++) {
+      const f = imgs[Math.floor((k * imgs.length) / perClass)] as string;
+      copyFileSync(join(DATA, 'train', cls, f), join(root, cls, f));
+      const m = f.replace('.jpg', '_mask.png');
+      if (existsSync(join(DATA, 'train', cls, m))) copyFileSync(join(DATA, 'train', cls, m), join(root, cls, m));
+    }
+  }
+  copyFileSync(join(DATA, 'manifest_extra.csv'), join(root, 'manifest_extra.csv'));
+  return root;
+}
+
+test('downstream check: real-only vs real + accepted synthetic, on real images split by tile group', async ({ studio, page, offsite }) => {
+  test.skip(!existsSync(DATA), 'magnetic-tile dataset not present');
+  await studio.open('?backend=wasm');
+  await page.getByLabel('Defect class').selectOption('Crack');
+  await page.getByLabel('Steps').fill('4');
+  await page.getByLabel('Batch size').fill('2');
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^Pending \(2\)$/ })).toBeVisible({ timeout: 120_000 });
+  await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
+  await page.keyboard.press('a');
+  await page.keyboard.press('a');
+  await page.getByText('Quality of accepted images').click();
+  await page.getByLabel('Real images folder').setInputFiles(realFolder(8));
+  await expect(page.getByText(/^48 real images read \(Blowhole 8, Break 8, Crack 8, Fray 8, Uneven 8, Free 8\)/)).toBeVisible({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Run downstream check' }).click();
+  const table = page.getByTestId('downstream-table');
+  await expect(table).toBeVisible({ timeout: 120_000 });
+  await expect(table.getByRole('row', { name: /macro-F1/ })).toContainText('±');
+  await expect(page.getByText(/split by tile_group\); synthetic: 2 accepted images/)).toBeVisible();
+  // 48 images, ~20% held out: far too few to say anything, and the studio says so.
+  await expect(page.getByRole('note').filter({ hasText: 'Warning:' })).toBeVisible();
+  expect(offsite).toEqual([]);
+});
