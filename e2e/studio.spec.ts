@@ -84,3 +84,27 @@ test('bad input gets a clear message and loses nothing: a corrupt model file and
   await page.getByLabel('Dataset zip').setInputFiles({ name: 'photo.zip', mimeType: 'application/zip', buffer: Buffer.from('PNG?') });
   await expect(page.getByRole('alert')).toContainText(/Import failed: not a readable zip file/);
 });
+
+test('a user model (model.onnx + manifest.json) loads, is stored in the browser and listed after a reload', async ({ studio, page }) => {
+  await studio.open('?backend=wasm');
+  const manifest = JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8'));
+  await page.getByLabel('Model files').setInputFiles([
+    { name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(manifest)) },
+    { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('public/models/magtile-defect-64/model.onnx') },
+  ]);
+  // Same id as the embedded model: refused with a message that says what to change.
+  await expect(page.getByRole('alert')).toContainText(/the embedded default model's id; give your model its own id/);
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+
+  await page.getByLabel('Model files').setInputFiles([
+    { name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...manifest, id: 'my-tiles', version: '2.0.0' })) },
+    { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('public/models/magtile-defect-64/model.onnx') },
+    { name: 'mask_library.json', mimeType: 'application/json', buffer: readFileSync('public/models/magtile-defect-64/mask_library.json') },
+  ]);
+  await expect(page.getByText('Model my-tiles loaded and stored in this browser.')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('engine')).toContainText('model my-tiles 2.0.0');
+  await page.reload();
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await expect(page.locator('.model-picker select')).toHaveValue('my-tiles');
+  await expect(page.locator('.model-picker select').getByRole('option')).toHaveText([/magtile-defect-64 \(embedded default\)/, /my-tiles \(loaded/]);
+});

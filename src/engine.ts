@@ -424,6 +424,8 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     throw new StudioError('modelInvalid', 'manifest.json is not valid JSON');
   }
   const manifest = parseManifest(manifestRaw);
+  if (manifest.id === DEFAULT_MODEL_ID)
+    throw new StudioError('modelInvalid', `manifest.json has id "${manifest.id}", the embedded default model's id; give your model its own id (letters, digits, ".", "_", "-")`);
   const maskLibraryRaw = lib ? (JSON.parse(lib) as unknown) : undefined;
   // Validate by loading it for real before storing it.
   S().setStatus({ kind: 'loadingModel' });
