@@ -28,7 +28,7 @@ export interface GenerateArgs {
   model: string;
   className: string;
   seeds: number[];
-  sampler: SamplerName;
+  sampler?: SamplerName;
   steps?: number;
   guidance?: number;
   eta: number;
@@ -92,7 +92,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     model: values.model,
     className: values.class,
     seeds,
-    sampler: choice('sampler', values.sampler, SAMPLER_NAMES) ?? 'dpmpp2m',
+    sampler: choice('sampler', values.sampler, SAMPLER_NAMES),
     steps: int('steps', values.steps, 1),
     guidance,
     eta,
@@ -121,11 +121,10 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
   const maskDir = join(a.out, 'masks', a.className);
   mkdirSync(imgDir, { recursive: true });
   if (m.conditions.defectMask) mkdirSync(maskDir, { recursive: true });
-  const lines: string[] = [];
   const written: string[] = [];
   for (const seed of a.seeds) {
     const req: GenerateRequest = {
-      className: a.className, prompt: a.prompt, seed, sampler: a.sampler, steps: a.steps ?? m.defaults.steps,
+      className: a.className, prompt: a.prompt, seed, sampler: a.sampler ?? m.defaults.sampler, steps: a.steps ?? m.defaults.steps,
       guidance: a.guidance ?? m.defaults.guidance, eta: a.eta, timestepSpacing: a.spacing ?? m.defaults.timestepSpacing,
       clipSample: a.clip, ...(defectMask ? { defectMask } : {}),
     };
@@ -138,10 +137,10 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
       writeFileSync(join(maskDir, `${name}.png`), r.maskPng);
       rec['mask'] = `masks/${a.className}/${name}.png`;
     }
-    lines.push(JSON.stringify(rec));
+    // One line per finished image, so an interrupted run still describes every PNG it wrote.
+    writeFileSync(join(a.out, 'metadata.jsonl'), JSON.stringify(rec) + '\n', { flag: 'a' });
     log(`${name}.png  ${(r.provenance.timings.totalMs / 1000).toFixed(2)} s  (${model.backend})`);
   }
-  writeFileSync(join(a.out, 'metadata.jsonl'), lines.join('\n') + '\n', { flag: 'a' });
   await model.session.release();
   return written;
 }

@@ -220,7 +220,14 @@ export function fillToTarget(): number {
 }
 
 let running = false;
-let cancelRequested = false;
+/** Jobs the user cancelled; checked after every await of the runner so a cancel between images is not lost. */
+const cancelledJobs = new Set<number>();
+
+/** Removes a queued request (and the mask/photo pixels attached to it). */
+export function removeQueuedJob(id: number): void {
+  S().removeJob(id);
+  jobPayloads.delete(id);
+}
 
 /** Runs queued jobs one image at a time until the queue is empty, cancelled, or storage is full. */
 export async function runQueue(): Promise<void> {
@@ -232,6 +239,12 @@ export async function runQueue(): Promise<void> {
       const job = queue[0];
       if (!job || !model || (status.kind !== 'ready' && status.kind !== 'generating')) break;
       const seed = job.seeds[job.done];
+      if (cancelledJobs.has(job.id)) {
+        cancelledJobs.delete(job.id);
+        removeQueuedJob(job.id);
+        S().setStatus({ kind: 'ready' });
+        continue;
+      }
       if (seed === undefined) {
         S().removeJob(job.id);
         jobPayloads.delete(job.id);
@@ -244,7 +257,6 @@ export async function runQueue(): Promise<void> {
       };
       S().setStatus({ kind: 'generating', progress: null });
       const steps: number[] = [];
-      cancelRequested = false;
       try {
         const onProgress = (p: StepProgress) => {
           steps.push(p.step);
@@ -280,11 +292,10 @@ export async function runQueue(): Promise<void> {
         S().setStatus({ kind: 'ready' });
       } catch (e) {
         const err = e as Error;
-        if (err.name === 'aborted' || cancelRequested) {
-          S().removeJob(job.id);
-          jobPayloads.delete(job.id);
+        if (err.name === 'aborted' || cancelledJobs.has(job.id)) {
+          cancelledJobs.delete(job.id);
+          removeQueuedJob(job.id);
           S().setStatus({ kind: 'ready' });
-          if (err.name !== 'aborted') S().setNotice({ kind: 'info', text: 'Generation cancelled.' });
           continue;
         }
         if (err.name === 'storageFull') {
@@ -317,9 +328,11 @@ export async function runQueue(): Promise<void> {
   }
 }
 
+/** Cancels the running request (the rest of its batch too): the current image stops within one step. */
 export function cancelGeneration(): void {
-  cancelRequested = true;
-  void client.cancel();
+  const job = S().queue[0];
+  if (job) cancelledJobs.add(job.id);
+  void client.cancel().catch(() => undefined);
 }
 
 export async function decide(ids: readonly string[], status: ReviewStatus): Promise<void> {
@@ -333,11 +346,14 @@ export async function decide(ids: readonly string[], status: ReviewStatus): Prom
     changed.push({ ...strip(it), status, decidedAt: status === 'pending' ? null : now });
   }
   if (!changed.length) return;
+  // Optimistic for a smooth keyboard review, rolled back if the write fails so nothing shows as saved that is not.
+  const before = changed.map((c) => strip(byId.get(c.id) as ItemView));
   S().patchItems(changed);
   try {
     await store.updateItems(changed);
   } catch (e) {
-    S().setNotice({ kind: 'error', text: (e as Error).message });
+    S().patchItems(before);
+    S().setNotice({ kind: 'error', text: `Decision not saved: ${(e as Error).message}` });
   }
 }
 
@@ -347,9 +363,14 @@ export async function undoLast(): Promise<void> {
   const it = S().items.find((i) => i.id === u.id);
   if (!it) return;
   const restored = { ...strip(it), status: u.status, decidedAt: u.decidedAt };
-  S().patchItems([restored]);
-  S().select(u.id);
-  await store.updateItems([restored]);
+  try {
+    await store.updateItems([restored]);
+    S().patchItems([restored]);
+    S().select(u.id);
+  } catch (e) {
+    S().pushUndo(u);
+    S().setNotice({ kind: 'error', text: `Undo not saved: ${(e as Error).message}` });
+  }
 }
 
 function strip(v: ItemView): DatasetItem {
@@ -362,7 +383,9 @@ function strip(v: ItemView): DatasetItem {
 export async function exportDataset(): Promise<{ bytes: Uint8Array; name: string }> {
   const items = S().items.map(strip);
   const images = await store.getImages(items.map((i) => i.id));
-  const classes = S().model?.manifest.classes ?? [...new Set(items.map((i) => i.className))];
+  // Categories: the model's classes in manifest order, then any other class present in the dataset (imports,
+  // items made with another model), so no accepted item loses its annotation.
+  const classes = [...new Set([...(S().model?.manifest.classes ?? []), ...items.map((i) => i.className)])];
   const now = new Date().toISOString();
   return { bytes: buildExportZip(items, images, classes, now), name: `defect-dataset-${now.slice(0, 19).replace(/[:T]/g, '-')}.zip` };
 }

@@ -108,9 +108,12 @@ async function runJob(onProgress: (p: StepProgress) => void, job: (l: Loaded, ho
       isCancelled: () => cancelled,
       now: () => performance.now(),
       // A comlink proxy call only posts a message; nothing to await.
-      onProgress: (p) => void onProgress(p),
+      onProgress: (p) => {
+        Promise.resolve(onProgress(p)).catch(() => undefined);
+      },
     });
-    await judge(result);
+    // The quality check must never cost the image: on failure the result simply has no flags.
+    await judge(result).catch(() => undefined);
     return Comlink.transfer(result, [result.pixels.buffer, result.mask.buffer, result.png.buffer, result.maskPng.buffer] as ArrayBuffer[]);
   } finally {
     busy = false;
@@ -121,6 +124,7 @@ const api: DiffusionWorkerApi = {
   handshake,
 
   async loadModel(source: ModelSource, options: LoadOptions): Promise<LoadedModelInfo> {
+    if (busy) throw new StudioError('badRequest', 'a generation is running; load the model when it has finished or been cancelled');
     const t0 = performance.now();
     const warming = warmRuntime(options.backend).catch(() => undefined);
     let manifestRaw: unknown;

@@ -61,6 +61,7 @@ export class DiffusionClient {
   private model: LoadedModelInfo | null = null;
   private jobId = 0;
   private running: { id: number; reject: (e: unknown) => void } | null = null;
+  private restarting: Promise<unknown> | null = null;
 
   constructor(private options: ClientOptions) {}
 
@@ -122,28 +123,31 @@ export class DiffusionClient {
   }
 
   /** One job at a time; progress of an old job and late results of an aborted job are ignored. */
-  private async job(onProgress: (p: StepProgress) => void, start: (api: Comlink.Remote<DiffusionWorkerApi>, progress: (p: StepProgress) => void) => Promise<GenerateResult>): Promise<GenerateResult> {
-    if (this.running) throw new StudioError('badRequest', 'a generation is already running; one job at a time');
-    const { api } = await this.spawn();
+  private job(onProgress: (p: StepProgress) => void, start: (api: Comlink.Remote<DiffusionWorkerApi>, progress: (p: StepProgress) => void) => Promise<GenerateResult>): Promise<GenerateResult> {
+    if (this.running) return Promise.reject(new StudioError('badRequest', 'a generation is already running; one job at a time'));
     const id = ++this.jobId;
     return new Promise<GenerateResult>((resolve, reject) => {
+      // Reserved synchronously, so a second call or a cancel() during the awaits below sees this job.
       this.running = { id, reject };
-      start(api, Comlink.proxy((p: StepProgress) => {
-        if (this.running?.id === id) onProgress(p);
-      })).then(
-        (r) => {
-          if (this.running?.id !== id) return;
-          this.running = null;
-          resolve(r);
-        },
-        (e: unknown) => {
-          if (this.running?.id !== id) return;
-          this.running = null;
-          reject(toStudioError(e));
-        },
-      );
+      void (async () => {
+        // A restart in progress (cancel timeout, crash) must finish loading the model first.
+        await this.restarting?.catch(() => undefined);
+        const { api } = await this.spawn();
+        if (this.running?.id !== id) return; // cancelled while waiting
+        const r = await start(api, Comlink.proxy((p: StepProgress) => {
+          if (this.running?.id === id) onProgress(p);
+        }));
+        if (this.running?.id !== id) return; // late result of an aborted job
+        this.running = null;
+        resolve(r);
+      })().catch((e: unknown) => {
+        if (this.running?.id !== id) return;
+        this.running = null;
+        reject(toStudioError(e));
+      });
     });
   }
+
 
   /** One raw model call on the worker's session (diagnostics and benchmarks). */
   async runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }> {
@@ -178,7 +182,7 @@ export class DiffusionClient {
     const job = this.running;
     if (!job) return;
     const spawned = await this.spawn();
-    void spawned.api.cancel();
+    spawned.api.cancel().catch(() => undefined);
     const grace = this.options.cancelGraceMs ?? 2000;
     await new Promise((r) => setTimeout(r, 0));
     const deadline = Date.now() + grace;
@@ -202,6 +206,16 @@ export class DiffusionClient {
 
   /** Terminates the worker and starts a fresh one with the last model (after a crash or a stuck job). */
   async restart(): Promise<LoadedModelInfo | null> {
+    const p = this.doRestart();
+    this.restarting = p;
+    try {
+      return await p;
+    } finally {
+      if (this.restarting === p) this.restarting = null;
+    }
+  }
+
+  private async doRestart(): Promise<LoadedModelInfo | null> {
     const old = this.spawned;
     this.spawned = null;
     if (old) (await old.catch(() => null))?.worker.terminate();

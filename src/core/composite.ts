@@ -7,11 +7,11 @@
  * the window, is bit-identical to the photo, and the exported mask is exactly the painted one.
  */
 import { StudioError } from './errors';
-import { generateImage, type DenoiseFn, type GenerateHooks } from './generate';
+import { generateImage, pngText, type DenoiseFn, type GenerateHooks } from './generate';
 import { encodeGrayPng, encodeMaskPng } from './image';
 import type { ModelManifest } from './manifest';
 import type { MaskLibrary } from './maskLibrary';
-import type { Backend, GenerateRequest, GenerateResult, PhotoWindow } from './protocol';
+import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, Provenance } from './protocol';
 import { deriveSeed } from './rng';
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
@@ -83,7 +83,8 @@ export function planWindows(mask: Uint8Array, w: number, h: number, size: number
     if (bx1 - bx0 > size || by1 - by0 > size)
       throw new StudioError('badRequest', `a painted region is ${bx1 - bx0}x${by1 - by0} pixels; each region must fit in the model's ${size}x${size} window (paint smaller regions, or several)`);
     const cx = Math.round((bx0 + bx1) / 2), cy = Math.round((by0 + by1) / 2);
-    const x = Math.min(w - size, Math.max(0, cx - size / 2)), y = Math.min(h - size, Math.max(0, cy - size / 2));
+    const half = Math.floor(size / 2);
+    const x = Math.min(w - size, Math.max(0, cx - half)), y = Math.min(h - size, Math.max(0, cy - half));
     const hole = { x0: Math.max(x, bx0 - margin) - x, y0: Math.max(y, by0 - margin) - y, x1: Math.min(x + size, bx1 + margin) - x, y1: Math.min(y + size, by1 + margin) - y };
     return { x, y, size, hole };
   });
@@ -144,17 +145,12 @@ export async function generateOnPhoto(
     for (let y = win.hole.y0; y < win.hole.y1; y++)
       for (let x = win.hole.x0; x < win.hole.x1; x++) out[(win.y + y) * w + win.x + x] = r.pixels[y * size + x] as number;
   }
-  const provenance = {
+  const provenance: Provenance = {
     modelId: m.id, modelVersion: m.version, modelSha256: m.sha256, className: req.className, classIndex: m.classes.indexOf(req.className),
     prompt: req.prompt, seed: req.seed, sampler: req.sampler, steps: req.steps, guidance: req.guidance, eta: req.eta,
     timestepSpacing: req.timestepSpacing, clipSample: req.clipSample, maskSource: 'given' as const, maskSha256: bytesToHex(sha256(bin)),
     inpainting: true, backend, timings: { totalMs: (hooks.now?.() ?? Date.now()) - t0, modelMs, steps },
     basePhoto: { name: photo.name, sha256: bytesToHex(sha256(photo.pixels)), width: w, height: h }, windows,
   };
-  const text = {
-    Software: 'Defect Diffusion Studio',
-    'dds:model': `${m.id}@${m.version} sha256:${m.sha256}`,
-    'dds:params': JSON.stringify({ className: req.className, prompt: req.prompt, seed: req.seed, sampler: req.sampler, steps: req.steps, guidance: req.guidance, eta: req.eta, timestepSpacing: req.timestepSpacing, clipSample: req.clipSample, maskSha256: provenance.maskSha256, basePhoto: provenance.basePhoto, windows }),
-  };
-  return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, text), maskPng: encodeMaskPng(bin, w, h), provenance };
+  return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
 }

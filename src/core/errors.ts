@@ -1,6 +1,6 @@
 /**
  * Machine-readable error codes. comlink carries only an error's name, message and stack across the worker
- * boundary, so the code travels in `name` and the client maps it back once (src/client/errors.ts).
+ * boundary, so the code travels in `name` and the client maps it back once (toStudioError in src/client/diffusionClient.ts).
  */
 export const ERROR_CODES = [
   'modelInvalid',

@@ -73,6 +73,7 @@ export function pngText(p: Provenance): Record<string, string> {
       className: p.className, prompt: p.prompt, seed: p.seed, sampler: p.sampler, steps: p.steps, guidance: p.guidance,
       eta: p.eta, timestepSpacing: p.timestepSpacing, clipSample: p.clipSample, maskSource: p.maskSource, maskSha256: p.maskSha256,
       inpainting: p.inpainting,
+      ...(p.basePhoto ? { basePhoto: p.basePhoto, windows: p.windows } : {}),
     }),
   };
 }

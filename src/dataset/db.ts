@@ -47,11 +47,9 @@ function mapQuota(e: unknown): never {
 export async function putItems(entries: readonly { item: DatasetItem; images: ItemImages }[]): Promise<void> {
   try {
     const tx = (await db()).transaction(['items', 'images'], 'readwrite');
-    for (const { item, images } of entries) {
-      void tx.objectStore('items').put(item);
-      void tx.objectStore('images').put(images);
-    }
-    await tx.done;
+    // Requests are settled through tx.done (a failed put aborts the transaction and rejects it).
+    const reqs = entries.flatMap(({ item, images }) => [tx.objectStore('items').put(item), tx.objectStore('images').put(images)]);
+    await Promise.all([...reqs, tx.done]);
   } catch (e) {
     mapQuota(e);
   }
@@ -60,8 +58,7 @@ export async function putItems(entries: readonly { item: DatasetItem; images: It
 export async function updateItems(items: readonly DatasetItem[]): Promise<void> {
   try {
     const tx = (await db()).transaction('items', 'readwrite');
-    for (const it of items) void tx.store.put(it);
-    await tx.done;
+    await Promise.all([...items.map((it) => tx.store.put(it)), tx.done]);
   } catch (e) {
     mapQuota(e);
   }
@@ -86,11 +83,7 @@ export async function getImages(ids: readonly string[]): Promise<Map<string, Ite
 
 export async function deleteItems(ids: readonly string[]): Promise<void> {
   const tx = (await db()).transaction(['items', 'images'], 'readwrite');
-  for (const id of ids) {
-    void tx.objectStore('items').delete(id);
-    void tx.objectStore('images').delete(id);
-  }
-  await tx.done;
+  await Promise.all([...ids.flatMap((id) => [tx.objectStore('items').delete(id), tx.objectStore('images').delete(id)]), tx.done]);
 }
 
 export async function putUserModel(rec: UserModelRecord): Promise<void> {

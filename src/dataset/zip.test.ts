@@ -1,4 +1,4 @@
-import { strFromU8, unzipSync } from 'fflate';
+import { strFromU8, unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { decodeCocoRle } from '../core/coco';
 import { decodeToGray, encodeGrayPng, encodeMaskPng } from '../core/image';
@@ -66,5 +66,6 @@ describe('buildExportZip', () => {
 
   it('refuses a non-zip and a zip without metadata, saying what is accepted', () => {
     expect(() => readExportZip(new TextEncoder().encode('hello'))).toThrow(/not a readable zip file.*accepted: a zip made by "Export dataset"/);
+    expect(() => readExportZip(zipSync({ 'images/a.png': new Uint8Array(3) }))).toThrow(/the zip has no metadata\.jsonl; accepted: a zip made by "Export dataset"/);
   });
 });

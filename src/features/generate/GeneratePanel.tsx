@@ -2,7 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { SAMPLER_NAMES, type SamplerName } from '../../core/samplers';
 import { MAX_SEED } from '../../core/generate';
 import { useState } from 'react';
-import { applyPrompt, cancelGeneration, enqueueFromSettings } from '../../engine';
+import { applyPrompt, cancelGeneration, enqueueFromSettings, removeQueuedJob } from '../../engine';
 import { useStudio } from '../../state/store';
 import { ModelPicker } from '../models/ModelPicker';
 
@@ -15,7 +15,6 @@ export function GeneratePanel() {
   const busy = status.kind === 'generating';
   const canGenerate = status.kind === 'ready' || status.kind === 'generating';
   const progress = status.kind === 'generating' ? status.progress : null;
-  const removeJob = useStudio((s) => s.removeJob);
   const [notes, setNotes] = useState<string[]>([]);
   return (
     <section className="panel controls" aria-label="Generation settings">
@@ -95,7 +94,7 @@ export function GeneratePanel() {
             <li key={j.id}>
               {j.className} × {j.seeds.length} (seeds {j.seeds[0]}…) {j.done}/{j.seeds.length}
               {i > 0 && (
-                <button type="button" className="small" aria-label={`Remove queued ${j.className} request`} onClick={() => removeJob(j.id)}>×</button>
+                <button type="button" className="small" aria-label={`Remove queued ${j.className} request`} onClick={() => removeQueuedJob(j.id)}>×</button>
               )}
             </li>
           ))}

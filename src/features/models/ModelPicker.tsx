@@ -20,6 +20,10 @@ export function ModelPicker() {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
+    if (busy) {
+      useStudio.getState().setNotice({ kind: 'error', text: 'A generation or model load is running: drop the model again when it has finished.' });
+      return;
+    }
     void load(Array.from(e.dataTransfer.files));
   };
   return (
