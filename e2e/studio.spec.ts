@@ -74,9 +74,9 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
 
 test('bad input gets a clear message and loses nothing: a corrupt model file and a non-zip import', async ({ studio, page }) => {
   await studio.open('?backend=wasm');
-  const manifest = readFileSync('public/models/magtile-defect-64/manifest.json');
+  const manifest = JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8'));
   await page.getByLabel('Model files').setInputFiles([
-    { name: 'manifest.json', mimeType: 'application/json', buffer: manifest },
+    { name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...manifest, id: 'broken-model' })) },
     { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not an onnx file') },
   ]);
   await expect(page.getByRole('alert')).toContainText(/Model not loaded: the ONNX file's SHA-256 is [0-9a-f]{64} \(24 bytes\) but manifest.json says/);
