@@ -47,7 +47,8 @@ export interface LoadedModelInfo {
   quality: { enabled: boolean; classifierId?: string; reason?: string };
 }
 
-export interface GenerateRequest {
+/** The sampling parameters: what a request asks for and what provenance records. */
+export interface SamplingParams {
   className: string;
   prompt: string;
   seed: number;
@@ -57,6 +58,9 @@ export interface GenerateRequest {
   eta: number;
   timestepSpacing: TimestepSpacing;
   clipSample: boolean;
+}
+
+export interface GenerateRequest extends SamplingParams {
   /** 0/1 per pixel, width*height of the model; omitted = a seeded random mask from the model's mask library. */
   defectMask?: Uint8Array;
   /** Inpainting: a window of a real photo (8-bit gray) and 1 where it must be kept. */
@@ -83,7 +87,6 @@ export interface Timings {
   steps: number;
 }
 
-/** Everything needed to regenerate the image exactly, plus where and how fast it ran. */
 /** A model-sized window of a photo and, inside it, the hole that was regenerated (window coordinates). */
 export interface PhotoWindow {
   x: number;
@@ -100,20 +103,12 @@ export interface BasePhotoInfo {
   height: number;
 }
 
-export interface Provenance {
+/** Everything needed to regenerate the image exactly, plus where and how fast it ran. */
+export interface Provenance extends SamplingParams {
   modelId: string;
   modelVersion: string;
   modelSha256: string;
-  className: string;
   classIndex: number;
-  prompt: string;
-  seed: number;
-  sampler: SamplerName;
-  steps: number;
-  guidance: number;
-  eta: number;
-  timestepSpacing: TimestepSpacing;
-  clipSample: boolean;
   maskSource: 'given' | 'library' | 'none';
   maskSha256: string;
   inpainting: boolean;
