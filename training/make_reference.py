@@ -27,7 +27,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from ddstudio.diffusion import ScheduleConfig, make_alphas_cumprod, make_betas  # noqa: E402
-from ddstudio.samplers import combine_guidance, create_sampler, sample_loop, set_timesteps  # noqa: E402
+from ddstudio.samplers import combine_guidance, create_sampler, sample_loop, set_timesteps, target_from_x0  # noqa: E402
 
 REFERENCE_PATH = HERE / "reference" / "sampler_reference.json"
 FORMAT_VERSION = 1
@@ -67,14 +67,7 @@ def fake_model(sample: np.ndarray, t: int, alpha_prod: float, prediction_type: s
     c = math.cos(t / 300)
     s = np.array([math.sin(0.37 * i + phase) for i in range(x.size)], dtype=np.float64)
     x0hat = 0.7 * s + 0.4 * x * c
-    sa, sb = math.sqrt(alpha_prod), math.sqrt(1.0 - alpha_prod)
-    eps = (x - sa * x0hat) / sb
-    if prediction_type == "epsilon":
-        out = eps
-    elif prediction_type == "v_prediction":
-        out = sa * eps - sb * x0hat
-    else:
-        out = x0hat
+    out = target_from_x0(prediction_type, x, x0hat, alpha_prod)
     return out.astype(np.float32).reshape(np.shape(sample))
 
 

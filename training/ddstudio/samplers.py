@@ -108,6 +108,19 @@ def add_noise(alphas_cumprod: np.ndarray, x0: np.ndarray, noise: np.ndarray, t: 
     return (sa * np.asarray(x0, np.float64) + sb * np.asarray(noise, np.float64)).astype(np.float32)
 
 
+def target_from_x0(prediction_type: str, sample: np.ndarray, x0: np.ndarray, alpha_prod: float) -> np.ndarray:
+    """The exact model output (float64) for sample x_t when the clean image is x0: eps, v or x0 itself.
+    The inverse of predict_x0; used by the reference fake model and by the oracle tests."""
+    sa, sb = math.sqrt(alpha_prod), math.sqrt(1.0 - alpha_prod)
+    x, x0 = np.asarray(sample, np.float64), np.asarray(x0, np.float64)
+    eps = (x - sa * x0) / sb
+    if prediction_type == "epsilon":
+        return eps
+    if prediction_type == "v_prediction":
+        return sa * eps - sb * x0
+    return x0
+
+
 def predict_x0(prediction_type: str, model_output: np.ndarray, sample: np.ndarray, alpha_prod: float) -> np.ndarray:
     """x0 in float64 from a float32 model output at alpha_bar = alpha_prod."""
     m = np.asarray(model_output, np.float32).astype(np.float64)

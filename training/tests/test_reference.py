@@ -21,6 +21,7 @@ from ddstudio.samplers import (
     combine_guidance,
     create_sampler,
     set_timesteps,
+    target_from_x0,
 )
 
 SCHEDULE_KEYS = {"betas", "alphas_cumprod"}
@@ -99,16 +100,7 @@ class TimestepTest(unittest.TestCase):
 
 def oracle(prediction_type, x, x0, alpha_prod):
     """The exact model output for the current sample x when the clean image is x0."""
-    x64, x064 = x.astype(np.float64), x0.astype(np.float64)
-    sa, sb = math.sqrt(alpha_prod), math.sqrt(1 - alpha_prod)
-    eps = (x64 - sa * x064) / sb
-    if prediction_type == "epsilon":
-        out = eps
-    elif prediction_type == "v_prediction":
-        out = sa * eps - sb * x064
-    else:
-        out = x064
-    return out.astype(np.float32)
+    return target_from_x0(prediction_type, x, x0, alpha_prod).astype(np.float32)
 
 
 class SamplerInvariantTest(unittest.TestCase):
