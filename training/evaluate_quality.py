@@ -22,8 +22,9 @@ measures, with the evaluation classifier (PyTorch .pt, or the exported .onnx thr
 - high-frequency noise: share of generated windows whose mean |Laplacian| exceeds the 99th percentile of real
   windows of that class.
 
-When a class has no validation tile group in the split (Break, with val_fraction 0.2 / seed 0), the real reference
-falls back to training-split windows and the report says so ("reference": "train").
+Every class has a validation tile group (split_by_group gives a class without one its lowest-hash group). Should a
+dataset class have only one tile group, the real reference falls back to training-split windows and the report
+says so ("reference": "train").
 
 Writes <out>/report.json, <out>/grid.png (rows = classes; left: real reference windows, right: generated; 2x
 nearest), <out>/generated/ (the CLI's output) and prints a markdown table. --quick: tiny settings for tests.

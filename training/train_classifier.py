@@ -8,8 +8,8 @@ image_size, jitter): trained on the train tile groups, validated on the held-out
 never saw either. Class-balanced batches (class uniform, image uniform within class), flips + brightness
 (WindowSampler.window). A fixed validation set (--val-per-class un-augmented windows per class from the val
 groups, fixed rng) gives per-class and macro accuracy; the best checkpoint by macro accuracy is kept.
-Classes without validation images (Break, with this split) are left out of the macro average and reported
-as null.
+Classes without validation images (possible only for a class with a single tile group) are left out of the
+macro average and reported as null.
 
 Writes training/runs/classifier/{best.pt,last.pt,log.jsonl} and exports <export>/model.onnx (outputs logits
 and features, dynamic batch; reloaded with onnxruntime-node and compared with PyTorch), manifest.json and
@@ -39,7 +39,7 @@ from export import CITATION, sha256_file  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_ID = "magtile-classifier-64"
-SPLIT_TEXT = "tile_group, val_fraction 0.2, seed 0"
+SPLIT_TEXT = "tile_group, val_fraction 0.2, seed 0, at least one held-out group per class"
 VAL_SEED = 12345     # fixed validation windows
 REF_SEED = 54321     # reference (training-split) windows
 

@@ -79,12 +79,26 @@ def load_items(root: str, classes: list[str] | None = None, max_per_class: int |
 
 def split_by_group(items: list[Item], val_fraction: float, seed: int = 0) -> tuple[list[Item], list[Item]]:
     """Deterministic split by tile_group: a group goes to validation when a hash of (seed, group) falls
-    below val_fraction. Stable when images are added, and never splits a group."""
-    def is_val(g: str) -> bool:
-        h = int(hashlib.sha256(f"{seed}:{g}".encode()).hexdigest()[:8], 16)
-        return h / 0xFFFFFFFF < val_fraction
-    train = [it for it in items if not is_val(it.group)]
-    val = [it for it in items if is_val(it.group)]
+    below val_fraction. Stable when images are added, and never splits a group.
+
+    A class with few tile groups can end up with none on the validation side (Break, 13 groups, under
+    val_fraction 0.2 / seed 0). Then the class's group with the lowest hash goes to validation too, so every
+    class with two or more groups has a held-out reference; and a class whose groups all hashed into
+    validation gets its highest-hash group back, so every class is trained on."""
+    def score(g: str) -> float:
+        return int(hashlib.sha256(f"{seed}:{g}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+    val_groups = {it.group for it in items if score(it.group) < val_fraction}
+    by_class = {ci: sorted({it.group for it in items if it.cls == ci}, key=score) for ci in sorted({it.cls for it in items})}
+    for groups in by_class.values():  # every class keeps a training group...
+        if all(g in val_groups for g in groups):
+            val_groups.discard(groups[-1])
+    if val_fraction > 0:  # ...and, given two or more groups, holds one out
+        for groups in by_class.values():
+            if len(groups) >= 2 and not any(g in val_groups for g in groups):
+                val_groups.add(groups[0])
+    train = [it for it in items if it.group not in val_groups]
+    val = [it for it in items if it.group in val_groups]
     return train, val
 
 
