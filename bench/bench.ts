@@ -2,6 +2,7 @@
  * Engine benchmark: one run, same model, printed as a table (not a timed test).
  *
  *   npm run bench                (options: --calls 20 --model magtile-defect-64 --no-webgpu)
+ *   npm run bench -- --startup   (only the cold start: page load -> Ready -> first image, by phase, 3 runs)
  *
  * Measures the median time of one guided model call (batch 2, the unit of one sampler step) on
  * onnxruntime-node (native), onnxruntime-web WASM under Node, and onnxruntime-web in headless Chromium
@@ -13,11 +14,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import type { DenoiseBatch } from '../src/core/generate';
 import { loadNodeModel, type NodeBackend } from '../scripts/lib/nodeModel';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, 'no-webgpu': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, 'no-webgpu': { type: 'boolean' }, startup: { type: 'boolean' } } });
 const CALLS = Number(values.calls);
 const MODEL = values.model as string;
 const PORT = 4190;
@@ -47,13 +48,16 @@ async function nodeCall(backend: NodeBackend, threads: number): Promise<number> 
   return median(ts);
 }
 
-async function openStudio(page: Page, query: string): Promise<{ readyMs: number; backend: string }> {
+interface Opened { readyMs: number; marks: { name: string; at: number }[]; phases: { name: string; ms: number }[]; backend: string }
+async function openStudio(page: Page, query: string): Promise<Opened> {
   await page.goto(`http://localhost:${PORT}/${query}`);
   await page.getByRole('status').first().filter({ hasText: /^(Ready|Error.*)$/ }).waitFor({ timeout: 300_000 });
   const text = await page.getByRole('status').first().textContent();
   if (text !== 'Ready') throw new Error(`studio did not start: ${text}`);
   const readyMs = await page.evaluate(() => performance.now());
-  return { readyMs, backend: ((await page.getByTestId('backend').textContent()) ?? '').trim() };
+  const marks = (await page.evaluate(`performance.getEntriesByType('mark').filter((m) => m.name.startsWith('dds:')).map((m) => ({ name: m.name, at: m.startTime }))`)) as { name: string; at: number }[];
+  const phases = (await page.evaluate('globalThis.ddsDebug.store.getState().model?.phases ?? []')) as { name: string; ms: number }[];
+  return { readyMs, marks, phases, backend: ((await page.getByTestId('backend').textContent()) ?? '').trim() };
 }
 
 // Page-side code is a plain JS string: tsx would wrap named inner functions in a __name() helper that does
@@ -104,14 +108,7 @@ async function main() {
   const nodeWasm1 = await nodeCall('wasm', 1);
   const nodeWasmN = await nodeCall('wasm', cores);
 
-  if (!existsSync('dist/index.html') || process.env.BENCH_BUILD !== '0') spawnSync('npx', ['vite', 'build'], { stdio: 'ignore' });
-  const server: ChildProcess = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
-  await new Promise((r) => setTimeout(r, 2500));
-  const browser = await chromium.launch({
-    ...(existsSync('/usr/bin/chromium') ? { executablePath: '/usr/bin/chromium' } : {}),
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
-  });
-  try {
+  await withStudio(async (browser) => {
     const p1 = await browser.newPage();
     await openStudio(p1, '?backend=wasm&threads=1&debug');
     const bw1 = await browserCall(p1, CALLS, 64);
@@ -162,11 +159,54 @@ async function main() {
     console.log(`  time per finished image:          ${fmt(median(steady))} ms (median of ${gens.length})`);
     console.log(`  sampler + messaging overhead:     ${fmt(median(ov))} ms/step = ${(median(share) * 100).toFixed(2)}% of a step (target < 5%)`);
     console.log(`  page load -> Ready:               ${fmt(ready.readyMs)} ms`);
+    for (const m of ready.marks) console.log(`    ${m.name.padEnd(28)} at ${fmt(m.at)} ms`);
+    console.log('    worker loadModel phases:');
+    for (const p of ready.phases) console.log(`      ${fmt(p.ms).padStart(8)} ms  ${p.name}`);
     console.log(`  page load -> first image:         ${fmt(first.finishedAt)} ms (target < 3000 ms; includes the click)`);
+  });
+}
+
+/** Builds (unless BENCH_BUILD=0 and dist exists), serves dist with vite preview, and opens Chromium. */
+async function withStudio(fn: (browser: Browser) => Promise<void>): Promise<void> {
+  if (!existsSync('dist/index.html') || process.env.BENCH_BUILD !== '0') spawnSync('npx', ['vite', 'build'], { stdio: 'ignore' });
+  const server: ChildProcess = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
+  await new Promise((r) => setTimeout(r, 2500));
+  const browser = await chromium.launch({
+    ...(existsSync('/usr/bin/chromium') ? { executablePath: '/usr/bin/chromium' } : {}),
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
+  });
+  try {
+    await fn(browser);
   } finally {
     await browser.close();
     if (server.pid) process.kill(-server.pid);
   }
 }
 
-await main();
+/**
+ * Start-up only. Cold: a fresh browser context (empty HTTP cache, storage and compiled-code cache), page load ->
+ * Ready -> first image. Warm: the same page reloaded in that context (what a returning user sees: the model
+ * and ORT's .wasm come from the HTTP cache, the compiled wasm from V8's code cache).
+ */
+async function startup(runs: number): Promise<void> {
+  await withStudio(async (browser) => {
+    const fmt = (x: number) => x.toFixed(0).padStart(6);
+    const show = (label: string, o: Opened, first: Awaited<ReturnType<typeof generateOnce>>) => {
+      console.log(`${label}: Ready ${fmt(o.readyMs)} ms, first image ${fmt(first.finishedAt)} ms (generation ${fmt(first.totalMs)} ms, of which model ${fmt(first.modelMs)} ms, ${first.steps} steps)`);
+      for (const m of o.marks) console.log(`  ${m.name.padEnd(24)} at ${fmt(m.at)} ms`);
+      for (const p of o.phases) console.log(`  ${fmt(p.ms)} ms  loadModel: ${p.name}`);
+    };
+    for (let i = 0; i < runs; i++) {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      const cold = await openStudio(page, '?backend=wasm&debug');
+      show(`run ${i + 1} cold`, cold, await generateOnce(page));
+      const warm = await openStudio(page, '?backend=wasm&debug');
+      show(`run ${i + 1} warm`, warm, await generateOnce(page));
+      await ctx.close();
+    }
+  });
+}
+
+if (values.startup) await startup(3);
+else await main();

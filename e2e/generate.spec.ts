@@ -106,3 +106,23 @@ test('WebGPU (SwiftShader here): reports webgpu and matches WASM and PyTorch wit
   expect(dWasmTorch).toBeLessThan(ref.tolerance);
   expect(offsite).toEqual([]);
 });
+
+test('auto backend: a software WebGPU adapter is passed over for WASM; start-up phases are reported', async ({ studio, page, offsite }) => {
+  await studio.open('?debug');
+  // Judge the adapter here, independently of the worker's code.
+  const software = await page.evaluate(async () => {
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info: { isFallbackAdapter?: boolean; vendor: string; description: string } } | null> } }).gpu;
+    const a = gpu ? await gpu.requestAdapter() : null;
+    if (!a) return null;
+    return a.info.isFallbackAdapter === true || /swiftshader/i.test(`${a.info.vendor} ${a.info.description}`);
+  });
+  const backend = await studio.backend();
+  expect(backend).toBe(software === false ? 'webgpu' : 'wasm');
+  if (software) await expect(page.getByTestId('engine')).toContainText('software WebGPU adapter passed over');
+  const model = (await page.evaluate('globalThis.ddsDebug.store.getState().model')) as { loadMs: number; phases: { name: string; ms: number }[] };
+  const names = model.phases.map((p) => p.name);
+  expect(names).toEqual(expect.arrayContaining(['fetch manifest + model', 'sha256', 'session create']));
+  const sum = model.phases.reduce((a, p) => a + p.ms, 0);
+  expect(Math.abs(sum - model.loadMs)).toBeLessThan(50);
+  expect(offsite).toEqual([]);
+});

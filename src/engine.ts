@@ -137,12 +137,18 @@ export async function activateModel(id: string): Promise<void> {
 
 export async function startEngine(): Promise<void> {
   S().setStatus({ kind: 'loadingModel' });
+  // Start-up marks (performance.getEntriesByType('mark')): bench/bench.ts prints them beside the worker's phases.
+  performance.mark('dds:engine-start');
   try {
-    const [info] = await Promise.all([client.handshake(), loadDataset()]);
+    const [info] = await Promise.all([
+      client.handshake().then((h) => (performance.mark('dds:worker-handshake'), h)),
+      loadDataset().then(() => performance.mark('dds:dataset-loaded')),
+    ]);
     S().setEngine(info, null);
     const models = await refreshModels();
     const wanted = urlConfig.modelId !== DEFAULT_MODEL_ID ? urlConfig.modelId : S().settings.modelId || DEFAULT_MODEL_ID;
     await activateModel(models.some((m) => m.id === wanted) ? wanted : DEFAULT_MODEL_ID);
+    performance.mark('dds:model-ready');
     void store.requestPersistence().catch(() => false);
   } catch (e) {
     S().setStatus({ kind: 'error', ...fail(e) });

@@ -11,7 +11,7 @@ import { checkSha256, parseManifest, type ModelManifest } from '../src/core/mani
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/maskLibrary';
 import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/protocol';
 import { createOrtDenoiser, type TensorCtor } from '../src/runtime/ortDenoiser';
-import { checkDevice, createAuxSession, createSession, handshake, warmRuntime, type BrowserBackend } from './runtime';
+import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './runtime';
 import { QualityJudge } from '../src/core/imageQuality';
 import { downstreamCheck, parseReferenceFeatures } from '../src/core/quality';
 import { cropWindow } from '../src/core/composite';
@@ -126,7 +126,34 @@ const api: DiffusionWorkerApi = {
   async loadModel(source: ModelSource, options: LoadOptions): Promise<LoadedModelInfo> {
     if (busy) throw new StudioError('badRequest', 'a generation is running; load the model when it has finished or been cancelled');
     const t0 = performance.now();
-    const warming = warmRuntime(options.backend).catch(() => undefined);
+    const phases: { name: string; ms: number }[] = [];
+    let last = t0;
+    const mark = (name: string) => {
+      const now = performance.now();
+      phases.push({ name, ms: now - last });
+      last = now;
+    };
+    let runtimeMs = -1;
+    const preparing = prepareRuntime(options.backend, options.numThreads ?? 0);
+    const warming = preparing.then(() => {
+      runtimeMs = performance.now() - t0;
+    }, () => undefined);
+    // On the WASM build the classifier's session is created while the model downloads: it pays for the
+    // runtime's start (wasm compile, threads). On WebGPU it waits for the main session, whose device must be
+    // set up first.
+    let classifierMs = -1;
+    const classifierUrl = options.classifierBaseUrl;
+    const startEvaluator = (): Promise<Evaluator> => {
+      const c0 = performance.now();
+      const p = evaluator ? Promise.resolve(evaluator) : loadEvaluator(classifierUrl ?? '');
+      return p.then((ev) => {
+        evaluator = ev;
+        classifierMs = performance.now() - c0;
+        return ev;
+      });
+    };
+    const early: Promise<Evaluator | null> = classifierUrl ? preparing.then((build) => (build === 'wasm' ? startEvaluator() : null)) : Promise.resolve(null);
+    early.catch(() => undefined); // awaited below; a failure only turns the quality flags off
     let manifestRaw: unknown;
     let onnx: ArrayBuffer;
     let libRaw: unknown = undefined;
@@ -137,6 +164,7 @@ const api: DiffusionWorkerApi = {
       const res = await fetch(`${base}/${manifest.file}`);
       if (!res.ok) throw new StudioError('modelInvalid', `${manifest.file} could not be fetched from ${base} (HTTP ${res.status})`);
       onnx = await res.arrayBuffer();
+      mark('fetch manifest + model');
       const libRes = await fetch(`${base}/mask_library.json`);
       // A dev/preview server answers unknown paths with index.html: only JSON counts as a library.
       if (libRes.ok && (libRes.headers.get('content-type') ?? '').includes('json')) libRaw = await libRes.json();
@@ -146,25 +174,30 @@ const api: DiffusionWorkerApi = {
       libRaw = source.maskLibrary;
     }
     const manifest = parseManifest(manifestRaw);
+    mark('fetch mask library');
     checkSha256(manifest, await sha256Hex(onnx), onnx.byteLength);
+    mark('sha256');
     const maskLibrary = libRaw === undefined ? null : parseMaskLibrary(libRaw);
     await loaded?.session.release();
     loaded = null;
     await warming;
+    mark(`wait for the runtime import (done ${runtimeMs.toFixed(0)} ms after the start, in parallel)`);
     const created = await createSession(new Uint8Array(onnx), options.backend, options.numThreads ?? 0);
+    mark('session create');
     const denoise = createOrtDenoiser(created.session, manifest, created.Tensor as unknown as TensorCtor);
     loaded = { manifest, maskLibrary, session: created.session, denoise, backend: created.backend };
     let quality: LoadedModelInfo['quality'] = { enabled: false, reason: 'no evaluation classifier configured' };
-    if (options.classifierBaseUrl) {
+    if (classifierUrl) {
       try {
-        evaluator ??= await loadEvaluator(options.classifierBaseUrl);
-        const unknown = manifest.classes.filter((c) => !evaluator?.judge.knows(c));
-        quality = { enabled: true, classifierId: evaluator.judge.classifierId, ...(unknown.length ? { reason: `no flags for ${unknown.join(', ')} (not classes of the evaluation classifier)` } : {}) };
+        const ev = (await early) ?? (await startEvaluator());
+        const unknown = manifest.classes.filter((c) => !ev.judge.knows(c));
+        quality = { enabled: true, classifierId: ev.judge.classifierId, ...(unknown.length ? { reason: `no flags for ${unknown.join(', ')} (not classes of the evaluation classifier)` } : {}) };
       } catch (e) {
         quality = { enabled: false, reason: (e as Error).message };
       }
+      mark(`wait for evaluation classifier (its load took ${classifierMs.toFixed(0)} ms${created.backend === 'wasm' ? ', overlapped with the model download' : ''})`);
     }
-    return { manifest, backend: created.backend, numThreads: created.numThreads, loadMs: performance.now() - t0, hasMaskLibrary: maskLibrary !== null, quality };
+    return { manifest, backend: created.backend, numThreads: created.numThreads, loadMs: performance.now() - t0, phases, hasMaskLibrary: maskLibrary !== null, quality };
   },
 
   async generate(request: GenerateRequest, onProgress: (p: StepProgress) => void) {

@@ -20,6 +20,24 @@ let adapterPromise: Promise<GPUAdapter | null> | null = null;
 let device: GPUDevice | null = null;
 let deviceLostReason: string | null = null;
 
+/**
+ * A software adapter (SwiftShader: isFallbackAdapter, or a CPU device) runs the model ~100x slower than WASM on
+ * the same cores (npm run bench), so 'auto' passes it over; an explicit ?backend=webgpu still uses it.
+ */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const legacy = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return info.isFallbackAdapter === true || legacy === true || /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+}
+
+/** The adapter the preference may use: none for 'wasm', any for 'webgpu', a hardware one for 'auto'. */
+async function adapterFor(pref: BackendPreference): Promise<GPUAdapter | null> {
+  if (pref === 'wasm') return null;
+  const adapter = await getAdapter();
+  if (adapter && pref === 'auto' && isSoftwareAdapter(adapter)) return null;
+  return adapter;
+}
+
 function getAdapter(): Promise<GPUAdapter | null> {
   adapterPromise ??= (async () => {
     const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
@@ -45,7 +63,7 @@ export async function handshake(): Promise<HandshakeInfo> {
   };
   if (adapter) {
     const ai = adapter.info;
-    info.adapter = { vendor: ai.vendor, architecture: ai.architecture, description: ai.description, isFallbackAdapter: (ai as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false };
+    info.adapter = { vendor: ai.vendor, architecture: ai.architecture, description: ai.description, isFallbackAdapter: isSoftwareAdapter(adapter) };
   }
   return info;
 }
@@ -103,22 +121,34 @@ export async function createAuxSession(model: Uint8Array): Promise<{ session: In
   return { session, Tensor: rt.Tensor };
 }
 
-/** Starts loading the runtime build the preference will need, so it overlaps with fetching the model. */
-export async function warmRuntime(pref: BackendPreference): Promise<void> {
-  const adapter = pref === 'wasm' ? null : await getAdapter();
-  await loadOrt(adapter ? 'webgpu' : 'wasm');
+function threadCount(numThreads: number): number {
+  return numThreads > 0 ? numThreads : self.crossOriginIsolated ? self.navigator.hardwareConcurrency : 1;
+}
+
+/**
+ * Loads the runtime build the preference will need and sets its thread count, so that it overlaps with
+ * fetching the model. Resolves to the build loaded. ORT compiles its 12 MB .wasm and starts its threads on the
+ * first session created, not on import: a small session created now (the evaluation classifier) moves that
+ * cost out from behind the model download.
+ */
+export async function prepareRuntime(pref: BackendPreference, numThreads: number): Promise<BrowserBackend> {
+  const adapter = await adapterFor(pref);
+  const build: BrowserBackend = adapter ? 'webgpu' : 'wasm';
+  const rt = await loadOrt(build);
+  rt.env.wasm.numThreads = threadCount(numThreads);
+  rt.env.wasm.proxy = false;
+  return build;
 }
 
 /** Creates a session on the first provider of the ordered table that works for this preference. */
 export async function createSession(model: Uint8Array, pref: BackendPreference, numThreads: number): Promise<CreatedSession> {
-  const adapter = pref === 'wasm' ? null : await getAdapter();
+  const adapter = await adapterFor(pref);
   if (pref === 'webgpu' && !adapter)
     throw new StudioError('capability', 'WebGPU was requested but this browser offers no WebGPU adapter; accepted backends here: wasm');
   const order: BrowserBackend[] = adapter ? ['webgpu', 'wasm'] : ['wasm'];
+  await prepareRuntime(pref, numThreads);
   const rt = await loadOrt(order[0] as BrowserBackend);
-  const threads = numThreads > 0 ? numThreads : self.crossOriginIsolated ? self.navigator.hardwareConcurrency : 1;
-  rt.env.wasm.numThreads = threads;
-  rt.env.wasm.proxy = false;
+  const threads = rt.env.wasm.numThreads ?? threadCount(numThreads);
   const errors: string[] = [];
   for (const backend of order) {
     if (pref === 'webgpu' && backend !== 'webgpu') break;

@@ -42,6 +42,8 @@ export interface LoadedModelInfo {
   backend: Exclude<Backend, 'native'>;
   numThreads: number;
   loadMs: number;
+  /** Where loadMs went, in order (fetch, sha256, runtime, session, classifier); the bench prints them. */
+  phases: { name: string; ms: number }[];
   hasMaskLibrary: boolean;
   /** Per-image quality flags: on when the evaluation classifier loaded; otherwise why not. */
   quality: { enabled: boolean; classifierId?: string; reason?: string };

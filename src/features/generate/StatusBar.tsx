@@ -16,6 +16,7 @@ export function StatusBar() {
         <span className="engine" data-testid="engine">
           model {model.manifest.id} {model.manifest.version} · backend <b data-testid="backend">{model.backend}</b>
           {model.backend === 'wasm' ? ` (${model.numThreads} threads)` : ''}
+          {model.backend === 'wasm' && handshake?.adapter?.isFallbackAdapter ? ' · software WebGPU adapter passed over (slower than WASM; ?backend=webgpu forces it)' : ''}
           {handshake?.adapter && model.backend === 'webgpu' ? ` · ${handshake.adapter.description || handshake.adapter.vendor}${handshake.adapter.isFallbackAdapter ? ' (fallback adapter)' : ''}` : ''}
           {' '}· onnxruntime-web {handshake?.ortVersion}
         </span>
