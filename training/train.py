@@ -4,13 +4,15 @@
 
 Resumes from <run>/last.pt when it exists (or from --init, e.g. the committed weights). Writes
 <run>/last.pt (full state) every --save-minutes and at the end, and <run>/weights.pt (config, step,
-model and EMA weights only: what is committed to resume from). Uses CUDA when available.
+model and EMA weights only: what is committed to resume from). Uses CUDA when available. SIGTERM or Ctrl-C
+ends the run at the next step boundary with its weights saved, like --max-minutes.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
@@ -93,6 +95,9 @@ def main(argv=None):
         os.replace(os.path.join(args.run, "weights.pt.tmp"), os.path.join(args.run, "weights.pt"))
         print(f"saved step {step}", flush=True)
 
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stop.append(signum))
     t0 = last_save = time.time()
     log = open(os.path.join(args.run, "log.jsonl"), "a")
     null = len(classes)
@@ -101,6 +106,9 @@ def main(argv=None):
         if args.max_steps is not None and step >= args.max_steps:
             break
         if args.max_minutes is not None and time.time() - t0 > args.max_minutes * 60:
+            break
+        if stop:
+            print(f"signal {stop[0]}: stopping at step {step}", flush=True)
             break
         b = sampler.batch(cfg["batch_size"], rng)
         tb = {k: torch.from_numpy(v).to(device) for k, v in b.items()}
