@@ -21,6 +21,9 @@ measures, with the evaluation classifier (PyTorch .pt, or the exported .onnx thr
   missed: this is a screen, not a proof;
 - high-frequency noise: share of generated windows whose mean |Laplacian| exceeds the 99th percentile of real
   windows of that class.
+- placement: mask contrast (mean pixel value in a 4-pixel ring around the defect mask minus the mean inside it;
+  positive = darker inside) of each generated window with its own mask, with another generated window's mask
+  (control: a defect that ignores its mask scores the same both ways), and of real windows with their masks.
 
 Every class has a validation tile group (split_by_group gives a class without one its lowest-hash group). Should a
 dataset class have only one tile group, the real reference falls back to training-split windows and the report
@@ -45,7 +48,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.classifier import fixed_windows  # noqa: E402
 from ddstudio.data import FREE_CLASS, load_items, split_by_group, to_unit  # noqa: E402
-from ddstudio.metrics import hf_energy, kid, mean_pairwise_distance, nn_distances  # noqa: E402
+from ddstudio.metrics import hf_energy, kid, mask_contrast, mean_pairwise_distance, nn_distances  # noqa: E402
 from export import sha256_file  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,22 +88,29 @@ class Classifier:
         return predict(self.model, x)
 
 
-def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, sampler: str, out: str, threads: int) -> np.ndarray:
+def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, sampler: str, out: str, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """The CLI's windows (N,1,H,W) in [-1,1] and the masks it conditioned them on (N,H,W) 0/1."""
     cmd = ["npx", "tsx", "scripts/generate.ts", "--model", model_dir, "--class", cls, "--n", str(n), "--seed", str(seed),
            "--steps", str(steps), "--guidance", str(guidance), "--sampler", sampler, "--out", out, "--backend", "native",
            "--threads", str(threads)]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"generator failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
-    imgs = []
+    imgs, masks = [], []
     for s in range(seed, seed + n):
         p = os.path.join(out, "images", cls, f"{cls}_s{s}.png")
         imgs.append(to_unit(np.asarray(Image.open(p).convert("L"), dtype=np.uint8)))
-    return np.stack(imgs)[:, None]
+        masks.append((np.asarray(Image.open(os.path.join(out, "masks", cls, f"{cls}_s{s}.png")).convert("L")) > 127).astype(np.uint8))
+    return np.stack(imgs)[:, None], np.stack(masks)
 
 
 def flips4(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x, x[..., ::-1], x[..., ::-1, :], x[..., ::-1, ::-1]])
+
+
+def _median(v: np.ndarray) -> float | None:
+    v = v[~np.isnan(v)]
+    return float(np.median(v)) if len(v) else None
 
 
 def _stats(d: np.ndarray) -> dict | None:
@@ -219,13 +229,13 @@ def main(argv=None):
     # Real windows: validation reference (fallback: training split) and training crops, per classifier class index.
     need = [clf.classes.index(c) for c in classes] + [clf.classes.index(FREE_CLASS)]
     sub = lambda its: [it for it in its if it.cls in need]  # noqa: E731
-    xv, yv, _ = fixed_windows(sub(val_items), len(clf.classes), args.real_per_class, size, REAL_SEED, cfg["jitter"])
-    xt, yt, gt = fixed_windows(sub(train_items), len(clf.classes), args.train_crops, size, TRAIN_SEED, cfg["jitter"])
+    xv, yv, _, mv = fixed_windows(sub(val_items), len(clf.classes), args.real_per_class, size, REAL_SEED, cfg["jitter"], with_masks=True)
+    xt, yt, gt, mt = fixed_windows(sub(train_items), len(clf.classes), args.train_crops, size, TRAIN_SEED, cfg["jitter"], with_masks=True)
 
-    gens = {}
+    gens, gen_masks = {}, {}
     for c in classes:
         tg = time.time()
-        gens[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.sampler, gen_dir, args.threads)
+        gens[c], gen_masks[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.sampler, gen_dir, args.threads)
         print(f"generated {args.n} x {c} in {time.time() - tg:.1f} s", flush=True)
 
     # Control: pure noise windows (what an untrained denoiser emits). The class the classifier gives them shows
@@ -249,10 +259,10 @@ def main(argv=None):
         ci = clf.classes.index(c)
         use_val = bool((yv == ci).any())
         if use_val:
-            xr, fr, lr = xv[yv == ci], fv[yv == ci], lv[yv == ci]
+            xr, fr, lr, mr_ = xv[yv == ci], fv[yv == ci], lv[yv == ci], mv[yv == ci]
             xf, ff = xv[yv == free], fv[yv == free]
         else:
-            xr, fr, lr = xt[yt == ci], ft[yt == ci], logits[nv:nv + nt][yt == ci]
+            xr, fr, lr, mr_ = xt[yt == ci], ft[yt == ci], logits[nv:nv + nt][yt == ci], mt[yt == ci]
             xf, ff = xt[yt == free], ft[yt == free]
         xg, fg = gens[c], fgen[c]
         perm = np.random.default_rng(k).permutation(len(fr))
@@ -275,6 +285,10 @@ def main(argv=None):
         hf_real = hf_energy(np.concatenate([xr, xtc]) if use_val else xtc)
         hf_thr = float(np.percentile(hf_real, 99))
         hf_gen = hf_energy(xg)
+        # Placement: is the generated defect where its mask says? Contrast with its own mask vs with another
+        # generated window's mask (a control: same images, masks that do not belong to them) vs real windows.
+        mg_ = gen_masks[c]
+        con_own, con_other, con_real = mask_contrast(xg, mg_), mask_contrast(xg, np.roll(mg_, 1, axis=0)), mask_contrast(xr, mr_)
 
         per_class[c] = {
             "reference": "validation" if use_val else "train (no validation tile group of this class in the split)",
@@ -300,6 +314,10 @@ def main(argv=None):
             "highFrequency": {"metric": "mean |4-neighbour Laplacian| in [-1,1] units", "realP99": hf_thr,
                               "generatedMean": float(hf_gen.mean()), "realMean": float(hf_real.mean()),
                               "generatedShareAboveRealP99": float((hf_gen > hf_thr).mean())},
+            "maskContrast": {"metric": "mean pixel value in a 4-px ring around the mask minus the mean inside it, [-1,1] units (positive: darker inside)",
+                             "generatedOwnMask": _median(con_own), "generatedOtherMask": _median(con_other), "real": _median(con_real),
+                             "generatedShareDarkerInside": float(np.mean(con_own[~np.isnan(con_own)] > 0)) if (~np.isnan(con_own)).any() else None,
+                             "realShareDarkerInside": float(np.mean(con_real[~np.isnan(con_real)] > 0)) if (~np.isnan(con_real)).any() else None},
         }
         spread = np.unique(np.linspace(0, len(xr) - 1, min(args.grid_k, len(xr))).round().astype(int))
         grid_rows.append((c, xr[spread], xg[:args.grid_k]))
@@ -317,6 +335,11 @@ def main(argv=None):
             f"{fmt(r['kid']['generatedVsTrain'])} | {r['diversity']['generated']:.3f} / {r['diversity']['real']:.3f} | "
             f"{mg['min']:.3f} / {mg['p1']:.3f} | {fmt(mr['min'] if mr else None)} / {fmt(mr['p1'] if mr else None)} | "
             f"{r['memorisation']['nearCopySuspects']}/{args.n} | {r['highFrequency']['generatedShareAboveRealP99']:.2f} |")
+    lines += ["", "| class | mask contrast gen (own mask) | gen with another window's mask | real | share darker inside gen / real |", "|---|---|---|---|---|"]
+    for c, r in per_class.items():
+        mc = r["maskContrast"]
+        lines.append(f"| {c} | {fmt(mc['generatedOwnMask'])} | {fmt(mc['generatedOtherMask'])} | {fmt(mc['real'])} | "
+                     f"{fmt(mc['generatedShareDarkerInside'])} / {fmt(mc['realShareDarkerInside'])} |")
     table = "\n".join(lines)
     report = {
         "model": {"dir": os.path.relpath(model_dir, REPO), "id": man["id"], "version": man["version"], "sha256": man["sha256"]},

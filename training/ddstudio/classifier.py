@@ -49,12 +49,13 @@ class EvalClassifier(nn.Module):
 
 
 def fixed_windows(items: list[Item], num_classes: int, per_class: int, size: int, seed: int,
-                  jitter: int = 16, with_index: bool = False):
+                  jitter: int = 16, with_index: bool = False, with_masks: bool = False):
     """Deterministic, un-augmented windows: per_class per class (classes without images give none).
     Class c uses its own rng (seed, c), so adding a class never changes another class's windows.
     Returns x (N,1,size,size) float32 in [-1,1], y (N,) int64, groups (N,) object (tile_group of each window)
-    and, with with_index, the index into items of each window's source image."""
-    xs, ys, gs, idx = [], [], [], []
+    and, with with_index, the index into items of each window's source image, then, with with_masks, the
+    windows' defect masks (N,size,size) uint8 0/1."""
+    xs, ys, gs, idx, ms = [], [], [], [], []
     for c in range(num_classes):
         pool = [i for i, it in enumerate(items) if it.cls == c]
         if not pool:
@@ -62,14 +63,19 @@ def fixed_windows(items: list[Item], num_classes: int, per_class: int, size: int
         rng = np.random.default_rng([seed, c])
         for _ in range(per_class):
             k = pool[int(rng.integers(len(pool)))]
-            img, _ = crop(items[k], size, rng, jitter)
+            img, mask = crop(items[k], size, rng, jitter)
             xs.append(to_unit(np.ascontiguousarray(img)))
+            ms.append(np.ascontiguousarray(mask))
             ys.append(c)
             gs.append(items[k].group)
             idx.append(k)
     x = np.stack(xs)[:, None].astype(np.float32) if xs else np.zeros((0, 1, size, size), np.float32)
     out = (x, np.asarray(ys, np.int64), np.asarray(gs, dtype=object))
-    return out + (np.asarray(idx, np.int64),) if with_index else out
+    if with_index:
+        out += (np.asarray(idx, np.int64),)
+    if with_masks:
+        out += (np.stack(ms).astype(np.uint8) if ms else np.zeros((0, size, size), np.uint8),)
+    return out
 
 
 @torch.no_grad()

@@ -5,6 +5,8 @@
 - Diversity: mean pairwise L2 distance within a set.
 - Nearest-neighbour distances (memorisation check).
 - High-frequency energy: mean absolute 4-neighbour Laplacian over interior pixels.
+- Mask contrast: mean pixel value in a ring around the defect mask minus the mean inside it (positive: the
+  masked region is darker than its surroundings), i.e. whether the defect sits where the mask says.
 """
 from __future__ import annotations
 
@@ -70,3 +72,29 @@ def hf_energy(x: np.ndarray) -> np.ndarray:
     x = x.reshape(len(x), x.shape[-2], x.shape[-1])
     lap = 4 * x[:, 1:-1, 1:-1] - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]
     return np.abs(lap).mean(axis=(1, 2))
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary square dilation of (..., H, W) masks by radius pixels (a (2r+1)^2 structuring element)."""
+    m = np.asarray(mask) > 0
+    h, w = m.shape[-2:]
+    pad = np.pad(m, [(0, 0)] * (m.ndim - 2) + [(radius, radius), (radius, radius)])
+    out = np.zeros_like(m)
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            out |= pad[..., dy:dy + h, dx:dx + w]
+    return out
+
+
+def mask_contrast(x: np.ndarray, masks: np.ndarray, ring: int = 4) -> np.ndarray:
+    """Per window: mean of x over the ring (mask dilated by `ring` pixels, minus the mask) minus the mean of x
+    inside the mask. x: (N,1,H,W) or (N,H,W); masks: (N,H,W), nonzero = defect. NaN where the mask or its ring
+    is empty (no defect pixels, or a mask covering the whole window)."""
+    x = np.asarray(x, np.float64).reshape(len(masks), *masks.shape[-2:])
+    inside = np.asarray(masks) > 0
+    around = dilate(inside, ring) & ~inside
+    out = np.full(len(x), np.nan)
+    for i in range(len(x)):
+        if inside[i].any() and around[i].any():
+            out[i] = x[i][around[i]].mean() - x[i][inside[i]].mean()
+    return out

@@ -21,7 +21,7 @@ ONNX = os.path.join(EXPORT, "model.onnx")
 WEIGHTS = os.path.join(TRAINING, "runs", "classifier", "best.pt")
 HAS_NODE = bool(shutil.which("node")) and os.path.isdir(os.path.join(REPO, "node_modules", "onnxruntime-node"))
 
-from ddstudio.metrics import hf_energy, kid, mean_pairwise_distance, mmd2_unbiased, nn_distances  # noqa: E402
+from ddstudio.metrics import dilate, hf_energy, kid, mask_contrast, mean_pairwise_distance, mmd2_unbiased, nn_distances  # noqa: E402
 
 
 def direct_mmd2(x, y):
@@ -70,6 +70,22 @@ class Metrics(unittest.TestCase):
         e = hf_energy(np.concatenate([flat, checker]))
         self.assertEqual(e[0], 0.0)
         self.assertAlmostEqual(e[1], 8.0)
+
+    def test_mask_contrast(self):
+        m = np.zeros((16, 16), np.uint8)
+        m[6:9, 6:9] = 1
+        d = dilate(m, 2)
+        self.assertEqual(int(d.sum()), 7 * 7)
+        self.assertTrue(d[4, 4] and not d[3, 3])
+        pit = np.full((16, 16), 0.5)
+        pit[6:9, 6:9] = -0.7  # a dark pit exactly under the mask
+        shifted = np.zeros_like(m)
+        shifted[0:3, 11:14] = 1
+        empty = np.zeros_like(m)
+        c = mask_contrast(np.stack([pit, pit, pit]), np.stack([m, shifted, empty]), ring=2)
+        self.assertAlmostEqual(c[0], 1.2)  # ring 0.5 minus inside -0.7
+        self.assertAlmostEqual(c[1], 0.0)  # a mask elsewhere sees flat background
+        self.assertTrue(np.isnan(c[2]))
 
 
 @unittest.skipUnless(os.path.exists(ONNX), "classifier not exported")
