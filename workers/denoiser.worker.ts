@@ -30,12 +30,15 @@ interface Evaluator {
   judge: QualityJudge;
   run: (window: Float32Array) => Promise<{ logits: Float32Array; features: Float32Array }>;
   size: number;
+  /** Where its load went: fetching + checking its files, creating its session. */
+  loadTimings: { filesMs: number; sessionMs: number };
 }
 let evaluator: Evaluator | null = null;
 
 /** Loads the evaluation classifier and its real reference features (per-image quality flags). */
 async function loadEvaluator(baseUrl: string): Promise<Evaluator> {
   const base = baseUrl.replace(/\/$/, '');
+  const f0 = performance.now();
   const m = (await fetchJson(`${base}/manifest.json`, 'classifier manifest.json')) as {
     task?: string; id?: string; file?: string; sha256?: string; classes?: string[]; image?: { width: number; height: number };
     inputs?: { name: string }[]; outputs?: { name: string; role: string }[];
@@ -47,7 +50,9 @@ async function loadEvaluator(baseUrl: string): Promise<Evaluator> {
   const hex = await sha256Hex(bytes);
   if (hex !== m.sha256) throw new StudioError('modelInvalid', `classifier sha256 ${hex} does not match its manifest (${m.sha256})`);
   const ref = parseReferenceFeatures(await fetchJson(`${base}/reference_features.json`, 'reference_features.json'));
+  const s0 = performance.now();
   const { session, Tensor } = await createAuxSession(new Uint8Array(bytes));
+  const loadTimings = { filesMs: s0 - f0, sessionMs: performance.now() - s0 };
   const inName = m.inputs[0].name;
   const logitsName = m.outputs.find((o) => o.role === 'logits')?.name ?? 'logits';
   const featName = m.outputs.find((o) => o.role === 'features')?.name ?? 'features';
@@ -55,6 +60,7 @@ async function loadEvaluator(baseUrl: string): Promise<Evaluator> {
   return {
     judge: new QualityJudge(m.id ?? 'classifier', m.classes, ref),
     size,
+    loadTimings,
     run: async (win) => {
       const out = await session.run({ [inName]: new Tensor('float32', win, [1, 1, size, size]) });
       return { logits: (out[logitsName]?.data as Float32Array).slice(), features: (out[featName]?.data as Float32Array).slice() };
@@ -195,7 +201,8 @@ const api: DiffusionWorkerApi = {
       } catch (e) {
         quality = { enabled: false, reason: (e as Error).message };
       }
-      mark(`wait for evaluation classifier (its load took ${classifierMs.toFixed(0)} ms${created.backend === 'wasm' ? ', overlapped with the model download' : ''})`);
+      const lt = evaluator?.loadTimings;
+      mark(`wait for evaluation classifier (its load took ${classifierMs.toFixed(0)} ms${lt ? `: files ${lt.filesMs.toFixed(0)} ms, session ${lt.sessionMs.toFixed(0)} ms` : ''}${created.backend === 'wasm' ? '; overlapped with the model download' : ''})`);
     }
     return { manifest, backend: created.backend, numThreads: created.numThreads, loadMs: performance.now() - t0, phases, hasMaskLibrary: maskLibrary !== null, quality };
   },
