@@ -126,3 +126,36 @@ test('auto backend: a software WebGPU adapter is passed over for WASM; start-up 
   expect(Math.abs(sum - model.loadMs)).toBeLessThan(50);
   expect(offsite).toEqual([]);
 });
+
+test('cancel stops a running job within a step, on the same worker (no terminate + respawn)', async ({ studio, page, offsite }) => {
+  await studio.open('?backend=wasm&debug');
+  const r = (await page.evaluate(`(async () => {
+    const c = globalThis.ddsDebug.client;
+    const before = c.spawned;
+    let last = 0, cancelledAt = 0;
+    const job = c.generate({ className: 'Crack', prompt: '', seed: 1, sampler: 'dpmpp2m', steps: 30, guidance: 2, eta: 0, timestepSpacing: 'trailing', clipSample: false },
+      (p) => { last = p.step; if (p.step === 3 && !cancelledAt) { cancelledAt = 3; void c.cancel(); } });
+    try { await job; return { outcome: 'finished', last }; }
+    catch (e) { return { outcome: e.name, message: e.message, last, sameWorker: c.spawned === before }; }
+  })()`)) as { outcome: string; message?: string; last: number; sameWorker?: boolean };
+  expect(r.outcome).toBe('aborted');
+  expect(r.message).toBe('generation cancelled');
+  // The step running when the cancel arrived may finish; no model call starts after it.
+  expect(r.last).toBeLessThanOrEqual(4);
+  expect(r.sameWorker).toBe(true);
+
+  // The same through the UI: Cancel returns to Ready with nothing stored and no error.
+  await page.getByLabel('Steps').fill('30');
+  await page.getByLabel('Batch size').fill('1');
+  await studio.generateButton().click();
+  await expect(page.getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^([2-9]|1\d)$/, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(studio.status).toHaveText('Ready', { timeout: 10_000 });
+  await expect(page.getByRole('tab', { name: /^All \(0\)$/ })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  // And the worker still generates.
+  await page.getByLabel('Steps').fill('4');
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^All \(1\)$/ })).toBeVisible({ timeout: 60_000 });
+  expect(offsite).toEqual([]);
+});

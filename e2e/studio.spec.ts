@@ -108,3 +108,29 @@ test('a user model (model.onnx + manifest.json) loads, is stored in the browser 
   await expect(page.locator('.model-picker select')).toHaveValue('my-tiles');
   await expect(page.locator('.model-picker select').getByRole('option')).toHaveText([/magtile-defect-64 \(embedded default\)/, /my-tiles \(loaded/]);
 });
+
+test('a worker crash mid-batch fails that job with a message, keeps what was stored, and the next batch runs on a fresh worker', async ({ studio, page, offsite }) => {
+  await studio.open('?backend=wasm&debug');
+  await page.getByLabel('Defect class').selectOption('Blowhole');
+  await page.getByLabel('Seed').fill('21');
+  await page.getByLabel('Steps').fill('12');
+  await page.getByLabel('Batch size').fill('3');
+  await studio.generateButton().click();
+  // Let the first image land, then crash the worker while the second is running.
+  await expect(page.getByRole('tab', { name: /^Pending \(1\)$/ })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^([2-9]|1[01])$/, { timeout: 60_000 });
+  await page.evaluate('globalThis.ddsDebug.client.debugCrash()');
+  await expect(page.getByRole('alert')).toContainText('the worker crashed', { timeout: 30_000 });
+  await expect(page.getByRole('alert')).toContainText('queue is paused');
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await expect(page.getByRole('tab', { name: /^Pending \(1\)$/ })).toBeVisible();
+
+  // Generate resumes the paused queue on the fresh worker (the model was reloaded by the restart).
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^Pending \(([3-9])\)$/ })).toBeVisible({ timeout: 120_000 });
+  await expect(studio.status).toHaveText('Ready', { timeout: 60_000 });
+  await page.reload();
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await expect(page.getByRole('tab', { name: /^Pending \(([3-9])\)$/ })).toBeVisible();
+  expect(offsite).toEqual([]);
+});

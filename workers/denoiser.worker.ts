@@ -83,6 +83,22 @@ async function judge(result: GenerateResult): Promise<void> {
 let cancelled = false;
 let busy = false;
 
+/**
+ * Lets the worker's event loop run queued messages (a cancel, from the page) between model calls. Without
+ * it a whole job runs without leaving the task it started in (session.run resolves through microtasks), so a
+ * cancel was only seen after the job or when the client's grace period terminated the worker. A message to
+ * itself over a MessageChannel costs ~0.1 ms (setTimeout(0) is clamped to 4 ms when nested).
+ */
+const tick = new MessageChannel();
+const ticks: (() => void)[] = [];
+tick.port1.onmessage = () => ticks.shift()?.();
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    ticks.push(resolve);
+    tick.port2.postMessage(null);
+  });
+}
+
 async function fetchJson(url: string, what: string): Promise<unknown> {
   const res = await fetch(url);
   if (!res.ok) throw new StudioError('modelInvalid', `${what} could not be fetched from ${url} (HTTP ${res.status})`);
@@ -106,6 +122,8 @@ async function runJob(onProgress: (p: StepProgress) => void, job: (l: Loaded, ho
   cancelled = false;
   const l = loaded;
   const checked: Loaded = { ...l, denoise: async (b) => {
+    await yieldToEventLoop();
+    if (cancelled) throw new StudioError('aborted', 'generation cancelled');
     checkDevice();
     return l.denoise(b);
   } };
@@ -246,6 +264,12 @@ const api: DiffusionWorkerApi = {
   async dispose() {
     await loaded?.session.release();
     loaded = null;
+  },
+
+  debugCrash() {
+    setTimeout(() => {
+      throw new Error('debugCrash: an uncaught error in the worker (test hook)');
+    }, 0);
   },
 };
 

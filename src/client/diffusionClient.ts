@@ -53,6 +53,8 @@ interface Spawned {
   worker: Worker;
   api: Comlink.Remote<DiffusionWorkerApi>;
   info: HandshakeInfo;
+  /** Rejects when this worker crashes: every call to it races this, so none waits forever on a dead worker. */
+  dead: Promise<never>;
 }
 
 export class DiffusionClient {
@@ -61,27 +63,49 @@ export class DiffusionClient {
   private model: LoadedModelInfo | null = null;
   private jobId = 0;
   private running: { id: number; reject: (e: unknown) => void } | null = null;
-  private restarting: Promise<unknown> | null = null;
+  private restarting: Promise<LoadedModelInfo | null> | null = null;
 
   constructor(private options: ClientOptions) {}
 
   private spawn(): Promise<Spawned> {
-    this.spawned ??= (async () => {
-      const worker = new Worker(new URL('../../workers/denoiser.worker.ts', import.meta.url), { type: 'module', name: 'denoiser' });
-      const api = Comlink.wrap<DiffusionWorkerApi>(worker);
-      // A crashed worker (an uncaught error, a failed module load) never answers: fail the running job so the
-      // queue stops with a message instead of hanging; the next call spawns a fresh worker.
-      worker.addEventListener('error', (ev) => {
-        ev.preventDefault();
-        this.crashed(`the worker crashed (${ev.message || 'no message'})`);
-      });
-      worker.addEventListener('messageerror', () => this.crashed('a message from the worker could not be read'));
-      const info = await api.handshake();
+    if (this.spawned) return this.spawned;
+    const worker = new Worker(new URL('../../workers/denoiser.worker.ts', import.meta.url), { type: 'module', name: 'denoiser' });
+    const api = Comlink.wrap<DiffusionWorkerApi>(worker);
+    let die: (e: StudioError) => void = () => undefined;
+    const dead = new Promise<never>((_, reject) => {
+      die = reject;
+    });
+    dead.catch(() => undefined);
+    const spawned: Promise<Spawned> = (async () => {
+      const info = await Promise.race([api.handshake(), dead]);
       if (info.protocolVersion !== PROTOCOL_VERSION)
         throw new StudioError('protocol', `worker speaks protocol ${info.protocolVersion}, the page ${PROTOCOL_VERSION}: reload the page to update the cached worker`);
-      return { worker, api, info };
+      return { worker, api, info, dead };
     })();
-    return this.spawned;
+    // A crashed worker (an uncaught error, a failed module load) never answers: whatever was waiting on it fails
+    // with a message instead of hanging, and a fresh worker is started with the model that was loaded.
+    const crash = (why: string) => {
+      const err = new StudioError('inference', `${why}; the studio starts a fresh worker`);
+      die(err);
+      this.crashed(spawned, worker, err);
+    };
+    worker.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      crash(`the worker crashed (${ev.message || 'no message'})`);
+    });
+    worker.addEventListener('messageerror', () => crash('a message from the worker could not be read'));
+    this.spawned = spawned;
+    return spawned;
+  }
+
+  /** A call to the worker that fails (instead of hanging) if the worker crashes meanwhile. */
+  private async call<T>(fn: (api: Comlink.Remote<DiffusionWorkerApi>) => Promise<T>): Promise<T> {
+    const s = await this.spawn();
+    try {
+      return await Promise.race([fn(s.api), s.dead]);
+    } catch (e) {
+      throw toStudioError(e);
+    }
   }
 
   async handshake(): Promise<HandshakeInfo> {
@@ -89,16 +113,13 @@ export class DiffusionClient {
   }
 
   async loadModel(source: ModelSource): Promise<LoadedModelInfo> {
-    const { api } = await this.spawn();
     // Bytes are transferred, so keep a copy to be able to reload after a respawn.
     this.lastSource = source.kind === 'bytes' ? { ...source, onnx: source.onnx.slice(0) } : source;
-    try {
-      const send = source.kind === 'bytes' ? Comlink.transfer(source, [source.onnx]) : source;
-      this.model = await api.loadModel(send, { backend: this.options.backend, numThreads: this.options.numThreads, ...(this.options.classifierBaseUrl ? { classifierBaseUrl: this.options.classifierBaseUrl } : {}) });
-      return this.model;
-    } catch (e) {
-      throw toStudioError(e);
-    }
+    this.model = null;
+    const send = source.kind === 'bytes' ? Comlink.transfer(source, [source.onnx]) : source;
+    const options = { backend: this.options.backend, numThreads: this.options.numThreads, ...(this.options.classifierBaseUrl ? { classifierBaseUrl: this.options.classifierBaseUrl } : {}) };
+    this.model = await this.call((api) => api.loadModel(send, options));
+    return this.model;
   }
 
   get loadedModel(): LoadedModelInfo | null {
@@ -132,11 +153,11 @@ export class DiffusionClient {
       void (async () => {
         // A restart in progress (cancel timeout, crash) must finish loading the model first.
         await this.restarting?.catch(() => undefined);
-        const { api } = await this.spawn();
+        const { api, dead } = await this.spawn();
         if (this.running?.id !== id) return; // cancelled while waiting
-        const r = await start(api, Comlink.proxy((p: StepProgress) => {
+        const r = await Promise.race([start(api, Comlink.proxy((p: StepProgress) => {
           if (this.running?.id === id) onProgress(p);
-        }));
+        })), dead]);
         if (this.running?.id !== id) return; // late result of an aborted job
         this.running = null;
         resolve(r);
@@ -150,31 +171,21 @@ export class DiffusionClient {
 
 
   /** One raw model call on the worker's session (diagnostics and benchmarks). */
-  async runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }> {
-    const { api } = await this.spawn();
-    try {
-      return await api.runModel(inputs);
-    } catch (e) {
-      throw toStudioError(e);
-    }
+  runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }> {
+    return this.call((api) => api.runModel(inputs));
   }
 
-  async embedWindows(windows: Uint8Array[]): Promise<Float32Array[]> {
-    const { api } = await this.spawn();
-    try {
-      return await api.embedWindows(windows);
-    } catch (e) {
-      throw toStudioError(e);
-    }
+  embedWindows(windows: Uint8Array[]): Promise<Float32Array[]> {
+    return this.call((api) => api.embedWindows(windows));
   }
 
-  async downstream(input: DownstreamInput): Promise<DownstreamResult> {
-    const { api } = await this.spawn();
-    try {
-      return await api.downstream(input);
-    } catch (e) {
-      throw toStudioError(e);
-    }
+  downstream(input: DownstreamInput): Promise<DownstreamResult> {
+    return this.call((api) => api.downstream(input));
+  }
+
+  /** Diagnostics (?debug, e2e): makes the worker crash with an uncaught error, to exercise crash recovery. */
+  async debugCrash(): Promise<void> {
+    (await this.spawn()).api.debugCrash();
   }
 
   /** Asks the worker to stop; if it has not stopped after the grace period, terminates and respawns it. */
@@ -194,25 +205,36 @@ export class DiffusionClient {
     }
   }
 
-  private crashed(why: string): void {
-    const old = this.spawned;
+  /**
+   * The running job fails with the crash's message (calls waiting on the worker fail through its `dead`
+   * promise). A model that was loaded is reloaded on a fresh worker at once, also when no job was running
+   * (else the next job would find a worker without a model); a crash during a load is left to the caller of
+   * loadModel (no retry loop).
+   */
+  private crashed(which: Promise<Spawned>, worker: Worker, err: StudioError): void {
+    worker.terminate();
+    if (this.spawned !== which) return; // an old worker, already replaced
     this.spawned = null;
-    void old?.then((s) => s.worker.terminate(), () => undefined);
-    if (this.running) {
-      this.running.reject(new StudioError('inference', `${why}; the studio starts a fresh worker`));
+    const job = this.running;
+    if (job) {
       this.running = null;
+      job.reject(err);
     }
+    if (this.model && this.lastSource) void this.restart().catch(() => undefined);
   }
 
-  /** Terminates the worker and starts a fresh one with the last model (after a crash or a stuck job). */
-  async restart(): Promise<LoadedModelInfo | null> {
+  /**
+   * Terminates the worker and starts a fresh one with the last model (after a crash or a stuck job). Calls
+   * during a restart share it.
+   */
+  restart(): Promise<LoadedModelInfo | null> {
+    if (this.restarting) return this.restarting;
     const p = this.doRestart();
-    this.restarting = p;
-    try {
-      return await p;
-    } finally {
-      if (this.restarting === p) this.restarting = null;
-    }
+    const shared = p.finally(() => {
+      if (this.restarting === shared) this.restarting = null;
+    });
+    this.restarting = shared;
+    return shared;
   }
 
   private async doRestart(): Promise<LoadedModelInfo | null> {
@@ -229,6 +251,7 @@ export class DiffusionClient {
 
   /** Switches backend (ORT's env is fixed per worker, so this respawns). */
   async setBackend(backend: BackendPreference, numThreads = this.options.numThreads): Promise<LoadedModelInfo | null> {
+    await this.restarting?.catch(() => undefined);
     this.options = { ...this.options, backend, numThreads };
     return this.restart();
   }

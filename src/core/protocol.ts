@@ -153,4 +153,6 @@ export interface DiffusionWorkerApi {
   runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }>;
   cancel(): void;
   dispose(): Promise<void>;
+  /** Diagnostics (?debug, e2e): throws an uncaught error in the worker, as a crashing runtime would. */
+  debugCrash(): void;
 }
