@@ -134,3 +134,29 @@ test('a worker crash mid-batch fails that job with a message, keeps what was sto
   await expect(page.getByRole('tab', { name: /^Pending \(([3-9])\)$/ })).toBeVisible();
   expect(offsite).toEqual([]);
 });
+
+test('a full storage quota stops the queue with a message; what was stored survives a reload', async ({ studio, page, context, baseURL, offsite }) => {
+  // A real quota, enforced by Chromium (DevTools protocol), just above what the empty app already uses.
+  const cdp = await context.newCDPSession(page);
+  await studio.open('?backend=wasm');
+  const usage = (await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0)) as number;
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL as string).origin, quotaSize: usage + 40_000 });
+  await page.getByLabel('Defect class').selectOption('Uneven');
+  await page.getByLabel('Seed').fill('31');
+  await page.getByLabel('Steps').fill('2');
+  await page.getByLabel('Batch size').fill('16');
+  await studio.generateButton().click();
+  await expect(page.getByRole('alert')).toContainText('browser storage is full', { timeout: 120_000 });
+  await expect(studio.status).toHaveText('Ready');
+  const tab = page.getByRole('tab', { name: /^All \(\d+\)$/ });
+  const stored = Number((await tab.textContent())?.match(/\((\d+)\)/)?.[1]);
+  console.log(`stored before the quota ran out: ${stored} of 16`);
+  expect(stored).toBeGreaterThan(0);
+  expect(stored).toBeLessThan(16);
+
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL as string).origin });
+  await page.reload();
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await expect(page.getByRole('tab', { name: new RegExp(`^All \\(${stored}\\)$`) })).toBeVisible();
+  expect(offsite).toEqual([]);
+});
