@@ -72,7 +72,7 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   expect(offsite).toEqual([]);
 });
 
-test('bad input gets a clear message and loses nothing: a corrupt model file and a non-zip import', async ({ studio, page }) => {
+test('bad input gets a clear message and loses nothing: a corrupt model file, a manifest that does not match its ONNX file, a non-zip import', async ({ studio, page }) => {
   await studio.open('?backend=wasm');
   const manifest = JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8'));
   await page.getByLabel('Model files').setInputFiles([
@@ -81,6 +81,20 @@ test('bad input gets a clear message and loses nothing: a corrupt model file and
   ]);
   await expect(page.getByRole('alert')).toContainText(/Model not loaded: the ONNX file's SHA-256 is [0-9a-f]{64} \(24 bytes\) but manifest.json says/);
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  // The right ONNX file (sha256 matches) under a manifest that names an input the model does not have.
+  const renamed = { ...manifest, id: 'renamed-input', inputs: manifest.inputs.map((t: { name: string }) => (t.name === 'sample' ? { ...t, name: 'x_t' } : t)) };
+  await page.getByLabel('Model files').setInputFiles([
+    { name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(renamed)) },
+    { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('public/models/magtile-defect-64/model.onnx') },
+  ]);
+  await expect(page.getByRole('alert')).toContainText('manifest.json does not match the ONNX file: manifest input "x_t" (role sample) is not an input of the ONNX model; ONNX input "sample" is not described in the manifest', { timeout: 120_000 });
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await expect(page.getByTestId('engine')).toContainText('model magtile-defect-64');
+  // ...and the model that was loaded still generates.
+  await page.getByLabel('Steps').fill('2');
+  await page.getByLabel('Batch size').fill('1');
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^All \(1\)$/ })).toBeVisible({ timeout: 60_000 });
   await page.getByLabel('Dataset zip').setInputFiles({ name: 'photo.zip', mimeType: 'application/zip', buffer: Buffer.from('PNG?') });
   await expect(page.getByRole('alert')).toContainText(/Import failed: not a readable zip file/);
 });

@@ -468,8 +468,10 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     S().setStatus({ kind: 'ready' });
     return manifest.id;
   } catch (e) {
-    // Go back to the model that was active; the bad one is not stored.
-    await activateModel(S().settings.modelId || DEFAULT_MODEL_ID);
+    // The bad model is not stored. The worker keeps the model that was loaded when a new one is refused (and
+    // the client reloads it after a crash); only with none loaded is the active one loaded again.
+    if (client.loadedModel) S().setStatus({ kind: 'ready' });
+    else await activateModel(S().settings.modelId || DEFAULT_MODEL_ID);
     throw e;
   }
 }

@@ -202,13 +202,19 @@ const api: DiffusionWorkerApi = {
     checkSha256(manifest, await sha256Hex(onnx), onnx.byteLength);
     mark('sha256');
     const maskLibrary = libRaw === undefined ? null : parseMaskLibrary(libRaw);
-    await loaded?.session.release();
-    loaded = null;
     await warming;
     mark(`wait for the runtime import (done ${runtimeMs.toFixed(0)} ms after the start, in parallel)`);
+    // The model that is loaded stays loaded until the new one has been checked: a refused model loses nothing.
     const created = await createSession(new Uint8Array(onnx), options.backend, options.numThreads ?? 0);
     mark('session create');
-    const denoise = createOrtDenoiser(created.session, manifest, created.Tensor as unknown as TensorCtor);
+    let denoise: DenoiseFn;
+    try {
+      denoise = createOrtDenoiser(created.session, manifest, created.Tensor as unknown as TensorCtor);
+    } catch (e) {
+      await created.session.release();
+      throw e;
+    }
+    await loaded?.session.release();
     loaded = { manifest, maskLibrary, session: created.session, denoise, backend: created.backend };
     let quality: LoadedModelInfo['quality'] = { enabled: false, reason: 'no evaluation classifier configured' };
     if (classifierUrl) {

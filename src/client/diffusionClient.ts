@@ -112,14 +112,19 @@ export class DiffusionClient {
     return (await this.spawn()).info;
   }
 
+  /**
+   * Loads a model. A refused model leaves the one that was loaded in place (the worker swaps only after the
+   * new one is checked), and only a model that loaded becomes the one a restart reloads.
+   */
   async loadModel(source: ModelSource): Promise<LoadedModelInfo> {
     // Bytes are transferred, so keep a copy to be able to reload after a respawn.
-    this.lastSource = source.kind === 'bytes' ? { ...source, onnx: source.onnx.slice(0) } : source;
-    this.model = null;
+    const kept = source.kind === 'bytes' ? { ...source, onnx: source.onnx.slice(0) } : source;
     const send = source.kind === 'bytes' ? Comlink.transfer(source, [source.onnx]) : source;
     const options = { backend: this.options.backend, numThreads: this.options.numThreads, ...(this.options.classifierBaseUrl ? { classifierBaseUrl: this.options.classifierBaseUrl } : {}) };
-    this.model = await this.call((api) => api.loadModel(send, options));
-    return this.model;
+    const model = await this.call((api) => api.loadModel(send, options));
+    this.lastSource = kept;
+    this.model = model;
+    return model;
   }
 
   get loadedModel(): LoadedModelInfo | null {
