@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
 import { decodeCocoRle } from '../src/core/coco';
 import { decodeToGray } from '../src/core/image';
-import { test, expect } from './fixtures';
+import type { Browser } from '@playwright/test';
+import { test, expect, StudioPage } from './fixtures';
 
-test('studio loop: generate a batch, review by keyboard, survive a reload, export a checked zip', async ({ studio, page, offsite }) => {
+test('studio loop: generate a batch, review by keyboard, survive a reload, export a checked zip, import it elsewhere', async ({ studio, page, context, baseURL, offsite }) => {
   await studio.open('?backend=wasm');
   await page.getByLabel('Defect class').selectOption('Crack');
   await page.getByLabel('Seed').fill('11');
@@ -69,6 +70,22 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
     expect(l.provenance.seed).toBeGreaterThanOrEqual(11);
   }
   expect(strFromU8(files['README.txt'] as Uint8Array)).toMatch(/Huang/);
+
+  // Import restores everything in a browser profile that has never seen it (fresh context, empty storage).
+  const fresh = await (context.browser() as Browser).newContext({ baseURL });
+  const origin = new URL(baseURL as string).origin;
+  await fresh.route((url) => url.origin !== origin && !url.protocol.startsWith('blob') && !url.protocol.startsWith('data'), (route) => {
+    offsite.push(route.request().url());
+    return route.abort('blockedbyclient');
+  });
+  const other = new StudioPage(await fresh.newPage());
+  await other.open('?backend=wasm');
+  await expect(other.page.getByRole('tab', { name: /^All \(0\)$/ })).toBeVisible();
+  await other.page.getByLabel('Dataset zip').setInputFiles(await (await download).path());
+  await expect(other.page.getByText('Imported 3 items.')).toBeVisible({ timeout: 30_000 });
+  await expect(other.page.getByRole('tab', { name: /^Accepted \(2\)$/ })).toBeVisible();
+  await expect(other.page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
+  await fresh.close();
   expect(offsite).toEqual([]);
 });
 

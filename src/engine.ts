@@ -3,10 +3,11 @@
  * persistence, export/import and user models. Components call these; they never touch the worker or
  * IndexedDB directly.
  */
+import * as Comlink from 'comlink';
 import { unzipSync, strFromU8 } from 'fflate';
 import { DiffusionClient } from './client/diffusionClient';
 import { readUrlConfig, modelBaseUrl, CLASSIFIER_ID, DEFAULT_MODEL_ID } from './config';
-import { StudioError } from './core/errors';
+import { StudioError, isErrorCode } from './core/errors';
 import { parseManifest } from './core/manifest';
 import { maskFromPrompt, parseMaskLibrary, sampleMask, type MaskLibrary } from './core/maskLibrary';
 import { parsePrompt } from './core/prompt';
@@ -14,7 +15,7 @@ import type { GenerateRequest, ModelSource, StepProgress } from './core/protocol
 import { canvasState, type BasePhoto } from './features/mask/maskDoc';
 import * as store from './dataset/db';
 import type { DatasetItem, ReviewStatus } from './dataset/types';
-import { buildExportZip, readExportZip } from './dataset/zip';
+import type { ArchiveWorkerApi } from '../workers/archive.worker';
 import { useStudio, type ItemView, type ModelChoice } from './state/store';
 
 const urlConfig = readUrlConfig(typeof location === 'undefined' ? '' : location.search);
@@ -386,6 +387,19 @@ function strip(v: ItemView): DatasetItem {
   return rest;
 }
 
+/** The zip worker (export and import run there, so a large dataset does not block the page); started on first use. */
+let archive: Comlink.Remote<ArchiveWorkerApi> | null = null;
+function archiveWorker(): Comlink.Remote<ArchiveWorkerApi> {
+  archive ??= Comlink.wrap<ArchiveWorkerApi>(new Worker(new URL('../workers/archive.worker.ts', import.meta.url), { type: 'module', name: 'archive' }));
+  return archive;
+}
+
+/** comlink rebuilds a thrown error as a plain Error with its name and message: keep them a StudioError. */
+function rethrow(e: unknown): never {
+  const err = e as Error;
+  throw new StudioError(isErrorCode(err.name) ? err.name : 'badRequest', err.message);
+}
+
 export async function exportDataset(): Promise<{ bytes: Uint8Array; name: string }> {
   const items = S().items.map(strip);
   const images = await store.getImages(items.map((i) => i.id));
@@ -393,11 +407,15 @@ export async function exportDataset(): Promise<{ bytes: Uint8Array; name: string
   // items made with another model), so no accepted item loses its annotation.
   const classes = [...new Set([...(S().model?.manifest.classes ?? []), ...items.map((i) => i.className)])];
   const now = new Date().toISOString();
-  return { bytes: buildExportZip(items, images, classes, now), name: `defect-dataset-${now.slice(0, 19).replace(/[:T]/g, '-')}.zip` };
+  const bytes = await archiveWorker().buildExport(items, [...images.values()], classes, now).catch(rethrow);
+  return { bytes, name: `defect-dataset-${now.slice(0, 19).replace(/[:T]/g, '-')}.zip` };
 }
 
 export async function importDataset(file: File): Promise<number> {
-  const { items, images } = readExportZip(new Uint8Array(await file.arrayBuffer()));
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const read = await archiveWorker().readExport(Comlink.transfer(bytes, [bytes.buffer])).catch(rethrow);
+  const items = read.items;
+  const images = new Map(read.images.map((i) => [i.id, i]));
   const existing = new Set(S().items.map((i) => i.id));
   const fresh = items.filter((i) => !existing.has(i.id));
   await store.putItems(fresh.map((item) => ({ item, images: images.get(item.id) as { id: string; png: Uint8Array; maskPng: Uint8Array } })));
