@@ -300,4 +300,22 @@ describe.skipIf(!existsSync(LIB_PATH))('sampleMask on the shipped MagneticTile m
     expect(masks.filter((m) => components(m, lib.width, lib.height) >= 2).length).toBeGreaterThanOrEqual(9);
     for (const m of masks) expect(moments(m, lib.width).cy).toBeLessThan(0.45);
   });
+
+  it('"at the top" keeps every shape in the top half, also when retries move the second one (1,000 seeds)', () => {
+    const cond = parsePrompt('two small blowholes at the top', ['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven', 'Free']);
+    let worst = 1;
+    for (const s of seeds(1000)) {
+      const m = maskFromPrompt(lib, cond, s);
+      let on = 0;
+      let top = 0;
+      m.forEach((v, i) => {
+        if (v) {
+          on++;
+          if (i < (lib.width * lib.height) / 2) top++;
+        }
+      });
+      worst = Math.min(worst, top / on);
+    }
+    expect(worst).toBeGreaterThan(0.9);
+  });
 });

@@ -296,9 +296,13 @@ export function sampleMask(lib: MaskLibrary, className: string, seed: number, op
       let tx: number;
       let ty: number;
       if (opts.placement) {
-        const r = (0.04 + 0.06 * a) * Math.max(W, H);
-        tx = opts.placement.x * W + (rng.nextFloat() * 2 - 1) * r;
-        ty = opts.placement.y * H + (rng.nextFloat() * 2 - 1) * r;
+        // Each retry (to keep shapes apart) looks a little further from the asked-for point, at most 22% of the
+        // window away, and only a third of that across an edge the point is near: "at the top" spreads shapes
+        // along the top, not down into the middle.
+        const r = Math.min(0.04 + 0.06 * a, 0.22) * Math.max(W, H);
+        const across = (v: number) => (v < 0.3 || v > 0.7 ? 1 / 3 : 1);
+        tx = opts.placement.x * W + (rng.nextFloat() * 2 - 1) * r * across(opts.placement.x);
+        ty = opts.placement.y * H + (rng.nextFloat() * 2 - 1) * r * across(opts.placement.y);
       } else {
         tx = -box.minX + rng.nextFloat() * (W - (box.maxX - box.minX));
         ty = -box.minY + rng.nextFloat() * (H - (box.maxY - box.minY));
