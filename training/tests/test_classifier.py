@@ -155,6 +155,7 @@ class QuickQuality(unittest.TestCase):
                 self.assertTrue(0.0 <= r["labelConsistency"] <= 1.0)
                 self.assertIsNotNone(r["kid"]["generatedVsTrain"])
                 self.assertEqual(r["memorisation"]["generated"]["count"], 3)
+                self.assertEqual(r["memorisation"]["normalised"]["generated"]["count"], 3)
                 self.assertTrue(os.path.exists(os.path.join(d, "generated", "images", name, f"{name}_s1.png")))
 
 
