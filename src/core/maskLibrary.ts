@@ -4,6 +4,7 @@
  * split, stored as run lengths. A "random mask" is one of them, chosen and flipped by a seeded Rng, so the
  * mask a request used is reproducible from its seed.
  */
+import { maskBbox } from './coco';
 import { Rng } from './rng';
 import { StudioError } from './errors';
 import type { PromptConditions } from './prompt';
@@ -105,21 +106,9 @@ interface Shape {
 const shapeCache = new WeakMap<MaskLibrary, Map<string, Shape[]>>();
 
 function cropShape(mask: Uint8Array, w: number, h: number): Shape | null {
-  let x0 = w;
-  let y0 = h;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      if (mask[y * w + x]) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-  if (x1 < 0) return null;
-  const cw = x1 - x0 + 1;
-  const ch = y1 - y0 + 1;
+  const bbox = maskBbox(mask, w, h);
+  if (!bbox) return null;
+  const [x0, y0, cw, ch] = bbox;
   const px = new Uint8Array(cw * ch);
   let area = 0;
   let sx = 0;
