@@ -146,8 +146,7 @@ export async function createSession(model: Uint8Array, pref: BackendPreference, 
   if (pref === 'webgpu' && !adapter)
     throw new StudioError('capability', 'WebGPU was requested but this browser offers no WebGPU adapter; accepted backends here: wasm');
   const order: BrowserBackend[] = adapter ? ['webgpu', 'wasm'] : ['wasm'];
-  await prepareRuntime(pref, numThreads);
-  const rt = await loadOrt(order[0] as BrowserBackend);
+  const rt = await loadOrt(await prepareRuntime(pref, numThreads));
   const threads = rt.env.wasm.numThreads ?? threadCount(numThreads);
   const errors: string[] = [];
   for (const backend of order) {
