@@ -25,7 +25,8 @@ measures, with the evaluation classifier (PyTorch .pt, or the exported .onnx thr
   windows of that class.
 - placement: mask contrast (mean pixel value in a 4-pixel ring around the defect mask minus the mean inside it;
   positive = darker inside) of each generated window with its own mask, with another generated window's mask
-  (control: a defect that ignores its mask scores the same both ways), and of real windows with their masks.
+  (control: a defect that ignores its mask scores the same both ways), and of real windows with their masks;
+- brightness spread: std over windows of the window mean (the photos span six exposures), generated vs real.
 
 Every class has a validation tile group (split_by_group gives a class without one its lowest-hash group). Should a
 dataset class have only one tile group, the real reference falls back to training-split windows and the report
@@ -338,6 +339,8 @@ def main(argv=None):
                              "generatedOwnMask": _median(con_own), "generatedOtherMask": _median(con_other), "real": _median(con_real),
                              "generatedShareDarkerInside": float(np.mean(con_own[~np.isnan(con_own)] > 0)) if (~np.isnan(con_own)).any() else None,
                              "realShareDarkerInside": float(np.mean(con_real[~np.isnan(con_real)] > 0)) if (~np.isnan(con_real)).any() else None},
+            "brightnessSpread": {"metric": "std over windows of each window's mean pixel value, [-1,1] units (exposure variety)",
+                                 "generated": float(xg.mean(axis=(1, 2, 3)).std()), "real": float(xr.mean(axis=(1, 2, 3)).std())},
         }
         spread = np.unique(np.linspace(0, len(xr) - 1, min(args.grid_k, len(xr))).round().astype(int))
         grid_rows.append((c, xr[spread], xg[:args.grid_k]))
@@ -355,11 +358,12 @@ def main(argv=None):
             f"{fmt(r['kid']['generatedVsTrain'])} | {r['diversity']['generated']:.3f} / {r['diversity']['real']:.3f} | "
             f"{mg['min']:.3f} / {mg['p1']:.3f} | {fmt(mr['min'] if mr else None)} / {fmt(mr['p1'] if mr else None)} | "
             f"{r['memorisation']['nearCopySuspects']} / {r['memorisation']['normalised']['nearCopySuspects']} of {args.n} | {r['highFrequency']['generatedShareAboveRealP99']:.2f} |")
-    lines += ["", "| class | mask contrast gen (own mask) | gen with another window's mask | real | share darker inside gen / real |", "|---|---|---|---|---|"]
+    lines += ["", "| class | mask contrast gen (own mask) | gen with another window's mask | real | share darker inside gen / real | brightness spread gen / real |", "|---|---|---|---|---|---|"]
     for c, r in per_class.items():
         mc = r["maskContrast"]
         lines.append(f"| {c} | {fmt(mc['generatedOwnMask'])} | {fmt(mc['generatedOtherMask'])} | {fmt(mc['real'])} | "
-                     f"{fmt(mc['generatedShareDarkerInside'])} / {fmt(mc['realShareDarkerInside'])} |")
+                     f"{fmt(mc['generatedShareDarkerInside'])} / {fmt(mc['realShareDarkerInside'])} | "
+                     f"{fmt(r['brightnessSpread']['generated'])} / {fmt(r['brightnessSpread']['real'])} |")
     table = "\n".join(lines)
     report = {
         "model": {"dir": os.path.relpath(model_dir, REPO), "id": man["id"], "version": man["version"], "sha256": man["sha256"]},
