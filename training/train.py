@@ -5,7 +5,9 @@
 Resumes from <run>/last.pt when it exists (or from --init, e.g. the committed weights). Writes
 <run>/last.pt (full state) every --save-minutes and at the end, and <run>/weights.pt (config, step,
 model and EMA weights only: what is committed to resume from). Uses CUDA when available. SIGTERM or Ctrl-C
-ends the run at the next step boundary with its weights saved, like --max-minutes.
+ends the run at the next step boundary with its weights saved, like --max-minutes. --anneal-minutes lowers the
+learning rate over the end of a time-bounded run (a cosine to --anneal-floor x lr), so the weights it saves
+come from a settled optimiser rather than from full-lr noise.
 """
 from __future__ import annotations
 
@@ -34,6 +36,12 @@ def resolve(path: str, base: str) -> str:
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(base, path))
 
 
+def anneal_factor(elapsed_s: float, budget_s: float, anneal_s: float, floor: float) -> float:
+    """1 until the last anneal_s seconds of the budget, then a cosine down to floor at the budget's end."""
+    frac = min(1.0, max(0.0, (elapsed_s - (budget_s - anneal_s)) / anneal_s))
+    return floor + (1.0 - floor) * 0.5 * (1.0 + np.cos(np.pi * frac))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -42,10 +50,18 @@ def main(argv=None):
     ap.add_argument("--init", help="weights.pt to start from when the run has no checkpoint")
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--max-steps", type=int, default=None)
+    ap.add_argument("--anneal-minutes", type=float, default=0.0,
+                    help="with --max-minutes: over the run's last M minutes the learning rate falls along a cosine "
+                         "from the config's lr to --anneal-floor times it (a resumed run starts at the full lr again)")
+    ap.add_argument("--anneal-floor", type=float, default=0.1)
     ap.add_argument("--save-minutes", type=float, default=10.0)
     ap.add_argument("--max-per-class", type=int, default=None, help="smoke tests: use only N images per class")
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args(argv)
+    if args.anneal_minutes and (args.max_minutes is None or not 0 < args.anneal_minutes <= args.max_minutes):
+        ap.error("--anneal-minutes needs --max-minutes and must be in (0, max-minutes]")
+    if not 0 < args.anneal_floor <= 1:
+        ap.error("--anneal-floor must be in (0, 1]")
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(args.config) as f:
@@ -115,6 +131,8 @@ def main(argv=None):
         labels = tb["class_labels"].clone()
         labels[torch.from_numpy(rng.random(len(labels)) < cfg["class_dropout"]).to(device)] = null
         lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup_steps"])
+        if args.anneal_minutes:
+            lr *= anneal_factor(time.time() - t0, args.max_minutes * 60, args.anneal_minutes * 60, args.anneal_floor)
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
