@@ -160,9 +160,18 @@ test('a worker crash mid-batch fails that job with a message, keeps what was sto
   await studio.generateButton().click();
   await expect(page.getByRole('tab', { name: /^Pending \(([3-9])\)$/ })).toBeVisible({ timeout: 120_000 });
   await expect(studio.status).toHaveText('Ready', { timeout: 60_000 });
+
+  // A crash while idle fails nothing; the page says so once the model is back, and generating still works.
+  await page.evaluate('globalThis.ddsDebug.client.debugCrash()');
+  await expect(page.getByRole('note').filter({ hasText: 'stopped while idle' })).toContainText('was reloaded on a fresh worker', { timeout: 60_000 });
+  const pendingBefore = Number((await page.getByRole('tab', { name: /^Pending/ }).textContent())?.match(/\d+/)?.[0]);
+  await page.getByLabel('Batch size').fill('1');
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: `Pending (${pendingBefore + 1})` })).toBeVisible({ timeout: 120_000 });
+
   await page.reload();
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
-  await expect(page.getByRole('tab', { name: /^Pending \(([3-9])\)$/ })).toBeVisible();
+  await expect(page.getByRole('tab', { name: `Pending (${pendingBefore + 1})` })).toBeVisible();
   expect(offsite).toEqual([]);
 });
 

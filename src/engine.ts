@@ -19,7 +19,20 @@ import type { ArchiveWorkerApi } from '../workers/archive.worker';
 import { useStudio, type ItemView, type ModelChoice } from './state/store';
 
 const urlConfig = readUrlConfig(typeof location === 'undefined' ? '' : location.search);
-export const client = new DiffusionClient({ backend: urlConfig.backend, numThreads: urlConfig.numThreads, classifierBaseUrl: modelBaseUrl(CLASSIFIER_ID) });
+export const client = new DiffusionClient({
+  backend: urlConfig.backend,
+  numThreads: urlConfig.numThreads,
+  classifierBaseUrl: modelBaseUrl(CLASSIFIER_ID),
+  // Nothing was running, so nothing failed; but the user should know why the worker (and its model) restarted.
+  onIdleCrash: ({ error, reloaded, reloadError }) => {
+    if (reloaded) {
+      S().setNotice({ kind: 'info', text: `The worker stopped while idle (${error.message}): ${reloaded.manifest.id} was reloaded on a fresh worker; nothing was lost.` });
+    } else {
+      S().setNotice({ kind: 'error', text: `The worker stopped while idle (${error.message}), and reloading the model failed: ${(reloadError as Error | undefined)?.message ?? 'no model'}. Choose a model to load it again.` });
+      S().setStatus({ kind: 'error', ...fail(reloadError ?? new StudioError('inference', 'no model is loaded')) });
+    }
+  },
+});
 if (urlConfig.debug) (globalThis as unknown as { ddsDebug: unknown }).ddsDebug = { client, store: useStudio, canvas: canvasState };
 
 const S = () => useStudio.getState();

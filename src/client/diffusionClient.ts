@@ -47,6 +47,11 @@ export interface ClientOptions {
   classifierBaseUrl?: string;
   /** How long a cancelled job may take to stop before the worker is terminated and respawned. */
   cancelGraceMs?: number;
+  /**
+   * Called when the worker crashed while no job was running and the client has reloaded the model on a fresh
+   * worker (`reloaded`), or failed to (`reloadError`). A crash during a job reaches the job's caller instead.
+   */
+  onIdleCrash?: (event: { error: StudioError; reloaded: LoadedModelInfo | null; reloadError?: unknown }) => void;
 }
 
 interface Spawned {
@@ -213,8 +218,9 @@ export class DiffusionClient {
   /**
    * The running job fails with the crash's message (calls waiting on the worker fail through its `dead`
    * promise). A model that was loaded is reloaded on a fresh worker at once, also when no job was running
-   * (else the next job would find a worker without a model); a crash during a load is left to the caller of
-   * loadModel (no retry loop).
+   * (else the next job would find a worker without a model); a crash while idle is reported through
+   * `onIdleCrash` once the reload has ended; a crash during a load is left to the caller of loadModel (no retry
+   * loop).
    */
   private crashed(which: Promise<Spawned>, worker: Worker, err: StudioError): void {
     worker.terminate();
@@ -225,7 +231,17 @@ export class DiffusionClient {
       this.running = null;
       job.reject(err);
     }
-    if (this.model && this.lastSource) void this.restart().catch(() => undefined);
+    if (!this.model || !this.lastSource) return;
+    const restarted = this.restart();
+    if (job) {
+      restarted.catch(() => undefined);
+      return;
+    }
+    const notify = this.options.onIdleCrash;
+    restarted.then(
+      (reloaded) => notify?.({ error: err, reloaded }),
+      (reloadError: unknown) => notify?.({ error: err, reloaded: null, reloadError }),
+    );
   }
 
   /**
