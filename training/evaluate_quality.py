@@ -12,7 +12,9 @@ measures, with the evaluation classifier (PyTorch .pt, or the exported .onnx thr
 - KID (unbiased MMD^2, kernel (x.y/d + 1)^3, mean/std over subsets of at most half the smaller set) on classifier
   features between generated and REAL VALIDATION windows (tile groups neither the denoiser nor the classifier
   trained on), with references: KID between two disjoint random halves of those real windows, and KID between
-  real Free and that class; plus KID between generated and real training-split windows;
+  real Free and that class; plus KID between generated and real training-split windows, and between real
+  training-split and real validation windows (the gap between tile groups: a model that reproduced its training
+  windows exactly would score this against the validation windows);
 - diversity: mean pairwise feature distance, generated vs real;
 - memorisation: per generated window the min RMS pixel distance (in [-1,1] units) to real training windows of
   that class (--train-crops crops x 4 flips); min and 1st percentile, next to the same for real validation
@@ -91,11 +93,12 @@ class Classifier:
         return predict(self.model, x)
 
 
-def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, sampler: str, out: str, threads: int) -> tuple[np.ndarray, np.ndarray]:
+def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, sampler: str, out: str, threads: int,
+             spacing: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The CLI's windows (N,1,H,W) in [-1,1] and the masks it conditioned them on (N,H,W) 0/1."""
     cmd = ["npx", "tsx", "scripts/generate.ts", "--model", model_dir, "--class", cls, "--n", str(n), "--seed", str(seed),
            "--steps", str(steps), "--guidance", str(guidance), "--sampler", sampler, "--out", out, "--backend", "native",
-           "--threads", str(threads)]
+           "--threads", str(threads)] + (["--spacing", spacing] if spacing else [])
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"generator failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
@@ -197,6 +200,7 @@ def main(argv=None):
     ap.add_argument("--guidance", type=float, default=2.0)
     ap.add_argument("--sampler", default="dpmpp2m")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--spacing", default=None, help="timestep spacing (leading|trailing|linspace; default: the model manifest's)")
     ap.add_argument("--classes", default=None, help="comma-separated (default: the model's defect classes)")
     ap.add_argument("--out", default=os.path.join(REPO, "training", "reports", "quality"))
     ap.add_argument("--config", default=os.path.join(REPO, "training", "configs", "default.json"))
@@ -245,7 +249,7 @@ def main(argv=None):
     gens, gen_masks = {}, {}
     for c in classes:
         tg = time.time()
-        gens[c], gen_masks[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.sampler, gen_dir, args.threads)
+        gens[c], gen_masks[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.sampler, gen_dir, args.threads, args.spacing)
         print(f"generated {args.n} x {c} in {time.time() - tg:.1f} s", flush=True)
 
     # Control: pure noise windows (what an untrained denoiser emits). The class the classifier gives them shows
@@ -318,6 +322,9 @@ def main(argv=None):
                 "realHalves": _kid(fr[perm[:h]], fr[perm[h:]], args, 200 + k),
                 "freeVsClass": _kid(ff, fr, args, 300 + k),
                 "generatedVsTrain": _kid(fg, ft[yt == ci], args, 400 + k),
+                # What a model that reproduced the training windows exactly would score against the held-out
+                # tile groups: the gap between tile groups, a floor for generatedVsReal.
+                "trainVsReal": _kid(ft[yt == ci], fr, args, 500 + k) if use_val else None,
             },
             "diversity": {"generated": mean_pairwise_distance(fg), "real": mean_pairwise_distance(fr)},
             "memorisation": {
@@ -348,14 +355,14 @@ def main(argv=None):
     make_grid(grid_rows, args.grid_k, os.path.join(args.out, "grid.png"))
     make_generated_grid(grid_rows, args.grid_k, os.path.join(args.out, "generated_grid.png"))
     header = ("| class | ref | label consistency | clf acc on real | KID gen-real | KID real halves | KID Free-class | "
-              "KID gen-train | diversity gen / real | NN pixel dist gen min / p1 | real min / p1 | near-copies raw / normalised | HF share |")
-    lines = [header, "|" + "---|" * 13]
+              "KID gen-train | KID train-real | diversity gen / real | NN pixel dist gen min / p1 | real min / p1 | near-copies raw / normalised | HF share |")
+    lines = [header, "|" + "---|" * 14]
     for c, r in per_class.items():
         mg, mr = r["memorisation"]["generated"], r["memorisation"]["real"]
         lines.append(
             f"| {c} | {'val' if r['reference'] == 'validation' else 'train'} | {r['labelConsistency']:.2f} | {r['classifierAccuracyOnReal']:.2f} | "
             f"{fmt(r['kid']['generatedVsReal'])} | {fmt(r['kid']['realHalves'])} | {fmt(r['kid']['freeVsClass'])} | "
-            f"{fmt(r['kid']['generatedVsTrain'])} | {r['diversity']['generated']:.3f} / {r['diversity']['real']:.3f} | "
+            f"{fmt(r['kid']['generatedVsTrain'])} | {fmt(r['kid']['trainVsReal'])} | {r['diversity']['generated']:.3f} / {r['diversity']['real']:.3f} | "
             f"{mg['min']:.3f} / {mg['p1']:.3f} | {fmt(mr['min'] if mr else None)} / {fmt(mr['p1'] if mr else None)} | "
             f"{r['memorisation']['nearCopySuspects']} / {r['memorisation']['normalised']['nearCopySuspects']} of {args.n} | {r['highFrequency']['generatedShareAboveRealP99']:.2f} |")
     lines += ["", "| class | mask contrast gen (own mask) | gen with another window's mask | real | share darker inside gen / real | brightness spread gen / real |", "|---|---|---|---|---|---|"]
@@ -369,6 +376,7 @@ def main(argv=None):
         "model": {"dir": os.path.relpath(model_dir, REPO), "id": man["id"], "version": man["version"], "sha256": man["sha256"]},
         "classifier": {"path": os.path.relpath(clf_path, REPO), "kind": clf.kind, "sha256": sha256_file(clf_path)},
         "generation": {"n": args.n, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler,
+                       "timestepSpacing": args.spacing or man["defaults"]["timestepSpacing"],
                        "seeds": [args.seed, args.seed + args.n - 1], "backend": "native", "masks": "random real shapes from mask_library.json",
                        "command": "npx tsx scripts/generate.ts --model <model> --class <C> --n N --seed S --steps .. --guidance .. --backend native"},
         "real": {"dataset": os.path.relpath(root, REPO), "split": f"tile_group, val_fraction {cfg['val_fraction']}, seed {cfg['split_seed']}",
@@ -386,7 +394,8 @@ def main(argv=None):
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
-    print(f"model {man['id']} {man['version']}, classifier {report['classifier']['kind']}, n={args.n} steps={args.steps} guidance={args.guidance}")
+    print(f"model {man['id']} {man['version']}, classifier {report['classifier']['kind']}, n={args.n} steps={args.steps} guidance={args.guidance} "
+          f"spacing={report['generation']['timestepSpacing']}")
     print(table)
     print(f"control: classifier on {len(noise)} clipped Gaussian-noise windows -> {report['controls']['gaussianNoiseClippedPredictedClassCounts']}")
     print(f"wrote {os.path.join(args.out, 'report.json')} and grid.png in {report['seconds']} s")

@@ -115,6 +115,8 @@ RUNS = [
     ("ddpm_x0_linear37_clip", "ddpm", "linear_37", "sample", 5, "linspace", 0.0, True, None, False),
     ("ddim_v_cosine_inpaint_cfg", "ddim", "cosine_1000", "v_prediction", 6, "trailing", 0.0, False, 3.0, True),
     ("ddpm_eps_linear_inpaint", "ddpm", "linear_1000", "epsilon", 5, "leading", 0.0, True, None, True),
+    # the default model's sampling configuration (DPM-Solver++ 2M, v-prediction, cosine, linspace: starts at T-1, ends at 0)
+    ("dpmpp2m_v_cosine_linspace_cfg", "dpmpp2m", "cosine_1000", "v_prediction", 8, "linspace", 0.0, False, 2.0, False),
 ]
 
 
