@@ -2,7 +2,7 @@
  * Command-line generator on the same sampler core as the browser.
  *
  *   npm run generate -- --model public/models/magtile-defect-64 --class Crack --n 16 --seed 1 \
- *     --sampler dpmpp2m --steps 20 --guidance 2 --out out/
+ *     --sampler dpmpp2m --steps 20 --guidance 1.5 --out out/
  *
  * Image k of a run uses seed (seed + k); --seed-start/--seed-end (end exclusive) give disjoint,
  * reproducible shards for several machines. Writes images/<class>/<class>_s<seed>.png, masks/<class>/... and
@@ -21,8 +21,9 @@ import { loadNodeModel, NODE_BACKENDS, type NodeBackend } from './lib/nodeModel'
 export class UsageError extends Error {}
 
 const USAGE = `usage: npm run generate -- --model <dir> --class <name> [--n 16 --seed 1 | --seed-start A --seed-end B]
-       [--sampler ${SAMPLER_NAMES.join('|')}] [--steps 20] [--guidance 2] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
-       [--no-clip] [--prompt text] [--mask mask.png] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>`;
+       [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
+       [--no-clip] [--prompt text] [--mask mask.png] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
+       sampler, steps, guidance and spacing default to the model manifest's "defaults"`;
 
 export interface GenerateArgs {
   model: string;
