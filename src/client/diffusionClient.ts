@@ -232,13 +232,8 @@ export class DiffusionClient {
       job.reject(err);
     }
     if (!this.model || !this.lastSource) return;
-    const restarted = this.restart();
-    if (job) {
-      restarted.catch(() => undefined);
-      return;
-    }
-    const notify = this.options.onIdleCrash;
-    restarted.then(
+    const notify = job ? undefined : this.options.onIdleCrash; // a job's caller has its error already
+    this.restart().then(
       (reloaded) => notify?.({ error: err, reloaded }),
       (reloadError: unknown) => notify?.({ error: err, reloaded: null, reloadError }),
     );
