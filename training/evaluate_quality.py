@@ -93,12 +93,12 @@ class Classifier:
         return predict(self.model, x)
 
 
-def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, sampler: str, out: str, threads: int,
-             spacing: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, sampler: str, spacing: str, out: str,
+             threads: int) -> tuple[np.ndarray, np.ndarray]:
     """The CLI's windows (N,1,H,W) in [-1,1] and the masks it conditioned them on (N,H,W) 0/1."""
     cmd = ["npx", "tsx", "scripts/generate.ts", "--model", model_dir, "--class", cls, "--n", str(n), "--seed", str(seed),
-           "--steps", str(steps), "--guidance", str(guidance), "--sampler", sampler, "--out", out, "--backend", "native",
-           "--threads", str(threads)] + (["--spacing", spacing] if spacing else [])
+           "--steps", str(steps), "--guidance", str(guidance), "--sampler", sampler, "--spacing", spacing, "--out", out,
+           "--backend", "native", "--threads", str(threads)]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"generator failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
@@ -196,11 +196,12 @@ def main(argv=None):
     ap.add_argument("--model", default=os.path.join(REPO, "public", "models", "magtile-defect-64"))
     ap.add_argument("--classifier", default=None, help=f"best.pt or model.onnx (default: {DEFAULT_CLASSIFIER_PT} if present, else the exported ONNX)")
     ap.add_argument("--n", type=int, default=32, help="generated windows per class")
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--guidance", type=float, default=2.0)
-    ap.add_argument("--sampler", default="dpmpp2m")
+    # Sampling settings default to the model manifest's "defaults" (what the studio and the CLI use).
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--guidance", type=float, default=None)
+    ap.add_argument("--sampler", default=None)
+    ap.add_argument("--spacing", default=None, help="timestep spacing: leading|trailing|linspace")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--spacing", default=None, help="timestep spacing (leading|trailing|linspace; default: the model manifest's)")
     ap.add_argument("--classes", default=None, help="comma-separated (default: the model's defect classes)")
     ap.add_argument("--out", default=os.path.join(REPO, "training", "reports", "quality"))
     ap.add_argument("--config", default=os.path.join(REPO, "training", "configs", "default.json"))
@@ -219,6 +220,11 @@ def main(argv=None):
     model_dir = resolve(args.model)
     with open(os.path.join(model_dir, "manifest.json")) as f:
         man = json.load(f)
+    d = man["defaults"]
+    args.steps = args.steps or d["steps"]
+    args.guidance = d["guidance"] if args.guidance is None else args.guidance
+    args.sampler = args.sampler or d["sampler"]
+    args.spacing = args.spacing or d["timestepSpacing"]
     with open(os.path.join(model_dir, "mask_library.json")) as f:
         lib_classes = list(json.load(f)["classes"])
     classes = args.classes.split(",") if args.classes else [c for c in man["classes"] if c in lib_classes and c != FREE_CLASS]
@@ -249,7 +255,7 @@ def main(argv=None):
     gens, gen_masks = {}, {}
     for c in classes:
         tg = time.time()
-        gens[c], gen_masks[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.sampler, gen_dir, args.threads, args.spacing)
+        gens[c], gen_masks[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.sampler, args.spacing, gen_dir, args.threads)
         print(f"generated {args.n} x {c} in {time.time() - tg:.1f} s", flush=True)
 
     # Control: pure noise windows (what an untrained denoiser emits). The class the classifier gives them shows
@@ -365,20 +371,21 @@ def main(argv=None):
             f"{fmt(r['kid']['generatedVsTrain'])} | {fmt(r['kid']['trainVsReal'])} | {r['diversity']['generated']:.3f} / {r['diversity']['real']:.3f} | "
             f"{mg['min']:.3f} / {mg['p1']:.3f} | {fmt(mr['min'] if mr else None)} / {fmt(mr['p1'] if mr else None)} | "
             f"{r['memorisation']['nearCopySuspects']} / {r['memorisation']['normalised']['nearCopySuspects']} of {args.n} | {r['highFrequency']['generatedShareAboveRealP99']:.2f} |")
-    lines += ["", "| class | mask contrast gen (own mask) | gen with another window's mask | real | share darker inside gen / real | brightness spread gen / real |", "|---|---|---|---|---|---|"]
+    lines += ["", "| class | mask contrast gen (own mask) | gen with another window's mask | real | share darker inside gen / real | brightness spread gen / real | HF energy gen / real |", "|---|---|---|---|---|---|---|"]
     for c, r in per_class.items():
         mc = r["maskContrast"]
         lines.append(f"| {c} | {fmt(mc['generatedOwnMask'])} | {fmt(mc['generatedOtherMask'])} | {fmt(mc['real'])} | "
                      f"{fmt(mc['generatedShareDarkerInside'])} / {fmt(mc['realShareDarkerInside'])} | "
-                     f"{fmt(r['brightnessSpread']['generated'])} / {fmt(r['brightnessSpread']['real'])} |")
+                     f"{fmt(r['brightnessSpread']['generated'])} / {fmt(r['brightnessSpread']['real'])} | "
+                     f"{fmt(r['highFrequency']['generatedMean'])} / {fmt(r['highFrequency']['realMean'])} |")
     table = "\n".join(lines)
     report = {
         "model": {"dir": os.path.relpath(model_dir, REPO), "id": man["id"], "version": man["version"], "sha256": man["sha256"]},
         "classifier": {"path": os.path.relpath(clf_path, REPO), "kind": clf.kind, "sha256": sha256_file(clf_path)},
         "generation": {"n": args.n, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler,
-                       "timestepSpacing": args.spacing or man["defaults"]["timestepSpacing"],
+                       "timestepSpacing": args.spacing,
                        "seeds": [args.seed, args.seed + args.n - 1], "backend": "native", "masks": "random real shapes from mask_library.json",
-                       "command": "npx tsx scripts/generate.ts --model <model> --class <C> --n N --seed S --steps .. --guidance .. --backend native"},
+                       "command": "npx tsx scripts/generate.ts --model <model> --class <C> --n N --seed S --steps .. --guidance .. --sampler .. --spacing .. --backend native"},
         "real": {"dataset": os.path.relpath(root, REPO), "split": f"tile_group, val_fraction {cfg['val_fraction']}, seed {cfg['split_seed']}",
                  "referenceWindowsPerClass": args.real_per_class, "trainingCropsPerClass": args.train_crops,
                  "note": "real windows are un-augmented, centred on a random defect pixel with jitter (Free: random)"},
@@ -395,7 +402,7 @@ def main(argv=None):
         json.dump(report, f, indent=2)
         f.write("\n")
     print(f"model {man['id']} {man['version']}, classifier {report['classifier']['kind']}, n={args.n} steps={args.steps} guidance={args.guidance} "
-          f"spacing={report['generation']['timestepSpacing']}")
+          f"spacing={args.spacing}")
     print(table)
     print(f"control: classifier on {len(noise)} clipped Gaussian-noise windows -> {report['controls']['gaussianNoiseClippedPredictedClassCounts']}")
     print(f"wrote {os.path.join(args.out, 'report.json')} and grid.png in {report['seconds']} s")
