@@ -29,7 +29,8 @@ from ddstudio.unet import UNet, UNetConfig, count_flops  # noqa: E402
 
 def build(cfg: dict, num_classes: int) -> tuple[UNet, GaussianDiffusion]:
     ucfg = UNetConfig(image_size=cfg["image_size"], num_classes=num_classes, **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg["unet"].items()})
-    return UNet(ucfg), GaussianDiffusion(ScheduleConfig(**cfg["schedule"]), cfg.get("min_snr_gamma"))
+    return UNet(ucfg), GaussianDiffusion(ScheduleConfig(**cfg["schedule"]), cfg.get("min_snr_gamma"),
+                                               cfg.get("loss_weighting", "min_snr"))
 
 
 def resolve(path: str, base: str) -> str:

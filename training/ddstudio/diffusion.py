@@ -11,6 +11,8 @@ References
 - Improved DDPM, Nichol & Dhariwal 2021, arXiv:2102.09672, eq. (17): cosine alpha_bar ("squaredcos_cap_v2").
 - v-prediction, Salimans & Ho 2022, arXiv:2202.00512, sec. 4: v = alpha_t * eps - sigma_t * x0.
 - Min-SNR weighting, Hang et al. 2023, arXiv:2303.09556, eq. (9) (gamma = 5).
+- "SNR+1" weighting, Salimans & Ho 2022, sec. 4 (the weight on the x0 error that a plain v-prediction loss
+  implies); "min_snr_plus_one" below is that weight truncated at gamma + 1.
 
 Notation: alpha_t = sqrt(alphas_cumprod[t]), sigma_t = sqrt(1 - alphas_cumprod[t]), snr_t = alpha_t^2 / sigma_t^2.
 """
@@ -24,6 +26,13 @@ import torch
 
 BETA_SCHEDULES = ("linear", "squaredcos_cap_v2")
 PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
+# Weight on the x0 error, w_x0(t), for the two choices (with gamma = min_snr_gamma):
+#   min_snr:          min(snr, gamma)      (Hang et al.; equal to an unweighted epsilon loss at low SNR)
+#   min_snr_plus_one: min(snr, gamma) + 1  (equal to an unweighted v loss at low SNR)
+# At the noisiest timesteps snr -> 0, so min_snr gives them almost no weight (snr 0.006 at t = 950 of a cosine
+# schedule): the steps that set a window's overall brightness and layout. The +1 keeps their weight at that of a
+# plain v-prediction loss and changes the weight at high SNR by at most 1 / gamma.
+LOSS_WEIGHTINGS = ("min_snr", "min_snr_plus_one")
 
 
 @dataclass
@@ -60,11 +69,14 @@ def make_alphas_cumprod(cfg: ScheduleConfig) -> np.ndarray:
 class GaussianDiffusion:
     """Forward process and loss. The network is passed in, never stored (improved-diffusion style)."""
 
-    def __init__(self, cfg: ScheduleConfig, min_snr_gamma: float | None = 5.0):
+    def __init__(self, cfg: ScheduleConfig, min_snr_gamma: float | None = 5.0, loss_weighting: str = "min_snr"):
         if cfg.prediction_type not in PREDICTION_TYPES:
             raise ValueError(f"prediction_type '{cfg.prediction_type}' is not supported; accepted: {', '.join(PREDICTION_TYPES)}")
+        if loss_weighting not in LOSS_WEIGHTINGS:
+            raise ValueError(f"loss_weighting '{loss_weighting}' is not supported; accepted: {', '.join(LOSS_WEIGHTINGS)}")
         self.cfg = cfg
         self.min_snr_gamma = min_snr_gamma
+        self.loss_weighting = loss_weighting
         ac = make_alphas_cumprod(cfg)
         self.alphas_cumprod = torch.from_numpy(ac).float()
         self.snr = torch.from_numpy(ac / (1.0 - ac)).float()
@@ -86,13 +98,17 @@ class GaussianDiffusion:
         if self.min_snr_gamma is None:
             return torch.ones_like(t, dtype=torch.float32)
         snr = self.snr.to(t.device)[t]
-        clipped = torch.clamp(snr, max=self.min_snr_gamma)
+        w_x0 = torch.clamp(snr, max=self.min_snr_gamma)
+        if self.loss_weighting == "min_snr_plus_one":
+            w_x0 = w_x0 + 1
+        # The model's loss is on its own target; the x0 error is that error times a per-timestep factor:
+        # epsilon: |eps err|^2 = snr |x0 err|^2; v: |v err|^2 = (snr + 1) |x0 err|^2.
         p = self.cfg.prediction_type
         if p == "epsilon":
-            return clipped / snr
+            return w_x0 / snr
         if p == "v_prediction":
-            return clipped / (snr + 1)
-        return clipped
+            return w_x0 / (snr + 1)
+        return w_x0
 
     def training_loss(self, model, x0: torch.Tensor, model_kwargs: dict, generator: torch.Generator | None = None):
         b = x0.shape[0]
