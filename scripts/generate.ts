@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateImage } from '../src/core/generate';
+import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/guidance';
 import { decodeToGray } from '../src/core/image';
 import type { GenerateRequest } from '../src/core/protocol';
 import { SAMPLER_NAMES, type SamplerName } from '../src/core/samplers';
@@ -21,9 +22,10 @@ import { loadNodeModel, NODE_BACKENDS, type NodeBackend } from './lib/nodeModel'
 export class UsageError extends Error {}
 
 const USAGE = `usage: npm run generate -- --model <dir> --class <name> [--n 16 --seed 1 | --seed-start A --seed-end B]
-       [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
+       [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--guidance-interval LOW,HIGH|all] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
        [--no-clip] [--prompt text] [--mask mask.png] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
-       sampler, steps, guidance and spacing default to the model manifest's "defaults"`;
+       sampler, steps, guidance, guidance interval and spacing default to the model manifest's "defaults";
+       --guidance-interval: guide only the steps whose noise level sigma is in (LOW, HIGH]; all = every step`;
 
 export interface GenerateArgs {
   model: string;
@@ -32,6 +34,8 @@ export interface GenerateArgs {
   sampler?: SamplerName;
   steps?: number;
   guidance?: number;
+  /** undefined: the manifest's; 'all': every step. */
+  guidanceInterval?: GuidanceInterval | 'all';
   eta: number;
   spacing?: TimestepSpacing;
   clip: boolean;
@@ -62,7 +66,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
       options: {
         model: { type: 'string' }, class: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' },
         'seed-start': { type: 'string' }, 'seed-end': { type: 'string' }, sampler: { type: 'string' }, steps: { type: 'string' },
-        guidance: { type: 'string' }, eta: { type: 'string' }, spacing: { type: 'string' }, 'no-clip': { type: 'boolean' },
+        guidance: { type: 'string' }, 'guidance-interval': { type: 'string' }, eta: { type: 'string' }, spacing: { type: 'string' }, 'no-clip': { type: 'boolean' },
         prompt: { type: 'string' }, mask: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
       },
       strict: true,
@@ -87,6 +91,15 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   }
   const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
   if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0 && guidance <= 30)) throw new UsageError(`--guidance must be a number from 0 to 30, got "${values.guidance}"`);
+  let guidanceInterval: GuidanceInterval | 'all' | undefined;
+  const gi = values['guidance-interval'];
+  if (gi === 'all') guidanceInterval = 'all';
+  else if (gi !== undefined) {
+    const parts = gi.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+    const why = checkGuidanceInterval(parts);
+    if (why) throw new UsageError(`--guidance-interval "${gi}" is not valid: ${why}; accepted: LOW,HIGH (noise levels sigma, 0 <= LOW < HIGH) or all`);
+    guidanceInterval = [parts[0] as number, parts[1] as number];
+  }
   const eta = Number(values.eta ?? '0');
   if (!(Number.isFinite(eta) && eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be a number from 0 to 1, got "${values.eta}"`);
   return {
@@ -96,6 +109,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     sampler: choice('sampler', values.sampler, SAMPLER_NAMES),
     steps: int('steps', values.steps, 1),
     guidance,
+    ...(guidanceInterval ? { guidanceInterval } : {}),
     eta,
     spacing: choice('spacing', values.spacing, TIMESTEP_SPACINGS),
     clip: !values['no-clip'],
@@ -123,10 +137,11 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
   mkdirSync(imgDir, { recursive: true });
   if (m.conditions.defectMask) mkdirSync(maskDir, { recursive: true });
   const written: string[] = [];
+  const guidanceInterval = a.guidanceInterval === 'all' ? undefined : (a.guidanceInterval ?? m.defaults.guidanceInterval);
   for (const seed of a.seeds) {
     const req: GenerateRequest = {
       className: a.className, prompt: a.prompt, seed, sampler: a.sampler ?? m.defaults.sampler, steps: a.steps ?? m.defaults.steps,
-      guidance: a.guidance ?? m.defaults.guidance, eta: a.eta, timestepSpacing: a.spacing ?? m.defaults.timestepSpacing,
+      guidance: a.guidance ?? m.defaults.guidance, ...(guidanceInterval ? { guidanceInterval } : {}), eta: a.eta, timestepSpacing: a.spacing ?? m.defaults.timestepSpacing,
       clipSample: a.clip, ...(defectMask ? { defectMask } : {}),
     };
     const r = await generateImage(m, model.maskLibrary, model.denoise, req, model.backend, { now: () => performance.now() });

@@ -274,6 +274,7 @@ export async function runQueue(): Promise<void> {
       const req: GenerateRequest = {
         className: job.className, prompt: job.prompt, seed, sampler: job.sampler, steps: job.steps, guidance: job.guidance, eta: 0,
         timestepSpacing: model.manifest.defaults.timestepSpacing, clipSample: true, previewIntervalMs: 150,
+        ...(model.manifest.defaults.guidanceInterval ? { guidanceInterval: model.manifest.defaults.guidanceInterval } : {}),
       };
       S().setStatus({ kind: 'generating', progress: null });
       const steps: number[] = [];

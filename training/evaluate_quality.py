@@ -93,12 +93,12 @@ class Classifier:
         return predict(self.model, x)
 
 
-def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, sampler: str, spacing: str, out: str,
-             threads: int) -> tuple[np.ndarray, np.ndarray]:
+def generate(model_dir: str, cls: str, n: int, seed: int, steps: int, guidance: float, guidance_interval: str, sampler: str,
+             spacing: str, out: str, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """The CLI's windows (N,1,H,W) in [-1,1] and the masks it conditioned them on (N,H,W) 0/1."""
     cmd = ["npx", "tsx", "scripts/generate.ts", "--model", model_dir, "--class", cls, "--n", str(n), "--seed", str(seed),
-           "--steps", str(steps), "--guidance", str(guidance), "--sampler", sampler, "--spacing", spacing, "--out", out,
-           "--backend", "native", "--threads", str(threads)]
+           "--steps", str(steps), "--guidance", str(guidance), "--guidance-interval", guidance_interval, "--sampler", sampler,
+           "--spacing", spacing, "--out", out, "--backend", "native", "--threads", str(threads)]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"generator failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
@@ -199,6 +199,7 @@ def main(argv=None):
     # Sampling settings default to the model manifest's "defaults" (what the studio and the CLI use).
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--guidance", type=float, default=None)
+    ap.add_argument("--guidance-interval", default=None, help="LOW,HIGH: guide only at noise levels sigma in (LOW, HIGH]; all: every step")
     ap.add_argument("--sampler", default=None)
     ap.add_argument("--spacing", default=None, help="timestep spacing: leading|trailing|linspace")
     ap.add_argument("--seed", type=int, default=1)
@@ -224,6 +225,8 @@ def main(argv=None):
     args.steps = args.steps or d["steps"]
     args.guidance = d["guidance"] if args.guidance is None else args.guidance
     args.sampler = args.sampler or d["sampler"]
+    if args.guidance_interval is None:
+        args.guidance_interval = ",".join(str(v) for v in d["guidanceInterval"]) if "guidanceInterval" in d else "all"
     args.spacing = args.spacing or d["timestepSpacing"]
     with open(os.path.join(model_dir, "mask_library.json")) as f:
         lib_classes = list(json.load(f)["classes"])
@@ -255,7 +258,7 @@ def main(argv=None):
     gens, gen_masks = {}, {}
     for c in classes:
         tg = time.time()
-        gens[c], gen_masks[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.sampler, args.spacing, gen_dir, args.threads)
+        gens[c], gen_masks[c] = generate(os.path.relpath(model_dir, REPO), c, args.n, args.seed, args.steps, args.guidance, args.guidance_interval, args.sampler, args.spacing, gen_dir, args.threads)
         print(f"generated {args.n} x {c} in {time.time() - tg:.1f} s", flush=True)
 
     # Control: pure noise windows (what an untrained denoiser emits). The class the classifier gives them shows
@@ -382,10 +385,10 @@ def main(argv=None):
     report = {
         "model": {"dir": os.path.relpath(model_dir, REPO), "id": man["id"], "version": man["version"], "sha256": man["sha256"]},
         "classifier": {"path": os.path.relpath(clf_path, REPO), "kind": clf.kind, "sha256": sha256_file(clf_path)},
-        "generation": {"n": args.n, "steps": args.steps, "guidance": args.guidance, "sampler": args.sampler,
+        "generation": {"n": args.n, "steps": args.steps, "guidance": args.guidance, "guidanceInterval": args.guidance_interval, "sampler": args.sampler,
                        "timestepSpacing": args.spacing,
                        "seeds": [args.seed, args.seed + args.n - 1], "backend": "native", "masks": "random real shapes from mask_library.json",
-                       "command": "npx tsx scripts/generate.ts --model <model> --class <C> --n N --seed S --steps .. --guidance .. --sampler .. --spacing .. --backend native"},
+                       "command": "npx tsx scripts/generate.ts --model <model> --class <C> --n N --seed S --steps .. --guidance .. --guidance-interval .. --sampler .. --spacing .. --backend native"},
         "real": {"dataset": os.path.relpath(root, REPO), "split": f"tile_group, val_fraction {cfg['val_fraction']}, seed {cfg['split_seed']}",
                  "referenceWindowsPerClass": args.real_per_class, "trainingCropsPerClass": args.train_crops,
                  "note": "real windows are un-augmented, centred on a random defect pixel with jitter (Free: random)"},
@@ -402,7 +405,7 @@ def main(argv=None):
         json.dump(report, f, indent=2)
         f.write("\n")
     print(f"model {man['id']} {man['version']}, classifier {report['classifier']['kind']}, n={args.n} steps={args.steps} guidance={args.guidance} "
-          f"spacing={args.spacing}")
+          f"guidance-interval={args.guidance_interval} spacing={args.spacing}")
     print(table)
     print(f"control: classifier on {len(noise)} clipped Gaussian-noise windows -> {report['controls']['gaussianNoiseClippedPredictedClassCounts']}")
     print(f"wrote {os.path.join(args.out, 'report.json')} and grid.png in {report['seconds']} s")

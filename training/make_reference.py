@@ -27,7 +27,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from ddstudio.diffusion import ScheduleConfig, make_alphas_cumprod, make_betas  # noqa: E402
-from ddstudio.samplers import combine_guidance, create_sampler, sample_loop, set_timesteps, target_from_x0  # noqa: E402
+from ddstudio.samplers import combine_guidance, create_sampler, guidance_applies, sample_loop, set_timesteps, target_from_x0  # noqa: E402
 
 REFERENCE_PATH = HERE / "reference" / "sampler_reference.json"
 FORMAT_VERSION = 1
@@ -98,7 +98,7 @@ class RecordingNoise:
         return a
 
 
-# name, sampler, schedule key, prediction type, N, spacing, eta, clip, guidance scale, inpaint
+# name, sampler, schedule key, prediction type, N, spacing, eta, clip, guidance scale, inpaint[, guidance interval]
 RUNS = [
     ("ddim_eps_linear", "ddim", "linear_1000", "epsilon", 8, "leading", 0.0, False, None, False),
     ("ddim_v_cosine", "ddim", "cosine_1000", "v_prediction", 8, "trailing", 0.0, False, None, False),
@@ -117,11 +117,15 @@ RUNS = [
     ("ddpm_eps_linear_inpaint", "ddpm", "linear_1000", "epsilon", 5, "leading", 0.0, True, None, True),
     # the default model's sampling configuration (DPM-Solver++ 2M, v-prediction, cosine, linspace: starts at T-1, ends at 0)
     ("dpmpp2m_v_cosine_linspace_cfg", "dpmpp2m", "cosine_1000", "v_prediction", 8, "linspace", 0.0, False, 2.0, False),
+    # guidance only at noise levels in (0.28, 5.42]: the first and last steps use the conditional output alone
+    ("dpmpp2m_v_cosine_linspace_cfg_interval", "dpmpp2m", "cosine_1000", "v_prediction", 8, "linspace", 0.0, False, 2.0, False,
+     (0.28, 5.42)),
 ]
 
 
 def run_case(spec, seed: int) -> dict:
-    name, sampler_name, sched_key, pred, n, spacing, eta, clip, scale, inpaint = spec
+    name, sampler_name, sched_key, pred, n, spacing, eta, clip, scale, inpaint = spec[:10]
+    interval = spec[10] if len(spec) > 10 else None
     base = SCHEDULES[sched_key]
     schedule = ScheduleConfig(num_train_timesteps=base.num_train_timesteps, beta_schedule=base.beta_schedule,
                               beta_start=base.beta_start, beta_end=base.beta_end, prediction_type=pred)
@@ -132,7 +136,7 @@ def run_case(spec, seed: int) -> dict:
 
     def model_fn(x, t):
         a = float(sampler.alphas_cumprod[t])
-        if scale is None:
+        if scale is None or not guidance_applies(a, interval):
             return fake_model(x, t, a, pred)
         both = np.concatenate([fake_model(x, t, a, pred, phase=0.0), fake_model(x, t, a, pred, phase=1.0)], axis=0)
         return combine_guidance(both, 1, scale)
@@ -152,6 +156,7 @@ def run_case(spec, seed: int) -> dict:
         "clip_sample": clip,
         "clip_sample_range": 1.0,
         "guidance_scale": scale,
+        "guidance_interval": list(interval) if interval else None,
         "inpaint": {"known": f32_list(known), "keep_mask": f32_list(mask)} if inpaint else None,
         "timesteps": [int(v) for v in sampler.timesteps],
         "noise": [f32_list(a) for a in rng.drawn],
@@ -176,6 +181,7 @@ def build_reference() -> dict:
                 "timestep_spacing", "eta", "clip_sample", "clip_sample_range",
                 "guidance_scale": float|null,     # null: model_output = fake_model(x, t, phase 0); else CFG
                                                   # of [phase 0 ; phase 1] outputs with this scale
+                "guidance_interval": null | [low, high],  # CFG only where sigma_t is in (low, high]; phase 0 elsewhere
                 "inpaint": null | {"known": [64], "keep_mask": [64]},
                 "timesteps": [N int],
                 "noise": [[64 float32], ...],     # every standard-normal draw, in consumption order

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateImage, type DenoiseBatch, type DenoiseFn } from './generate';
+import { generateImage, pngText, type DenoiseBatch, type DenoiseFn } from './generate';
 import { parseManifest, type ModelManifest } from './manifest';
 import { makeAlphasCumprod } from './schedule';
 import type { GenerateRequest } from './protocol';
@@ -64,6 +64,48 @@ describe('generateImage', () => {
     const g = oracle(x0);
     await generateImage(m, null, g, { ...base, guidance: 1 }, 'wasm');
     expect(g.calls.every((c) => c.batch === 1)).toBe(true);
+  });
+
+  it('guides only the steps whose noise level is inside guidanceInterval; the others are one batch-1 call', async () => {
+    // The output depends on the label, so guided and unguided steps differ.
+    const calls: DenoiseBatch[] = [];
+    const labelled: DenoiseFn = async (b) => {
+      calls.push({ ...b, classLabels: b.classLabels.slice() });
+      const out = new Float32Array(b.sample.length);
+      for (let k = 0; k < b.batch; k++)
+        for (let i = 0; i < N; i++) out[k * N + i] = 0.5 * (b.sample[k * N + i] as number) + (b.classLabels[k] === BigInt(m.nullClassIndex) ? 0 : 0.1);
+      return out;
+    };
+    const interval = [0.28, 5.42] as const;
+    const r = await generateImage(m, null, labelled, { ...base, steps: 20, timestepSpacing: 'linspace', guidanceInterval: interval }, 'wasm');
+    expect(calls).toHaveLength(20);
+    const sigma = (t: number) => Math.sqrt((1 - (ac[t] as number)) / (ac[t] as number));
+    for (const c of calls) {
+      const s = sigma(c.timestep[0] as number);
+      const inside = s > interval[0] && s <= interval[1];
+      expect(c.batch, `t=${c.timestep[0]} sigma=${s}`).toBe(inside ? 2 : 1);
+      expect(c.classLabels[0]).toBe(2n);
+    }
+    const guided = calls.filter((c) => c.batch === 2).length;
+    expect(guided).toBeGreaterThan(0);
+    expect(guided).toBeLessThan(20);
+    expect(r.provenance.guidanceInterval).toEqual(interval);
+    expect(JSON.parse(pngText(r.provenance)['dds:params'] ?? '{}').guidanceInterval).toEqual(interval);
+
+    // An interval no step falls in gives exactly the unguided image; a different interval a different one.
+    calls.length = 0;
+    const none = await generateImage(m, null, labelled, { ...base, guidanceInterval: [1e6, 1e7] }, 'wasm');
+    expect(calls.every((c) => c.batch === 1)).toBe(true);
+    const unguided = await generateImage(m, null, labelled, { ...base, guidance: 1 }, 'wasm');
+    expect(none.pixels).toEqual(unguided.pixels);
+    const all = await generateImage(m, null, labelled, base, 'wasm');
+    expect(all.pixels).not.toEqual(unguided.pixels);
+    expect(all.provenance.guidanceInterval).toBeUndefined();
+  });
+
+  it('refuses a guidance interval that is not [low, high] with 0 <= low < high', async () => {
+    for (const bad of [[2, 1], [-1, 3], [0, Number.NaN]] as const)
+      await expect(generateImage(m, null, oracle(x0), { ...base, guidanceInterval: bad }, 'wasm')).rejects.toThrow(/guidanceInterval must .*0 <= low < high|guidanceInterval must be two finite numbers/);
   });
 
   it('keeps the known image exactly where keepMask is 1 (inpainting)', async () => {

@@ -3,14 +3,14 @@
  * command-line generator. The runtime is passed in as `denoise`; this module knows nothing of onnxruntime.
  *
  * Per step: one model call on a batch of 2 ([conditional ; null label], classifier-free guidance combined
- * here) or 1 when guidance is 1; sampler.step; then, when inpainting, the known region is re-noised to the
+ * here) or 1 when guidance is 1 or the step's noise level is outside the request's guidance interval; sampler.step; then, when inpainting, the known region is re-noised to the
  * next timestep and put back (inpaint.ts). All noise comes from one Rng seeded with the request's seed, in a
  * fixed order, so the same seed, model and backend give the same bytes.
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
 import { StudioError } from './errors';
-import { combineGuidance } from './guidance';
+import { checkGuidanceInterval, combineGuidance, guidanceApplies } from './guidance';
 import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from './image';
 import { blendKnown } from './inpaint';
 import type { ModelManifest } from './manifest';
@@ -54,6 +54,10 @@ export function validateRequest(m: ModelManifest, r: GenerateRequest): void {
   if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > Math.min(MAX_STEPS, m.schedule.numTrainTimesteps))
     bad('steps', `must be an integer from 1 to ${Math.min(MAX_STEPS, m.schedule.numTrainTimesteps)}, got ${r.steps}`);
   if (!Number.isFinite(r.guidance) || r.guidance < 0 || r.guidance > 30) bad('guidance', `must be a number from 0 to 30, got ${r.guidance}`);
+  if (r.guidanceInterval !== undefined) {
+    const why = checkGuidanceInterval(r.guidanceInterval);
+    if (why) bad('guidanceInterval', why);
+  }
   if (!Number.isFinite(r.eta) || r.eta < 0 || r.eta > 1) bad('eta', `must be a number from 0 to 1, got ${r.eta}`);
   if (!TIMESTEP_SPACINGS.includes(r.timestepSpacing)) bad('timestepSpacing', `"${r.timestepSpacing}" is not supported; accepted: ${TIMESTEP_SPACINGS.join(', ')}`);
   for (const [field, arr] of [['defectMask', r.defectMask], ['knownImage', r.knownImage], ['keepMask', r.keepMask]] as const)
@@ -71,6 +75,7 @@ export function pngText(p: Provenance): Record<string, string> {
     'dds:model': `${p.modelId}@${p.modelVersion} sha256:${p.modelSha256}`,
     'dds:params': JSON.stringify({
       className: p.className, prompt: p.prompt, seed: p.seed, sampler: p.sampler, steps: p.steps, guidance: p.guidance,
+      ...(p.guidanceInterval ? { guidanceInterval: p.guidanceInterval } : {}),
       eta: p.eta, timestepSpacing: p.timestepSpacing, clipSample: p.clipSample, maskSource: p.maskSource, maskSha256: p.maskSha256,
       inpainting: p.inpainting,
       ...(p.basePhoto ? { basePhoto: p.basePhoto, windows: p.windows } : {}),
@@ -115,22 +120,26 @@ export async function generateImage(
     eta: req.eta,
     clipSample: req.clipSample,
   });
-  const guided = req.guidance !== 1;
-  const batch = guided ? 2 : 1;
-  const rep = (a: Float32Array): Float32Array => {
-    const out = new Float32Array(a.length * batch);
-    for (let b = 0; b < batch; b++) out.set(a, b * a.length);
-    return out;
+  // Two input sets: [class ; null label] for guided steps, [class] for the others.
+  const makeInputs = (labels: number[]): DenoiseBatch => {
+    const batch = labels.length;
+    const rep = (a: Float32Array): Float32Array => {
+      const out = new Float32Array(a.length * batch);
+      for (let b = 0; b < batch; b++) out.set(a, b * a.length);
+      return out;
+    };
+    return {
+      batch,
+      sample: new Float32Array(n * batch),
+      timestep: new Float32Array(batch),
+      classLabels: BigInt64Array.from(labels, (c) => BigInt(c)),
+      defectMask: rep(maskF),
+      knownImage: rep(known),
+      keepMask: rep(keep),
+    };
   };
-  const inputs: DenoiseBatch = {
-    batch,
-    sample: new Float32Array(n * batch),
-    timestep: new Float32Array(batch),
-    classLabels: BigInt64Array.from(guided ? [BigInt(classIndex), BigInt(m.nullClassIndex)] : [BigInt(classIndex)]),
-    defectMask: rep(maskF),
-    knownImage: rep(known),
-    keepMask: rep(keep),
-  };
+  const condInputs = makeInputs([classIndex]);
+  const guidedInputs = req.guidance !== 1 ? makeInputs([classIndex, m.nullClassIndex]) : null;
 
   const rng = new Rng(req.seed);
   let x: Float32Array = new Float32Array(n);
@@ -143,6 +152,9 @@ export async function generateImage(
   for (let i = 0; i < steps; i++) {
     if (hooks.isCancelled?.()) throw new StudioError('aborted', `generation cancelled after ${i} of ${steps} steps`);
     const t = sampler.timesteps[i] as number;
+    const guided = guidedInputs !== null && guidanceApplies(sampler.alphasCumprod[t] as number, req.guidanceInterval);
+    const inputs = guided ? guidedInputs : condInputs;
+    const batch = inputs.batch;
     for (let b = 0; b < batch; b++) inputs.sample.set(x, b * n);
     inputs.timestep.fill(t);
     const tm = now();
@@ -187,6 +199,7 @@ export async function generateImage(
     sampler: req.sampler,
     steps: req.steps,
     guidance: req.guidance,
+    ...(req.guidanceInterval ? { guidanceInterval: [req.guidanceInterval[0], req.guidanceInterval[1]] as const } : {}),
     eta: req.eta,
     timestepSpacing: req.timestepSpacing,
     clipSample: req.clipSample,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineGuidance } from './guidance';
+import { checkGuidanceInterval, combineGuidance, guidanceApplies, noiseLevel } from './guidance';
 import { Rng } from './rng';
 
 function randomOutput(n: number, seed: number, scale = 1): Float32Array {
@@ -33,5 +33,27 @@ describe('combineGuidance', () => {
 
   it('rejects a length that is not 2 * batch * k', () => {
     expect(() => combineGuidance(new Float32Array(10), 3, 2)).toThrow(/10 .*2 \* batch = 6/);
+  });
+});
+
+describe('guidance interval', () => {
+  it('uses the EDM noise level sigma = sqrt((1 - alphaBar) / alphaBar), open below and closed above', () => {
+    expect(noiseLevel(0.5)).toBeCloseTo(1, 12);
+    expect(noiseLevel(0.2)).toBeCloseTo(2, 12);
+    expect(guidanceApplies(0.2, [1, 2])).toBe(true); // sigma 2: the closed end
+    expect(guidanceApplies(0.5, [1, 2])).toBe(false); // sigma 1: the open end
+    expect(guidanceApplies(0.9, [1, 2])).toBe(false);
+    expect(guidanceApplies(1e-12, [1, 2])).toBe(false); // the noisiest step
+    expect(guidanceApplies(1e-12, undefined)).toBe(true);
+  });
+
+  it('says what is wrong with an interval and accepts [low, high] with 0 <= low < high', () => {
+    expect(checkGuidanceInterval([0, 5.42])).toBeNull();
+    expect(checkGuidanceInterval([0.28, 5.42])).toBeNull();
+    expect(checkGuidanceInterval([3, 3])).toMatch(/0 <= low < high, got \[3, 3\]/);
+    expect(checkGuidanceInterval([-0.1, 3])).toMatch(/0 <= low < high/);
+    expect(checkGuidanceInterval([1])).toMatch(/two finite numbers/);
+    expect(checkGuidanceInterval('0.28,5.42')).toMatch(/two finite numbers/);
+    expect(checkGuidanceInterval([0, Infinity])).toMatch(/two finite numbers/);
   });
 });

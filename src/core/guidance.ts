@@ -29,3 +29,32 @@ export function combineGuidance(output2B: Float32Array, batch: number, scale: nu
   }
   return out;
 }
+
+/**
+ * Guidance in a limited interval of noise levels (Kynkaanniemi et al. 2024, arXiv:2404.07724): guidance at the
+ * noisiest steps pulls every sample toward the class's typical layout and exposure (diversity falls), and at the
+ * least noisy steps it no longer changes the class, so it is applied only where the noise level
+ * sigma_t = sqrt((1 - alphaBar_t) / alphaBar_t) (the EDM noise level of a DDPM timestep) lies in (low, high].
+ * Outside it the step uses the conditional output alone: one model call of batch 1 instead of 2.
+ */
+export type GuidanceInterval = readonly [low: number, high: number];
+
+export function noiseLevel(alphaCumprod: number): number {
+  return Math.sqrt((1 - alphaCumprod) / alphaCumprod);
+}
+
+/** Whether a step at this alphaBar is guided; no interval = every step. */
+export function guidanceApplies(alphaCumprod: number, interval: GuidanceInterval | undefined): boolean {
+  if (interval === undefined) return true;
+  const sigma = noiseLevel(alphaCumprod);
+  return sigma > interval[0] && sigma <= interval[1];
+}
+
+/** Why an interval is not acceptable, or null when it is. */
+export function checkGuidanceInterval(v: unknown): string | null {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+    return `must be two finite numbers [low, high], got ${JSON.stringify(v)}`;
+  const [lo, hi] = v as [number, number];
+  if (lo < 0 || hi <= lo) return `must satisfy 0 <= low < high, got [${lo}, ${hi}]`;
+  return null;
+}

@@ -26,6 +26,8 @@ describe('parseManifest', () => {
     ['missing required input', (m: any) => (m.inputs = m.inputs.filter((t: any) => t.role !== 'timestep')), /no input with role "timestep"/],
     ['inpainting without inputs', (m: any) => (m.inputs = m.inputs.filter((t: any) => t.role !== 'keepMask')), /conditions\.inpainting/],
     ['citation', (m: any) => (m.training.citation = ''), /training\.citation/],
+    ['guidance interval', (m: any) => (m.defaults.guidanceInterval = [5, 1]), /"defaults\.guidanceInterval" must satisfy 0 <= low < high, got \[5, 1\].*omit it/],
+    ['guidance interval shape', (m: any) => (m.defaults.guidanceInterval = '0.3-5'), /"defaults\.guidanceInterval" must be two finite numbers/],
   ])('rejects a bad %s with a message naming the field and accepted values', (_name, mutate, message) => {
     const m = clone();
     mutate(m);
@@ -35,6 +37,14 @@ describe('parseManifest', () => {
     } catch (e) {
       expect((e as Error).name).toBe('modelInvalid');
     }
+  });
+
+  it('reads an optional defaults.guidanceInterval; absent means guidance at every step', () => {
+    const m = clone();
+    m.defaults.guidanceInterval = [0.28, 5.42];
+    expect(parseManifest(m).defaults.guidanceInterval).toEqual([0.28, 5.42]);
+    delete m.defaults.guidanceInterval;
+    expect(parseManifest(m).defaults.guidanceInterval).toBeUndefined();
   });
 
   it('rejects non-objects', () => {

@@ -6,6 +6,7 @@
 import type { BetaSchedule, PredictionType, ScheduleConfig, TimestepSpacing } from './schedule';
 import type { SamplerName } from './samplers';
 import { StudioError } from './errors';
+import { checkGuidanceInterval, type GuidanceInterval } from './guidance';
 
 export const INPUT_ROLES = ['sample', 'timestep', 'classLabels', 'defectMask', 'knownImage', 'keepMask'] as const;
 export type InputRole = (typeof INPUT_ROLES)[number];
@@ -40,7 +41,14 @@ export interface ModelManifest {
   classes: string[];
   nullClassIndex: number;
   conditions: { defectMask: boolean; inpainting: boolean };
-  defaults: { sampler: SamplerName; steps: number; guidance: number; timestepSpacing: TimestepSpacing };
+  defaults: {
+    sampler: SamplerName;
+    steps: number;
+    guidance: number;
+    timestepSpacing: TimestepSpacing;
+    /** Optional: guidance only at noise levels in (low, high] (core/guidance.ts); absent = every step. */
+    guidanceInterval?: GuidanceInterval;
+  };
   training: { citation: string; [key: string]: unknown };
 }
 
@@ -157,6 +165,12 @@ export function parseManifest(raw: Json): ModelManifest {
     guidance: num(d['guidance'], 'defaults.guidance', { min: 0, max: 30 }),
     timestepSpacing: oneOf(d['timestepSpacing'], 'defaults.timestepSpacing', SPACINGS),
   };
+  const gi = d['guidanceInterval'];
+  if (gi !== undefined) {
+    const why = checkGuidanceInterval(gi);
+    if (why) fail('defaults.guidanceInterval', `${why} (noise levels sigma; or omit it to guide every step)`);
+  }
+  const defaultsOut: ModelManifest['defaults'] = gi === undefined ? defaults : { ...defaults, guidanceInterval: [(gi as number[])[0] as number, (gi as number[])[1] as number] };
   const tr = obj(m['training'], 'training');
   str(tr['citation'], 'training.citation');
 
@@ -176,7 +190,7 @@ export function parseManifest(raw: Json): ModelManifest {
     classes,
     nullClassIndex,
     conditions,
-    defaults,
+    defaults: defaultsOut,
     training: tr as ModelManifest['training'],
   };
 }

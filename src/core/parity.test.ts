@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { combineGuidance } from './guidance';
+import { combineGuidance, guidanceApplies } from './guidance';
 import { blendKnown } from './inpaint';
 import type { NoiseSource } from './rng';
 import type { BetaSchedule, LoopIndex, PredictionType, ScheduleConfig, TimestepSpacing } from './schedule';
@@ -52,6 +52,7 @@ interface Reference {
     clip_sample: boolean;
     clip_sample_range: number;
     guidance_scale: number | null;
+    guidance_interval: [number, number] | null;
     inpaint: { known: number[]; keep_mask: number[] } | null;
     timesteps: number[];
     noise: number[][];
@@ -158,7 +159,7 @@ describe('parity with training/reference/sampler_reference.json', () => {
       sampler.timesteps.forEach((t, i) => {
         const a = sampler.alphasCumprod[t] ?? NaN;
         let modelOutput: Float32Array;
-        if (run.guidance_scale === null) {
+        if (run.guidance_scale === null || !guidanceApplies(a, run.guidance_interval ?? undefined)) {
           modelOutput = fakeModel(x, t, a, p, 0);
         } else {
           const both = new Float32Array(2 * x.length);

@@ -3,6 +3,7 @@
  * PROTOCOL_VERSION on any change: the client checks it first so a stale cached worker is detected.
  */
 import type { DenoiseBatch } from './generate';
+import type { GuidanceInterval } from './guidance';
 import type { ImageQuality } from './imageQuality';
 import type { DownstreamInput, DownstreamResult } from './quality';
 import type { ModelManifest } from './manifest';
@@ -57,6 +58,11 @@ export interface SamplingParams {
   sampler: SamplerName;
   steps: number;
   guidance: number;
+  /**
+   * Noise levels (sigma, see core/guidance.ts) at which guidance is applied: (low, high]. Absent = every step
+   * (items made before the interval existed record none).
+   */
+  guidanceInterval?: GuidanceInterval;
   eta: number;
   timestepSpacing: TimestepSpacing;
   clipSample: boolean;

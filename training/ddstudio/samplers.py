@@ -296,6 +296,15 @@ def combine_guidance(output_2b: np.ndarray, batch: int, scale: float) -> np.ndar
     return (u + scale * (cond.astype(np.float64) - u)).astype(np.float32)
 
 
+def guidance_applies(alpha_cumprod: float, interval: tuple[float, float] | None) -> bool:
+    """Guidance in a limited interval (Kynkaanniemi et al. 2024, arXiv:2404.07724): only where the noise level
+    sigma = sqrt((1 - alpha_bar) / alpha_bar) is in (low, high]; None = every step. Mirrors guidanceApplies."""
+    if interval is None:
+        return True
+    sigma = np.sqrt((1.0 - alpha_cumprod) / alpha_cumprod)
+    return bool(interval[0] < sigma <= interval[1])
+
+
 def blend_known(sample, known, keep_mask, alphas_cumprod, t, noise) -> np.ndarray:
     """RePaint eq. (8): keep_mask=1 -> known re-noised to timestep t (t None -> known exactly), 0 -> sample."""
     x = np.asarray(sample, np.float32)
