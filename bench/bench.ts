@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import type { DenoiseBatch } from '../src/core/generate';
+import { generateImage, type DenoiseBatch } from '../src/core/generate';
+import type { GenerateRequest } from '../src/core/protocol';
 import { loadNodeModel, type NodeBackend } from '../scripts/lib/nodeModel';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, 'no-webgpu': { type: 'boolean' }, startup: { type: 'boolean' } } });
@@ -46,6 +47,41 @@ async function nodeCall(backend: NodeBackend, threads: number): Promise<number> 
   }
   await m.session.release();
   return median(ts);
+}
+
+/**
+ * Whole default images on onnxruntime-node native, guidance at every step vs only in the manifest's guidance
+ * interval (steps outside it are one batch-1 call), alternated so both see the same machine load.
+ */
+async function nativeImages(threads: number, images: number): Promise<{ every: number; interval: number; guided: [number, number]; gi: readonly [number, number] } | null> {
+  const m = await loadNodeModel(`public/models/${MODEL}`, 'native', threads);
+  const d = m.manifest.defaults;
+  if (!d.guidanceInterval) {
+    await m.session.release();
+    return null;
+  }
+  let batchRows = 0;
+  const denoise = (b: DenoiseBatch) => {
+    batchRows += b.batch;
+    return m.denoise(b);
+  };
+  const req: GenerateRequest = {
+    className: m.manifest.classes[0] as string, prompt: '', seed: 1, sampler: d.sampler, steps: d.steps, guidance: d.guidance, eta: 0,
+    timestepSpacing: d.timestepSpacing, clipSample: true,
+  };
+  const every: number[] = [], interval: number[] = [];
+  const rows: [number, number] = [0, 0];
+  for (let i = 0; i < images + 1; i++) {
+    for (const [k, r] of [[0, req], [1, { ...req, guidanceInterval: d.guidanceInterval }]] as const) {
+      batchRows = 0;
+      const t0 = performance.now();
+      await generateImage(m.manifest, m.maskLibrary, denoise, { ...r, seed: i }, 'native');
+      if (i > 0) (k === 0 ? every : interval).push(performance.now() - t0); // the first pair warms up
+      rows[k] = batchRows;
+    }
+  }
+  await m.session.release();
+  return { every: median(every), interval: median(interval), guided: rows, gi: d.guidanceInterval };
 }
 
 interface Opened { readyMs: number; marks: { name: string; at: number }[]; phases: { name: string; ms: number }[]; backend: string }
@@ -107,6 +143,7 @@ async function main() {
   const nativeN = await nodeCall('native', cores);
   const nodeWasm1 = await nodeCall('wasm', 1);
   const nodeWasmN = await nodeCall('wasm', cores);
+  const imgs = await nativeImages(cores, 5);
 
   await withStudio(async (browser) => {
     const p1 = await browser.newPage();
@@ -155,6 +192,11 @@ async function main() {
     console.log(`\n| ${'runtime'.padEnd(w)} | ms/step | ratio |`);
     console.log(`|${'-'.repeat(w + 2)}|---------|-------|`);
     for (const r of rows) console.log(`| ${r[0].padEnd(w)} | ${r[1].padStart(7)} | ${r[2]} |`);
+    if (imgs) {
+      console.log(`\nDefault image on onnxruntime-node native, ${cores} threads (median of 5, alternated): guidance at every step ` +
+        `${fmt(imgs.every)} ms (${imgs.guided[0]} batch rows), only at noise levels (${imgs.gi[0]}, ${imgs.gi[1]}] ${fmt(imgs.interval)} ms ` +
+        `(${imgs.guided[1]} batch rows): ${(imgs.interval / imgs.every).toFixed(2)}x`);
+    }
     console.log(`\nDefault generation in Chromium (WASM, ${cores} threads, ${gens[0]?.steps} steps, guided):`);
     console.log(`  time per finished image:          ${fmt(median(steady))} ms (median of ${gens.length})`);
     console.log(`  sampler + messaging overhead:     ${fmt(median(ov))} ms/step = ${(median(share) * 100).toFixed(2)}% of a step (target < 5%)`);
