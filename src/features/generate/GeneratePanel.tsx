@@ -9,8 +9,8 @@ import { ModelPicker } from '../models/ModelPicker';
 const NO_CLASSES: readonly string[] = [];
 
 export function GeneratePanel() {
-  const { settings, update, classes, status, queue } = useStudio(
-    useShallow((s) => ({ settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status, queue: s.queue })),
+  const { settings, update, classes, status, queue, interval } = useStudio(
+    useShallow((s) => ({ settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status, queue: s.queue, interval: s.model?.manifest.defaults.guidanceInterval })),
   );
   const busy = status.kind === 'generating';
   const canGenerate = status.kind === 'ready' || status.kind === 'generating';
@@ -66,7 +66,7 @@ export function GeneratePanel() {
         </label>
       </div>
       <div className="row">
-        <label>
+        <label title={interval ? `Applied at noise levels sigma in (${interval[0]}, ${interval[1]}] (the model's setting); the other steps use the class alone.` : 'Applied at every step.'}>
           Guidance
           <input type="number" min={0} max={30} step={0.5} value={settings.guidance}
             onChange={(e) => update({ guidance: Math.min(30, Math.max(0, Number(e.target.value) || 0)) })} />
