@@ -92,7 +92,7 @@ describe('generateImage', () => {
     expect(r.provenance.guidanceInterval).toEqual(interval);
     expect(JSON.parse(pngText(r.provenance)['dds:params'] ?? '{}').guidanceInterval).toEqual(interval);
 
-    // An interval no step falls in gives exactly the unguided image; a different interval a different one.
+    // An interval no step falls in gives exactly the unguided image; guidance at every step a different one.
     calls.length = 0;
     const none = await generateImage(m, null, labelled, { ...base, guidanceInterval: [1e6, 1e7] }, 'wasm');
     expect(calls.every((c) => c.batch === 1)).toBe(true);

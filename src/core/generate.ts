@@ -3,8 +3,9 @@
  * command-line generator. The runtime is passed in as `denoise`; this module knows nothing of onnxruntime.
  *
  * Per step: one model call on a batch of 2 ([conditional ; null label], classifier-free guidance combined
- * here) or 1 when guidance is 1 or the step's noise level is outside the request's guidance interval; sampler.step; then, when inpainting, the known region is re-noised to the
- * next timestep and put back (inpaint.ts). All noise comes from one Rng seeded with the request's seed, in a
+ * here) or 1 when guidance is 1 or the step's noise level is outside the request's guidance interval;
+ * sampler.step; then, when inpainting, the known region is re-noised to the next timestep and put back
+ * (inpaint.ts). All noise comes from one Rng seeded with the request's seed, in a
  * fixed order, so the same seed, model and backend give the same bytes.
  */
 import { sha256 } from '@noble/hashes/sha256';
