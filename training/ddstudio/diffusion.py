@@ -31,7 +31,7 @@ PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
 #   min_snr_plus_one: min(snr, gamma) + 1  (equal to an unweighted v loss at low SNR)
 # At the noisiest timesteps snr -> 0, so min_snr gives them almost no weight (snr 0.006 at t = 950 of a cosine
 # schedule): the steps that set a window's overall brightness and layout. The +1 keeps their weight at that of a
-# plain v-prediction loss and changes the weight at high SNR by at most 1 / gamma.
+# plain v-prediction loss; where snr >= gamma it raises the weight by 1 / gamma (20% at gamma 5).
 LOSS_WEIGHTINGS = ("min_snr", "min_snr_plus_one")
 
 
