@@ -53,16 +53,16 @@ async function nodeCall(backend: NodeBackend, threads: number): Promise<number> 
  * Whole default images on onnxruntime-node native, guidance at every step vs only in the manifest's guidance
  * interval (steps outside it are one batch-1 call), alternated so both see the same machine load.
  */
-async function nativeImages(threads: number, images: number): Promise<{ every: number; interval: number; guided: [number, number]; gi: readonly [number, number] } | null> {
+async function nativeImages(threads: number, images: number): Promise<{ every: number; interval: number; batchRows: [number, number]; gi: readonly [number, number] } | null> {
   const m = await loadNodeModel(`public/models/${MODEL}`, 'native', threads);
   const d = m.manifest.defaults;
   if (!d.guidanceInterval) {
     await m.session.release();
     return null;
   }
-  let batchRows = 0;
+  let counted = 0;
   const denoise = (b: DenoiseBatch) => {
-    batchRows += b.batch;
+    counted += b.batch;
     return m.denoise(b);
   };
   const req: GenerateRequest = {
@@ -73,15 +73,15 @@ async function nativeImages(threads: number, images: number): Promise<{ every: n
   const rows: [number, number] = [0, 0];
   for (let i = 0; i < images + 1; i++) {
     for (const [k, r] of [[0, req], [1, { ...req, guidanceInterval: d.guidanceInterval }]] as const) {
-      batchRows = 0;
+      counted = 0;
       const t0 = performance.now();
       await generateImage(m.manifest, m.maskLibrary, denoise, { ...r, seed: i }, 'native');
       if (i > 0) (k === 0 ? every : interval).push(performance.now() - t0); // the first pair warms up
-      rows[k] = batchRows;
+      rows[k] = counted;
     }
   }
   await m.session.release();
-  return { every: median(every), interval: median(interval), guided: rows, gi: d.guidanceInterval };
+  return { every: median(every), interval: median(interval), batchRows: rows, gi: d.guidanceInterval };
 }
 
 interface Opened { readyMs: number; marks: { name: string; at: number }[]; phases: { name: string; ms: number }[]; backend: string }
@@ -194,8 +194,8 @@ async function main() {
     for (const r of rows) console.log(`| ${r[0].padEnd(w)} | ${r[1].padStart(7)} | ${r[2]} |`);
     if (imgs) {
       console.log(`\nDefault image on onnxruntime-node native, ${cores} threads (median of 5, alternated): guidance at every step ` +
-        `${fmt(imgs.every)} ms (${imgs.guided[0]} batch rows), only at noise levels (${imgs.gi[0]}, ${imgs.gi[1]}] ${fmt(imgs.interval)} ms ` +
-        `(${imgs.guided[1]} batch rows): ${(imgs.interval / imgs.every).toFixed(2)}x`);
+        `${fmt(imgs.every)} ms (${imgs.batchRows[0]} batch rows), only at noise levels (${imgs.gi[0]}, ${imgs.gi[1]}] ${fmt(imgs.interval)} ms ` +
+        `(${imgs.batchRows[1]} batch rows): ${(imgs.interval / imgs.every).toFixed(2)}x`);
     }
     console.log(`\nDefault generation in Chromium (WASM, ${cores} threads, ${gens[0]?.steps} steps, guided):`);
     console.log(`  time per finished image:          ${fmt(median(steady))} ms (median of ${gens.length})`);

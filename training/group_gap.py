@@ -57,7 +57,7 @@ def main(argv=None):
     _, ff = clf(xf)
     classes = args.classes.split(",") if args.classes else [c for c in clf.classes if c != FREE_CLASS]
 
-    results, batch = {}, []
+    results = {}
     print("| class | groups | pass (real other groups vs one group) | median KID group-rest | median midpoint | held-out group(s): KID group-rest / midpoint |")
     print("|---|---|---|---|---|---|")
     for ci_name in classes:
@@ -65,7 +65,7 @@ def main(argv=None):
         cls_items = [it for it in items if it.cls == ci]
         groups = sorted({it.group for it in cls_items})
         # windows of every group and of the rest, classified in one call (each call starts onnxruntime)
-        sets = []
+        sets, batch = [], []
         for k, g in enumerate(groups):
             xg, _, _ = fixed_windows([it for it in cls_items if it.group == g], nc, args.per_group, size, 100 + k, jitter)
             xr, _, _ = fixed_windows([it for it in cls_items if it.group != g], nc, args.rest, size, 200 + k, jitter)
@@ -73,7 +73,6 @@ def main(argv=None):
                 sets.append((k, g, len(xg), len(xr)))
                 batch.extend([xg, xr])
         _, feats = clf(np.concatenate(batch))
-        batch.clear()
         rows, off = [], 0
         for k, g, ng, nr in sets:
             fg, fr = feats[off:off + ng], feats[off + ng:off + ng + nr]

@@ -166,11 +166,8 @@ export function parseManifest(raw: Json): ModelManifest {
     timestepSpacing: oneOf(d['timestepSpacing'], 'defaults.timestepSpacing', SPACINGS),
   };
   const gi = d['guidanceInterval'];
-  if (gi !== undefined) {
-    const why = checkGuidanceInterval(gi);
-    if (why) fail('defaults.guidanceInterval', `${why} (noise levels sigma; or omit it to guide every step)`);
-  }
-  const defaultsOut: ModelManifest['defaults'] = gi === undefined ? defaults : { ...defaults, guidanceInterval: [(gi as number[])[0] as number, (gi as number[])[1] as number] };
+  const why = gi === undefined ? null : checkGuidanceInterval(gi);
+  if (why) fail('defaults.guidanceInterval', `${why} (noise levels sigma; or omit it to guide every step)`);
   const tr = obj(m['training'], 'training');
   str(tr['citation'], 'training.citation');
 
@@ -190,7 +187,7 @@ export function parseManifest(raw: Json): ModelManifest {
     classes,
     nullClassIndex,
     conditions,
-    defaults: defaultsOut,
+    defaults: gi === undefined ? defaults : { ...defaults, guidanceInterval: gi as GuidanceInterval },
     training: tr as ModelManifest['training'],
   };
 }
