@@ -10,7 +10,7 @@ import type { ModelManifest } from './manifest';
 import type { SamplerName } from './samplers';
 import type { TimestepSpacing } from './schedule';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2; // 2: SamplingParams.guidanceInterval (a version-1 worker would ignore it and guide every step)
 
 /** Backends: webgpu / wasm run in the browser (onnxruntime-web); native is onnxruntime-node (CLI only). */
 export type Backend = 'webgpu' | 'wasm' | 'native';
