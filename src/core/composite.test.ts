@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { connectedRegions, generateOnPhoto, planWindows } from './composite';
+import { connectedRegions, generateInWindows, generateOnPhoto, planWindows } from './composite';
 import type { DenoiseFn } from './generate';
 import { parseManifest } from './manifest';
 import type { GenerateRequest } from './protocol';
@@ -61,5 +61,24 @@ describe('photo windows', () => {
 
   it('refuses a mask painted on another photo size', async () => {
     await expect(generateOnPhoto(m, null, darken, req, photo, new Uint8Array(10), 'wasm')).rejects.toThrow(/the mask is 10 pixels but the photo is 200x150/);
+  });
+
+  it('records the guidance interval, and the recorded windows regenerate the same bytes whatever margin made them', async () => {
+    const mask = paint([[20, 20, 30, 24], [150, 100, 160, 110]]);
+    const guided = { ...req, guidanceInterval: [0.28, 5.42] as const };
+    const r = await generateOnPhoto(m, null, darken, guided, photo, mask, 'wasm', {}, 9);
+    expect(r.provenance.guidanceInterval).toEqual([0.28, 5.42]);
+    const again = await generateInWindows(m, null, darken, guided, photo, mask, r.provenance.windows ?? [], 'wasm');
+    expect(again.png).toEqual(r.png);
+    const withMargin4 = await generateOnPhoto(m, null, darken, guided, photo, mask, 'wasm');
+    expect(withMargin4.provenance.windows).not.toEqual(r.provenance.windows);
+  });
+
+  it('refuses a recorded window that does not fit the photo or the model, saying what is accepted', async () => {
+    const mask = paint([[20, 20, 30, 24]]);
+    const off = { x: W - 10, y: 0, size: 64, hole: { x0: 0, y0: 0, x1: 8, y1: 8 } };
+    await expect(generateInWindows(m, null, darken, req, photo, mask, [off], 'wasm')).rejects.toThrow(/does not fit: windows must be 64x64 inside the 200x150 photo/);
+    const badHole = { x: 0, y: 0, size: 64, hole: { x0: 10, y0: 0, x1: 70, y1: 8 } };
+    await expect(generateInWindows(m, null, darken, req, photo, mask, [badHole], 'wasm')).rejects.toThrow(/with the hole inside the window/);
   });
 });

@@ -118,14 +118,41 @@ export async function generateOnPhoto(
   hooks: GenerateHooks = {},
   margin = 4,
 ): Promise<GenerateResult> {
+  checkPhoto(m, photo, mask);
+  const windows = planWindows(Uint8Array.from(mask, (v) => (v ? 1 : 0)), photo.width, photo.height, m.image.width, margin);
+  return generateInWindows(m, lib, denoise, req, photo, mask, windows, backend, hooks);
+}
+
+function checkPhoto(m: ModelManifest, photo: Photo, mask: Uint8Array): void {
   const { width: w, height: h } = photo;
   if (photo.pixels.length !== w * h) throw new StudioError('badRequest', `the photo has ${photo.pixels.length} pixels, expected ${w}x${h}`);
   if (mask.length !== w * h) throw new StudioError('badRequest', `the mask is ${mask.length} pixels but the photo is ${w}x${h} = ${w * h}; paint the mask on this photo`);
   if (m.image.width !== m.image.height) throw new StudioError('capability', 'photo mode needs a model with square windows');
   if (!m.conditions.inpainting) throw new StudioError('capability', `model ${m.id} cannot keep a known image (no inpainting inputs); use it without a photo`);
+}
+
+/**
+ * generateOnPhoto with the windows given rather than planned: what a reproduction does with the windows an
+ * image's provenance records (scripts/reproduce.ts), so it does not depend on the margin the studio used.
+ */
+export async function generateInWindows(
+  m: ModelManifest,
+  lib: MaskLibrary | null,
+  denoise: DenoiseFn,
+  req: GenerateRequest,
+  photo: Photo,
+  mask: Uint8Array,
+  windows: readonly PhotoWindow[],
+  backend: Backend,
+  hooks: GenerateHooks = {},
+): Promise<GenerateResult> {
+  checkPhoto(m, photo, mask);
+  const { width: w, height: h } = photo;
   const size = m.image.width;
+  for (const win of windows)
+    if (win.size !== size || win.x < 0 || win.y < 0 || win.x + size > w || win.y + size > h || !(0 <= win.hole.x0 && win.hole.x0 < win.hole.x1 && win.hole.x1 <= size && 0 <= win.hole.y0 && win.hole.y0 < win.hole.y1 && win.hole.y1 <= size))
+      throw new StudioError('badRequest', `window ${JSON.stringify(win)} does not fit: windows must be ${size}x${size} inside the ${w}x${h} photo, with the hole inside the window`);
   const bin = Uint8Array.from(mask, (v) => (v ? 1 : 0));
-  const windows = planWindows(bin, w, h, size, margin);
   const out = photo.pixels.slice();
   const t0 = hooks.now?.() ?? Date.now();
   let modelMs = 0;
@@ -147,10 +174,12 @@ export async function generateOnPhoto(
   }
   const provenance: Provenance = {
     modelId: m.id, modelVersion: m.version, modelSha256: m.sha256, className: req.className, classIndex: m.classes.indexOf(req.className),
-    prompt: req.prompt, seed: req.seed, sampler: req.sampler, steps: req.steps, guidance: req.guidance, eta: req.eta,
+    prompt: req.prompt, seed: req.seed, sampler: req.sampler, steps: req.steps, guidance: req.guidance,
+    ...(req.guidanceInterval ? { guidanceInterval: [req.guidanceInterval[0], req.guidanceInterval[1]] as const } : {}),
+    eta: req.eta,
     timestepSpacing: req.timestepSpacing, clipSample: req.clipSample, maskSource: 'given' as const, maskSha256: bytesToHex(sha256(bin)),
     inpainting: true, backend, timings: { totalMs: (hooks.now?.() ?? Date.now()) - t0, modelMs, steps },
-    basePhoto: { name: photo.name, sha256: bytesToHex(sha256(photo.pixels)), width: w, height: h }, windows,
+    basePhoto: { name: photo.name, sha256: bytesToHex(sha256(photo.pixels)), width: w, height: h }, windows: [...windows],
   };
   return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
 }
