@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeGrayPng } from '../src/core/image';
 import { Rng } from '../src/core/rng';
 import { isTestGroup, listReal, parseEvaluateArgs, realWindows, runEvaluate, UsageError } from './evaluate';
-import { decodeJpegGray } from './lib/classifier';
+import { decodeJpegGray } from '../src/core/image';
 
 const REAL = '../shared/datasets/magnetic-tile/train';
 const CLASSIFIER = 'public/models/magtile-classifier-64';

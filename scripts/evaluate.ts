@@ -28,7 +28,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { unzipSync } from 'fflate';
-import { decodeToGray } from '../src/core/image';
+import { decodeImage, decodeToGray, type Gray } from '../src/core/image';
 import {
   argmax,
   classStats,
@@ -44,7 +44,7 @@ import {
 } from '../src/core/quality';
 import { deriveSeed, Rng } from '../src/core/rng';
 import { readExportZip } from '../src/dataset/zip';
-import { decodeImage, DEFAULT_CLASSIFIER, loadClassifier, type Gray } from './lib/classifier';
+import { DEFAULT_CLASSIFIER, loadClassifier } from './lib/classifier';
 
 export class UsageError extends Error {}
 

@@ -1,20 +1,14 @@
 /**
  * The embedded evaluation classifier under Node (onnxruntime-node): manifest.json + model.onnx (sha256 checked)
  * + reference_features.json (checked to belong to this ONNX file), and embed() for 8-bit grayscale windows.
- *
- * Also the image reading the evaluation needs: PNG through src/core/image.ts, and baseline JPEG (the real
- * magnetic-tile photos are 8-bit grayscale baseline JPEGs) through a small decoder here, since no JPEG decoder
- * is among the project's dependencies. Only sequential Huffman JPEG (SOF0/SOF1, 8-bit) is supported; colour
- * JPEGs give their first (luma, Y) component, which is the grayscale image. Progressive/arithmetic/lossless
- * JPEGs are refused with a message.
+
  */
-import jpeg from 'jpeg-js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { StudioError } from '../../src/core/errors';
-import { decodeToGray, fromUint8 } from '../../src/core/image';
+import { fromUint8 } from '../../src/core/image';
 import { parseReferenceFeatures, type ReferenceFeatures } from '../../src/core/quality';
 
 export interface ClassifierManifest {
@@ -131,37 +125,5 @@ export async function loadClassifier(dir: string = DEFAULT_CLASSIFIER, threads =
     return { logits, features };
   }
   return { manifest, reference, embed, release: () => session.release() };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Image files
-
-export interface Gray {
-  width: number;
-  height: number;
-  pixels: Uint8Array;
-}
-
-/** PNG or baseline JPEG bytes -> 8-bit grayscale. */
-export function decodeImage(bytes: Uint8Array, name = 'image'): Gray {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpegGray(bytes, name);
-  const g = decodeToGray(bytes);
-  return { width: g.width, height: g.height, pixels: g.pixels };
-}
-
-/** JPEG -> 8-bit gray (luma, as PIL's convert("L")), decoded by jpeg-js. */
-export function decodeJpegGray(d: Uint8Array, name = 'image'): Gray {
-  let raw: { width: number; height: number; data: Uint8Array };
-  try {
-    raw = jpeg.decode(d, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
-  } catch (e) {
-    throw new StudioError('badRequest', `${name}: not a readable JPEG (${(e as Error).message}); accepted: PNG or JPEG`);
-  }
-  const pixels = new Uint8Array(raw.width * raw.height);
-  for (let i = 0; i < pixels.length; i++) {
-    const r = raw.data[i * 4] as number, g = raw.data[i * 4 + 1] as number, b = raw.data[i * 4 + 2] as number;
-    pixels[i] = Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
-  }
-  return { width: raw.width, height: raw.height, pixels };
 }
 

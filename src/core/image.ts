@@ -4,6 +4,7 @@
  * exported pixels are 8-bit grayscale.
  */
 import { decode as decodePng, encode as encodePng } from 'fast-png';
+import jpeg from 'jpeg-js';
 import { StudioError } from './errors';
 
 export function toUint8(x: Float32Array, range: readonly [number, number]): Uint8Array {
@@ -54,6 +55,10 @@ export function decodeToGray(bytes: Uint8Array): GrayImage {
   } catch (e) {
     throw new StudioError('badRequest', `not a readable PNG file (${(e as Error).message}); accepted: PNG images`);
   }
+  return grayOfPng(png);
+}
+
+function grayOfPng(png: ReturnType<typeof decodePng>): GrayImage {
   const { width, height, channels } = png;
   const data = png.data;
   const scale = png.depth === 16 ? 1 / 257 : 1;
@@ -69,4 +74,44 @@ export function decodeToGray(bytes: Uint8Array): GrayImage {
     }
   }
   return { width, height, pixels: out, text: png.text ?? {} };
+}
+
+export interface Gray {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+/**
+ * PNG or JPEG bytes -> 8-bit grayscale, decoded in JavaScript (fast-png, jpeg-js) rather than by the browser,
+ * so that every browser and Node read the same pixels from the same file: a photo's pixels are part of an
+ * image's provenance (their sha256), and browsers' JPEG decoders differ by a gray level here and there.
+ */
+export function decodeImage(bytes: Uint8Array, name = 'image'): Gray {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpegGray(bytes, name);
+  if (bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47) throw new StudioError('badRequest', `${name} is neither a PNG nor a JPEG file; accepted: PNG or JPEG images`);
+  let png;
+  try {
+    png = decodePng(bytes);
+  } catch (e) {
+    throw new StudioError('badRequest', `${name}: not a readable PNG (${(e as Error).message}); accepted: PNG or JPEG images`);
+  }
+  const g = grayOfPng(png);
+  return { width: g.width, height: g.height, pixels: g.pixels };
+}
+
+/** JPEG -> 8-bit gray (luma, as PIL's convert("L")), decoded by jpeg-js. */
+export function decodeJpegGray(d: Uint8Array, name = 'image'): Gray {
+  let raw: { width: number; height: number; data: Uint8Array };
+  try {
+    raw = jpeg.decode(d, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
+  } catch (e) {
+    throw new StudioError('badRequest', `${name}: not a readable JPEG (${(e as Error).message}); accepted: PNG or JPEG images`);
+  }
+  const pixels = new Uint8Array(raw.width * raw.height);
+  for (let i = 0; i < pixels.length; i++) {
+    const r = raw.data[i * 4] as number, g = raw.data[i * 4 + 1] as number, b = raw.data[i * 4 + 2] as number;
+    pixels[i] = Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
+  }
+  return { width: raw.width, height: raw.height, pixels };
 }

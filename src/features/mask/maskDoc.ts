@@ -2,6 +2,8 @@
  * The mask being painted and the optional base photo. Pixel buffers live here, outside the zustand store;
  * the store only holds a revision number and a description so components re-render when they change.
  */
+import { decodeImage } from '../../core/image';
+
 export interface BasePhoto {
   name: string;
   width: number;
@@ -80,19 +82,8 @@ export const canvasState: { doc: MaskDoc; photo: BasePhoto | null } = { doc: new
 export async function decodePhoto(file: File): Promise<BasePhoto> {
   if (!/^image\/(png|jpeg)$/.test(file.type) && !/\.(png|jpe?g)$/i.test(file.name))
     throw new Error(`${file.name} is not a PNG or JPEG image (type "${file.type || 'unknown'}"); accepted: PNG or JPEG photos of a defect-free part`);
-  let bmp: ImageBitmap;
-  try {
-    bmp = await createImageBitmap(file);
-  } catch {
-    throw new Error(`${file.name} could not be decoded as an image; accepted: PNG or JPEG photos of a defect-free part`);
-  }
-  const c = new OffscreenCanvas(bmp.width, bmp.height);
-  const ctx = c.getContext('2d');
-  if (!ctx) throw new Error('this browser cannot read image pixels (no 2D canvas)');
-  ctx.drawImage(bmp, 0, 0);
-  const rgba = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-  const pixels = new Uint8Array(bmp.width * bmp.height);
-  for (let i = 0; i < pixels.length; i++)
-    pixels[i] = Math.round(0.299 * (rgba[i * 4] as number) + 0.587 * (rgba[i * 4 + 1] as number) + 0.114 * (rgba[i * 4 + 2] as number));
-  return { name: file.name, width: bmp.width, height: bmp.height, pixels, url: URL.createObjectURL(file) };
+  // Decoded in JavaScript, not by the browser: the pixels (their sha256 is in the provenance) are then the same
+  // in every browser and in scripts/reproduce.ts.
+  const g = decodeImage(new Uint8Array(await file.arrayBuffer()), file.name);
+  return { name: file.name, width: g.width, height: g.height, pixels: g.pixels, url: URL.createObjectURL(file) };
 }

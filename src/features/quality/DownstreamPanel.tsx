@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { decodeImage } from '../../core/image';
 import type { DownstreamResult } from '../../core/quality';
 import { client } from '../../engine';
 import { useStudio } from '../../state/store';
@@ -26,15 +27,10 @@ function unitHash(s: string): number {
   return h / 0x100000000;
 }
 
+/** Decoded as scripts/evaluate.ts decodes them (src/core/image.ts), so the browser and the CLI see the same pixels. */
 async function gray(file: File): Promise<{ w: number; h: number; px: Uint8Array }> {
-  const bmp = await createImageBitmap(file);
-  const c = new OffscreenCanvas(bmp.width, bmp.height);
-  const ctx = c.getContext('2d') as OffscreenCanvasRenderingContext2D;
-  ctx.drawImage(bmp, 0, 0);
-  const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-  const px = new Uint8Array(bmp.width * bmp.height);
-  for (let i = 0; i < px.length; i++) px[i] = Math.round(0.299 * (d[i * 4] as number) + 0.587 * (d[i * 4 + 1] as number) + 0.114 * (d[i * 4 + 2] as number));
-  return { w: bmp.width, h: bmp.height, px };
+  const g = decodeImage(new Uint8Array(await file.arrayBuffer()), file.name);
+  return { w: g.width, h: g.height, px: g.pixels };
 }
 
 /**
