@@ -2,6 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { decodeToGray } from '../src/core/image';
+import { loadNodeModel } from '../scripts/lib/nodeModel';
+import { readRecorded, reproduce } from '../scripts/reproduce';
 import { test, expect } from './fixtures';
 
 // A real defect-free photo from the training data (not shipped with the app; tests read it in place).
@@ -62,6 +64,13 @@ test('paint a mask on a real defect-free photo: only the window changes, the exp
   }
   expect(changedOutside, 'pixels outside the regenerated holes that differ from the photo').toEqual([]);
   expect(changedInside).toBeGreaterThan(0);
+
+  // The provenance is enough to make the image again outside the browser: the photo from its folder, the
+  // recorded windows, onnxruntime-web's WASM under Node.
+  const model = await loadNodeModel('public/models/magtile-defect-64', 'wasm', 1);
+  const outcomes = await reproduce(model, readRecorded(await (await download).path()), FREE, 0);
+  await model.session.release();
+  expect(outcomes).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true, recordedBackend: 'wasm' })]);
   expect(offsite).toEqual([]);
 });
 

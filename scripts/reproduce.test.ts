@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateOnPhoto } from '../src/core/composite';
+import { decodeImage, encodeGrayPng } from '../src/core/image';
+import { runGenerate } from './generate';
+import { loadNodeModel, type NodeModel } from './lib/nodeModel';
+import { parseReproduceArgs, readRecorded, reproduce, summarise, UsageError } from './reproduce';
+
+const MODEL = 'public/models/magtile-defect-64';
+
+describe('reproduce arguments', () => {
+  it('needs --dataset and --model and refuses bad values, saying what is accepted', () => {
+    expect(() => parseReproduceArgs(['--model', MODEL])).toThrow(/--dataset is required/);
+    expect(() => parseReproduceArgs(['--dataset', 'x'])).toThrow(/--model is required/);
+    expect(() => parseReproduceArgs(['--dataset', 'x', '--model', MODEL, '--backend', 'cuda'])).toThrow(/accepted: native, wasm/);
+    expect(() => parseReproduceArgs(['--dataset', 'x', '--model', MODEL, '--tolerance', '0.5'])).toThrow(UsageError);
+    expect(parseReproduceArgs(['--dataset', 'x', '--model', MODEL])).toEqual({ dataset: 'x', model: MODEL, backend: 'native', threads: 0, tolerance: 0 });
+    expect(() => readRecorded('/no/such/place')).toThrow(/does not exist; accepted: an exported .zip/);
+  });
+});
+
+describe('reproduce from recorded provenance', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-repro-'));
+  let model: NodeModel;
+  beforeAll(async () => {
+    model = await loadNodeModel(MODEL, 'native', 1);
+    const base = { model: MODEL, className: 'Crack', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen'), steps: 3 };
+    await runGenerate({ ...base, seeds: [3, 4] }, () => {});
+    // A given mask (not drawn from the library) and guidance at every step.
+    const mask = new Uint8Array(64 * 64);
+    for (let x = 10; x < 50; x++) mask[30 * 64 + x] = 255;
+    writeFileSync(join(tmp, 'line.png'), encodeGrayPng(mask, 64, 64));
+    await runGenerate({ ...base, className: 'Blowhole', seeds: [7], mask: join(tmp, 'line.png'), guidanceInterval: 'all' }, () => {});
+  }, 60_000);
+  afterAll(async () => {
+    await model.session.release();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('makes every image of a generate.ts folder again, bit for bit', async () => {
+    const items = readRecorded(join(tmp, 'gen'));
+    expect(items.map((i) => i.provenance.maskSource)).toEqual(['library', 'library', 'given']);
+    const out = await reproduce(model, items, undefined, 0);
+    expect(out).toEqual(items.map((i) => expect.objectContaining({ name: i.name, status: 'reproduced', maxDiff: 0, pixelsDiffering: 0, maskMatches: true })));
+    expect(summarise(out, 'native', 0)).toMatchObject({ items: 3, checked: 3, reproduced: 3, bitExact: 3, differs: 0 });
+  });
+
+  it('finds a record that does not describe its image, and says why an item cannot be checked', async () => {
+    const [a, b, c] = readRecorded(join(tmp, 'gen'));
+    const wrongSeed = { ...a!, provenance: { ...a!.provenance, seed: a!.provenance.seed + 100 } };
+    const wrongMask = { ...c!, maskPng: b!.maskPng };
+    const otherModel = { ...b!, provenance: { ...b!.provenance, modelSha256: '0'.repeat(64) } };
+    const out = await reproduce(model, [wrongSeed, wrongMask, otherModel], undefined, 0);
+    expect(out[0]).toMatchObject({ status: 'differs', maskMatches: false });
+    expect((out[0] as { maxDiff: number }).maxDiff).toBeGreaterThan(10);
+    expect(out[1]).toMatchObject({ status: 'differs', maskMatches: false });
+    expect(out[2]).toMatchObject({ status: 'not checked', why: expect.stringMatching(/^made with magtile-defect-64 .* \(sha256 000000000000…\); --model is magtile-defect-64/) });
+    expect(summarise(out, 'native', 0)).toMatchObject({ checked: 2, reproduced: 0, differs: 2, notChecked: 1 });
+  });
+
+  it('makes a photo item again from the photo and the recorded windows, and refuses another photo', async () => {
+    const W = 150, H = 120;
+    const photoPixels = Uint8Array.from({ length: W * H }, (_, i) => 90 + ((i * 7) % 40));
+    const photos = join(tmp, 'photos');
+    rmSync(photos, { recursive: true, force: true });
+    mkdirSync(photos);
+    writeFileSync(join(photos, 'part.png'), encodeGrayPng(photoPixels, W, H));
+    const mask = new Uint8Array(W * H);
+    for (let y = 50; y < 56; y++) for (let x = 60; x < 75; x++) mask[y * W + x] = 1;
+    const photo = { ...decodeImage(readFileSync(join(photos, 'part.png'))), name: 'part.png' };
+    const req = { className: 'Crack', prompt: '', seed: 21, sampler: 'dpmpp2m' as const, steps: 3, guidance: 1.5, guidanceInterval: [0.28, 5.42] as const, eta: 0, timestepSpacing: 'linspace' as const, clipSample: true };
+    const r = await generateOnPhoto(model.manifest, model.maskLibrary, model.denoise, req, photo, mask, 'native', {}, 6);
+    const item = { name: 'photo-item', provenance: r.provenance, png: r.png, maskPng: r.maskPng };
+    expect(await reproduce(model, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })]);
+    expect(await reproduce(model, [item], undefined, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: 'made on photo part.png; pass the folder holding it with --photos' })]);
+    writeFileSync(join(photos, 'part.png'), encodeGrayPng(photoPixels.map((v) => v + 1), W, H));
+    expect(await reproduce(model, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: expect.stringMatching(/part.png is not the photo it was made on/) })]);
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * Regenerates every image of a dataset from its recorded provenance and compares the pixels with the stored
+ * PNG: the check that metadata.jsonl really is enough to make each image again.
+ *
+ *   npm run reproduce -- --dataset dataset.zip --model public/models/magtile-defect-64 [--photos <dir>] \
+ *     [--backend native|wasm] [--threads N] [--tolerance 0]
+ *
+ * --dataset: a zip made by "Export dataset" (every item, whatever its review status) or a folder written by
+ *   scripts/generate.ts (metadata.jsonl beside images/ and masks/).
+ * --photos: where the defect-free photos of photo-mode items are (found by the name the provenance records and
+ *   checked against its sha256 of the gray pixels; PNG, or JPEG decoded by jpeg-js); the export does not
+ *   contain them.
+ * --tolerance: the largest per-pixel difference in gray levels still counted as reproduced. The same backend
+ *   gives the same bytes; another backend (the browser's WASM or WebGPU against onnxruntime-node) computes the
+ *   network in another order, and the sampler carries that rounding through every step.
+ *
+ * An item made with another model (its sha256 differs from --model's) or on a photo that is not in --photos is
+ * listed as not checked, with the reason. Prints a line per item and a JSON summary. Exit status: 0 when at
+ * least one item was checked and every checked item was reproduced; 1 when one was not (or none could be
+ * checked); 2 on bad arguments.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateInWindows } from '../src/core/composite';
+import { generateImage } from '../src/core/generate';
+import { decodeImage, decodeToGray } from '../src/core/image';
+import type { GenerateRequest, GenerateResult, Provenance } from '../src/core/protocol';
+import { readExportZip } from '../src/dataset/zip';
+import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from './lib/nodeModel';
+
+export class UsageError extends Error {}
+
+const USAGE = `usage: npm run reproduce -- --dataset <export.zip | generate.ts output folder> --model <dir>
+       [--photos <dir>] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] [--tolerance 0]`;
+
+export interface ReproduceArgs {
+  dataset: string;
+  model: string;
+  photos?: string;
+  backend: NodeBackend;
+  threads: number;
+  tolerance: number;
+}
+
+export function parseReproduceArgs(argv: string[]): ReproduceArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { dataset: { type: 'string' }, model: { type: 'string' }, photos: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (!values.dataset) throw new UsageError(`--dataset is required\n${USAGE}`);
+  if (!values.model) throw new UsageError(`--model is required\n${USAGE}`);
+  const backend = values.backend ?? 'native';
+  if (!NODE_BACKENDS.includes(backend as NodeBackend)) throw new UsageError(`--backend "${backend}" is not valid; accepted: ${NODE_BACKENDS.join(', ')}`);
+  const tolerance = Number(values.tolerance ?? '0');
+  if (!(Number.isInteger(tolerance) && tolerance >= 0 && tolerance <= 255)) throw new UsageError(`--tolerance must be an integer number of gray levels from 0 to 255, got "${values.tolerance}"`);
+  const threads = Number(values.threads ?? '0');
+  if (!(Number.isInteger(threads) && threads >= 0)) throw new UsageError(`--threads must be an integer >= 0, got "${values.threads}"`);
+  return { dataset: values.dataset, model: values.model, ...(values.photos ? { photos: values.photos } : {}), backend: backend as NodeBackend, threads, tolerance };
+}
+
+/** One image to reproduce: its recorded provenance and the stored bytes. */
+export interface RecordedImage {
+  name: string;
+  provenance: Provenance;
+  png: Uint8Array;
+  /** The stored defect mask (model-sized for a window, photo-sized for a photo item); absent when none was written. */
+  maskPng?: Uint8Array;
+}
+
+/** Reads an exported zip or a scripts/generate.ts output folder. */
+export function readRecorded(path: string): RecordedImage[] {
+  if (!existsSync(path)) throw new UsageError(`--dataset ${path} does not exist; accepted: an exported .zip or a folder written by scripts/generate.ts`);
+  if (statSync(path).isFile()) {
+    const ds = readExportZip(new Uint8Array(readFileSync(path)));
+    return ds.items.map((it) => {
+      const img = ds.images.get(it.id) as { png: Uint8Array; maskPng: Uint8Array };
+      return { name: it.id, provenance: it.provenance, png: img.png, maskPng: img.maskPng };
+    });
+  }
+  const metaPath = join(path, 'metadata.jsonl');
+  if (!existsSync(metaPath)) throw new UsageError(`${path} has no metadata.jsonl; accepted: an exported .zip or a folder written by scripts/generate.ts`);
+  return readFileSync(metaPath, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        throw new UsageError(`${metaPath} line ${i + 1} is not valid JSON`);
+      }
+      const { file, mask, threads: _threads, ...provenance } = rec;
+      void _threads;
+      if (typeof file !== 'string' || !existsSync(join(path, file))) throw new UsageError(`${metaPath} line ${i + 1} names image ${String(file)}, which is not in ${path}`);
+      const maskFile = typeof mask === 'string' ? join(path, mask) : null;
+      return {
+        name: file,
+        provenance: provenance as unknown as Provenance,
+        png: new Uint8Array(readFileSync(join(path, file))),
+        ...(maskFile && existsSync(maskFile) ? { maskPng: new Uint8Array(readFileSync(maskFile)) } : {}),
+      };
+    });
+}
+
+export type Outcome =
+  | { name: string; status: 'reproduced' | 'differs'; maxDiff: number; pixelsDiffering: number; maskMatches: boolean; recordedBackend: string }
+  | { name: string; status: 'not checked'; why: string };
+
+function requestOf(p: Provenance): GenerateRequest {
+  return {
+    className: p.className, prompt: p.prompt, seed: p.seed, sampler: p.sampler, steps: p.steps, guidance: p.guidance,
+    ...(p.guidanceInterval ? { guidanceInterval: [p.guidanceInterval[0], p.guidanceInterval[1]] as const } : {}),
+    eta: p.eta, timestepSpacing: p.timestepSpacing, clipSample: p.clipSample,
+  };
+}
+
+const binary = (png: Uint8Array): { width: number; height: number; bits: Uint8Array } => {
+  const g = decodeToGray(png);
+  return { width: g.width, height: g.height, bits: Uint8Array.from(g.pixels, (v) => (v >= 128 ? 1 : 0)) };
+};
+
+/** Regenerates one image; returns why it could not when it cannot. */
+async function regenerate(model: NodeModel, item: RecordedImage, photos: string | undefined): Promise<GenerateResult | string> {
+  const m = model.manifest;
+  const p = item.provenance;
+  if (p.modelSha256 !== m.sha256) return `made with ${p.modelId} ${p.modelVersion} (sha256 ${p.modelSha256.slice(0, 12)}…); --model is ${m.id} ${m.version} (sha256 ${m.sha256.slice(0, 12)}…)`;
+  const req = requestOf(p);
+  if (p.basePhoto) {
+    if (!photos) return `made on photo ${p.basePhoto.name}; pass the folder holding it with --photos`;
+    const file = join(photos, p.basePhoto.name);
+    if (!existsSync(file)) return `made on photo ${p.basePhoto.name}, which is not in ${photos}`;
+    const g = decodeImage(new Uint8Array(readFileSync(file)), file);
+    const sha = createHash('sha256').update(g.pixels).digest('hex');
+    if (sha !== p.basePhoto.sha256) return `${file} is not the photo it was made on (gray pixels sha256 ${sha.slice(0, 12)}…, recorded ${p.basePhoto.sha256.slice(0, 12)}…)`;
+    if (!item.maskPng) return 'no stored mask (photo items need the painted mask)';
+    const mask = binary(item.maskPng);
+    if (mask.width !== g.width || mask.height !== g.height) return `the stored mask is ${mask.width}x${mask.height} but the photo is ${g.width}x${g.height}`;
+    return generateInWindows(m, model.maskLibrary, model.denoise, req, { ...g, name: p.basePhoto.name }, mask.bits, p.windows ?? [], model.backend);
+  }
+  if (p.maskSource === 'given') {
+    if (!item.maskPng) return 'made with a given mask that was not stored';
+    const mask = binary(item.maskPng);
+    if (mask.width !== m.image.width || mask.height !== m.image.height) return `the stored mask is ${mask.width}x${mask.height}; model ${m.id} takes ${m.image.width}x${m.image.height}`;
+    req.defectMask = mask.bits;
+  }
+  if (p.inpainting) return 'an inpainted window without a photo record (not made by this studio)';
+  // 'library' masks are drawn again from the seed, 'none' gives none: both as the original request did.
+  return generateImage(m, model.maskLibrary, model.denoise, req, model.backend);
+}
+
+export async function reproduce(model: NodeModel, items: RecordedImage[], photos: string | undefined, tolerance: number): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  for (const item of items) {
+    const r = await regenerate(model, item, photos);
+    if (typeof r === 'string') {
+      out.push({ name: item.name, status: 'not checked', why: r });
+      continue;
+    }
+    const stored = decodeToGray(item.png);
+    if (stored.width !== r.width || stored.height !== r.height) {
+      out.push({ name: item.name, status: 'not checked', why: `the stored image is ${stored.width}x${stored.height}, the regenerated one ${r.width}x${r.height}` });
+      continue;
+    }
+    let maxDiff = 0, pixelsDiffering = 0;
+    for (let i = 0; i < r.pixels.length; i++) {
+      const d = Math.abs((r.pixels[i] as number) - (stored.pixels[i] as number));
+      if (d) pixelsDiffering++;
+      if (d > maxDiff) maxDiff = d;
+    }
+    const maskMatches = r.provenance.maskSha256 === item.provenance.maskSha256;
+    out.push({ name: item.name, status: maxDiff <= tolerance && maskMatches ? 'reproduced' : 'differs', maxDiff, pixelsDiffering, maskMatches, recordedBackend: item.provenance.backend });
+  }
+  return out;
+}
+
+export function summarise(outcomes: Outcome[], backend: NodeBackend, tolerance: number): Record<string, unknown> {
+  const checked = outcomes.filter((o) => o.status !== 'not checked') as Extract<Outcome, { maxDiff: number }>[];
+  return {
+    items: outcomes.length,
+    checked: checked.length,
+    reproduced: checked.filter((o) => o.status === 'reproduced').length,
+    bitExact: checked.filter((o) => o.maxDiff === 0 && o.maskMatches).length,
+    differs: checked.filter((o) => o.status === 'differs').length,
+    notChecked: outcomes.length - checked.length,
+    maxDiff: checked.reduce((a, o) => Math.max(a, o.maxDiff), 0),
+    tolerance,
+    backend,
+  };
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('scripts/reproduce.ts');
+if (isMain) {
+  try {
+    const a = parseReproduceArgs(process.argv.slice(2));
+    const items = readRecorded(a.dataset);
+    const model = await loadNodeModel(a.model, a.backend, a.threads);
+    const outcomes = await reproduce(model, items, a.photos, a.tolerance);
+    await model.session.release();
+    for (const o of outcomes)
+      console.log(o.status === 'not checked'
+        ? `${o.name}  not checked: ${o.why}`
+        : `${o.name}  ${o.status}: max difference ${o.maxDiff} gray levels in ${o.pixelsDiffering} pixels; mask ${o.maskMatches ? 'matches' : 'DIFFERS'} (recorded on ${o.recordedBackend})`);
+    const s = summarise(outcomes, a.backend, a.tolerance);
+    console.log(JSON.stringify(s));
+    process.exit(s.checked && s.differs === 0 ? 0 : 1);
+  } catch (e) {
+    console.error(`reproduce: ${(e as Error).message}`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  }
+}
