@@ -2,8 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { decodeToGray } from '../src/core/image';
-import { loadNodeModel } from '../scripts/lib/nodeModel';
-import { readRecorded, reproduce } from '../scripts/reproduce';
+import { modelLoader, readRecorded, reproduce } from '../scripts/reproduce';
 import { test, expect } from './fixtures';
 
 // A real defect-free photo from the training data (not shipped with the app; tests read it in place).
@@ -67,9 +66,9 @@ test('paint a mask on a real defect-free photo: only the window changes, the exp
 
   // The provenance is enough to make the image again outside the browser: the photo from its folder, the
   // recorded windows, onnxruntime-web's WASM under Node.
-  const model = await loadNodeModel('public/models/magtile-defect-64', 'wasm', 1);
-  const outcomes = await reproduce(model, readRecorded(await (await download).path()), FREE, 0);
-  await model.session.release();
+  const models = modelLoader('public/models/magtile-defect-64', 'wasm', 0);
+  const outcomes = await reproduce(models.modelFor, readRecorded(await (await download).path()), FREE, 0);
+  await models.release();
   expect(outcomes).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true, recordedBackend: 'wasm' })]);
   expect(offsite).toEqual([]);
 });

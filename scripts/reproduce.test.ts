@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateOnPhoto } from '../src/core/composite';
 import { decodeImage, encodeGrayPng } from '../src/core/image';
 import { runGenerate } from './generate';
-import { loadNodeModel, type NodeModel } from './lib/nodeModel';
-import { parseReproduceArgs, readRecorded, reproduce, summarise, UsageError } from './reproduce';
+import { modelLoader, parseReproduceArgs, readRecorded, reproduce, summarise, UsageError } from './reproduce';
 
 const MODEL = 'public/models/magtile-defect-64';
 
@@ -23,9 +22,9 @@ describe('reproduce arguments', () => {
 
 describe('reproduce from recorded provenance', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-repro-'));
-  let model: NodeModel;
+  // Thread count as each item records it (the generate.ts runs below record 1).
+  const models = modelLoader(MODEL, 'native', 0);
   beforeAll(async () => {
-    model = await loadNodeModel(MODEL, 'native', 1);
     const base = { model: MODEL, className: 'Crack', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen'), steps: 3 };
     await runGenerate({ ...base, seeds: [3, 4] }, () => {});
     // A given mask (not drawn from the library) and guidance at every step.
@@ -35,15 +34,15 @@ describe('reproduce from recorded provenance', () => {
     await runGenerate({ ...base, className: 'Blowhole', seeds: [7], mask: join(tmp, 'line.png'), guidanceInterval: 'all' }, () => {});
   }, 60_000);
   afterAll(async () => {
-    await model.session.release();
+    await models.release();
     rmSync(tmp, { recursive: true, force: true });
   });
 
   it('makes every image of a generate.ts folder again, bit for bit', async () => {
     const items = readRecorded(join(tmp, 'gen'));
     expect(items.map((i) => i.provenance.maskSource)).toEqual(['library', 'library', 'given']);
-    const out = await reproduce(model, items, undefined, 0);
-    expect(out).toEqual(items.map((i) => expect.objectContaining({ name: i.name, status: 'reproduced', maxDiff: 0, pixelsDiffering: 0, maskMatches: true })));
+    const out = await reproduce(models.modelFor, items, undefined, 0);
+    expect(out).toEqual(items.map((i) => expect.objectContaining({ name: i.name, status: 'reproduced', maxDiff: 0, pixelsDiffering: 0, maskMatches: true, threads: 1 })));
     expect(summarise(out, 'native', 0)).toMatchObject({ items: 3, checked: 3, reproduced: 3, bitExact: 3, differs: 0 });
   });
 
@@ -52,7 +51,7 @@ describe('reproduce from recorded provenance', () => {
     const wrongSeed = { ...a!, provenance: { ...a!.provenance, seed: a!.provenance.seed + 100 } };
     const wrongMask = { ...c!, maskPng: b!.maskPng };
     const otherModel = { ...b!, provenance: { ...b!.provenance, modelSha256: '0'.repeat(64) } };
-    const out = await reproduce(model, [wrongSeed, wrongMask, otherModel], undefined, 0);
+    const out = await reproduce(models.modelFor, [wrongSeed, wrongMask, otherModel], undefined, 0);
     expect(out[0]).toMatchObject({ status: 'differs', maskMatches: false });
     expect((out[0] as { maxDiff: number }).maxDiff).toBeGreaterThan(10);
     expect(out[1]).toMatchObject({ status: 'differs', maskMatches: false });
@@ -71,11 +70,12 @@ describe('reproduce from recorded provenance', () => {
     for (let y = 50; y < 56; y++) for (let x = 60; x < 75; x++) mask[y * W + x] = 1;
     const photo = { ...decodeImage(readFileSync(join(photos, 'part.png'))), name: 'part.png' };
     const req = { className: 'Crack', prompt: '', seed: 21, sampler: 'dpmpp2m' as const, steps: 3, guidance: 1.5, guidanceInterval: [0.28, 5.42] as const, eta: 0, timestepSpacing: 'linspace' as const, clipSample: true };
+    const model = await models.modelFor(1);
     const r = await generateOnPhoto(model.manifest, model.maskLibrary, model.denoise, req, photo, mask, 'native', {}, 6);
-    const item = { name: 'photo-item', provenance: r.provenance, png: r.png, maskPng: r.maskPng };
-    expect(await reproduce(model, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })]);
-    expect(await reproduce(model, [item], undefined, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: 'made on photo part.png; pass the folder holding it with --photos' })]);
+    const item = { name: 'photo-item', provenance: { ...r.provenance, threads: 1 }, png: r.png, maskPng: r.maskPng };
+    expect(await reproduce(models.modelFor, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })]);
+    expect(await reproduce(models.modelFor, [item], undefined, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: 'made on photo part.png; pass the folder holding it with --photos' })]);
     writeFileSync(join(photos, 'part.png'), encodeGrayPng(photoPixels.map((v) => v + 1), W, H));
-    expect(await reproduce(model, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: expect.stringMatching(/part.png is not the photo it was made on/) })]);
+    expect(await reproduce(models.modelFor, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: expect.stringMatching(/part.png is not the photo it was made on/) })]);
   });
 });

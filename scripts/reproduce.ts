@@ -10,9 +10,12 @@
  * --photos: where the defect-free photos of photo-mode items are (found by the name the provenance records and
  *   checked against its sha256 of the gray pixels; PNG, or JPEG decoded by jpeg-js); the export does not
  *   contain them.
+ * --threads: CPU threads for the network; by default each item's recorded count (provenance.threads), since
+ *   another count can round a value the other way (seen: one pixel one gray level off), else all cores.
  * --tolerance: the largest per-pixel difference in gray levels still counted as reproduced. The same backend
- *   gives the same bytes; another backend (the browser's WASM or WebGPU against onnxruntime-node) computes the
- *   network in another order, and the sampler carries that rounding through every step.
+ *   and thread count give the same bytes (the browser's WASM and onnxruntime-web's under Node did in the e2e
+ *   tests); another backend (WebGPU, or onnxruntime-node against WASM) may compute the network in another
+ *   order, and the sampler carries that rounding through every step.
  *
  * An item made with another model (its sha256 differs from --model's) or on a photo that is not in --photos is
  * listed as not checked, with the reason. Prints a line per item and a JSON summary. Exit status: 0 when at
@@ -97,8 +100,7 @@ export function readRecorded(path: string): RecordedImage[] {
       } catch {
         throw new UsageError(`${metaPath} line ${i + 1} is not valid JSON`);
       }
-      const { file, mask, threads: _threads, ...provenance } = rec;
-      void _threads;
+      const { file, mask, ...provenance } = rec;
       if (typeof file !== 'string' || !existsSync(join(path, file))) throw new UsageError(`${metaPath} line ${i + 1} names image ${String(file)}, which is not in ${path}`);
       const maskFile = typeof mask === 'string' ? join(path, mask) : null;
       return {
@@ -111,7 +113,7 @@ export function readRecorded(path: string): RecordedImage[] {
 }
 
 export type Outcome =
-  | { name: string; status: 'reproduced' | 'differs'; maxDiff: number; pixelsDiffering: number; maskMatches: boolean; recordedBackend: string }
+  | { name: string; status: 'reproduced' | 'differs'; maxDiff: number; pixelsDiffering: number; maskMatches: boolean; recordedBackend: string; threads: number }
   | { name: string; status: 'not checked'; why: string };
 
 function requestOf(p: Provenance): GenerateRequest {
@@ -156,9 +158,28 @@ async function regenerate(model: NodeModel, item: RecordedImage, photos: string 
   return generateImage(m, model.maskLibrary, model.denoise, req, model.backend);
 }
 
-export async function reproduce(model: NodeModel, items: RecordedImage[], photos: string | undefined, tolerance: number): Promise<Outcome[]> {
+/** Loads the model once per thread count (see --threads). */
+export type ModelFor = (threads: number | undefined) => Promise<NodeModel>;
+
+export function modelLoader(dir: string, backend: NodeBackend, threads: number): { modelFor: ModelFor; release: () => Promise<void> } {
+  const cache = new Map<number, Promise<NodeModel>>();
+  return {
+    modelFor: (recorded) => {
+      const n = threads > 0 ? threads : (recorded ?? 0);
+      let m = cache.get(n);
+      if (!m) cache.set(n, (m = loadNodeModel(dir, backend, n)));
+      return m;
+    },
+    release: async () => {
+      for (const m of cache.values()) await (await m).session.release();
+    },
+  };
+}
+
+export async function reproduce(modelFor: ModelFor, items: RecordedImage[], photos: string | undefined, tolerance: number): Promise<Outcome[]> {
   const out: Outcome[] = [];
   for (const item of items) {
+    const model = await modelFor(item.provenance.threads);
     const r = await regenerate(model, item, photos);
     if (typeof r === 'string') {
       out.push({ name: item.name, status: 'not checked', why: r });
@@ -176,7 +197,7 @@ export async function reproduce(model: NodeModel, items: RecordedImage[], photos
       if (d > maxDiff) maxDiff = d;
     }
     const maskMatches = r.provenance.maskSha256 === item.provenance.maskSha256;
-    out.push({ name: item.name, status: maxDiff <= tolerance && maskMatches ? 'reproduced' : 'differs', maxDiff, pixelsDiffering, maskMatches, recordedBackend: item.provenance.backend });
+    out.push({ name: item.name, status: maxDiff <= tolerance && maskMatches ? 'reproduced' : 'differs', maxDiff, pixelsDiffering, maskMatches, recordedBackend: item.provenance.backend, threads: model.threads });
   }
   return out;
 }
@@ -201,13 +222,13 @@ if (isMain) {
   try {
     const a = parseReproduceArgs(process.argv.slice(2));
     const items = readRecorded(a.dataset);
-    const model = await loadNodeModel(a.model, a.backend, a.threads);
-    const outcomes = await reproduce(model, items, a.photos, a.tolerance);
-    await model.session.release();
+    const models = modelLoader(a.model, a.backend, a.threads);
+    const outcomes = await reproduce(models.modelFor, items, a.photos, a.tolerance);
+    await models.release();
     for (const o of outcomes)
       console.log(o.status === 'not checked'
         ? `${o.name}  not checked: ${o.why}`
-        : `${o.name}  ${o.status}: max difference ${o.maxDiff} gray levels in ${o.pixelsDiffering} pixels; mask ${o.maskMatches ? 'matches' : 'DIFFERS'} (recorded on ${o.recordedBackend})`);
+        : `${o.name}  ${o.status}: max difference ${o.maxDiff} gray levels in ${o.pixelsDiffering} pixels; mask ${o.maskMatches ? 'matches' : 'DIFFERS'} (recorded on ${o.recordedBackend}; run with ${o.threads} threads)`);
     const s = summarise(outcomes, a.backend, a.tolerance);
     console.log(JSON.stringify(s));
     process.exit(s.checked && s.differs === 0 ? 0 : 1);

@@ -23,6 +23,8 @@ interface Loaded {
   session: InferenceSession;
   denoise: DenoiseFn;
   backend: BrowserBackend;
+  /** WASM threads; null on WebGPU. */
+  threads: number | null;
 }
 let loaded: Loaded | null = null;
 
@@ -136,6 +138,7 @@ async function runJob(onProgress: (p: StepProgress) => void, job: (l: Loaded, ho
         Promise.resolve(onProgress(p)).catch(() => undefined);
       },
     });
+    if (l.threads !== null) result.provenance.threads = l.threads;
     // The quality check must never cost the image: on failure the result simply has no flags.
     await judge(result).catch(() => undefined);
     return Comlink.transfer(result, [result.pixels.buffer, result.mask.buffer, result.png.buffer, result.maskPng.buffer] as ArrayBuffer[]);
@@ -215,7 +218,7 @@ const api: DiffusionWorkerApi = {
       throw e;
     }
     await loaded?.session.release();
-    loaded = { manifest, maskLibrary, session: created.session, denoise, backend: created.backend };
+    loaded = { manifest, maskLibrary, session: created.session, denoise, backend: created.backend, threads: created.backend === 'wasm' ? created.numThreads : null };
     let quality: LoadedModelInfo['quality'] = { enabled: false, reason: 'no evaluation classifier configured' };
     if (classifierUrl) {
       try {

@@ -10,7 +10,9 @@ import type { ModelManifest } from './manifest';
 import type { SamplerName } from './samplers';
 import type { TimestepSpacing } from './schedule';
 
-export const PROTOCOL_VERSION = 2; // 2: SamplingParams.guidanceInterval (a version-1 worker would ignore it and guide every step)
+// 2: SamplingParams.guidanceInterval (a version-1 worker would ignore it and guide every step)
+// 3: Provenance.threads
+export const PROTOCOL_VERSION = 3;
 
 /** Backends: webgpu / wasm run in the browser (onnxruntime-web); native is onnxruntime-node (CLI only). */
 export type Backend = 'webgpu' | 'wasm' | 'native';
@@ -127,6 +129,11 @@ export interface Provenance extends SamplingParams {
   windows?: PhotoWindow[];
   /** How the mask was made in the UI (painted, random from the library, from the prompt). */
   maskOrigin?: 'painted' | 'library' | 'prompt';
+  /**
+   * CPU threads the runtime ran the network with (WASM or onnxruntime-node; absent for WebGPU and older items).
+   * Another count can round a value the other way, so an exact reproduction uses the same count.
+   */
+  threads?: number;
 }
 
 export interface GenerateResult {

@@ -30,7 +30,7 @@ export function DetailView() {
         <dt>Prompt</dt><dd>{p.prompt || '—'}</dd>
         <dt>Mask</dt><dd>{p.maskSource} · sha256 {p.maskSha256.slice(0, 12)}…</dd>
         <dt>Model</dt><dd>{p.modelId} {p.modelVersion} · sha256 {p.modelSha256.slice(0, 12)}…</dd>
-        <dt>Backend</dt><dd data-testid="detail-backend">{p.backend} · {(p.timings.totalMs / 1000).toFixed(2)} s ({(p.timings.modelMs / p.timings.steps).toFixed(0)} ms/step in the model)</dd>
+        <dt>Backend</dt><dd data-testid="detail-backend">{p.backend}{p.threads ? ` (${p.threads} threads)` : ''} · {(p.timings.totalMs / 1000).toFixed(2)} s ({(p.timings.modelMs / p.timings.steps).toFixed(0)} ms/step in the model)</dd>
         <dt>Id</dt><dd>{item.id}</dd>
         {item.quality && (
           <>
