@@ -38,6 +38,12 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   // Per-image quality flags came from the embedded classifier in the worker; the panel plots accepted items.
   await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
   await expect(page.getByTestId('detail-quality')).toBeVisible();
+  // Reuse this seed puts the item's seed and settings back in the form and says what the next image would not share.
+  const seed = /seed (\d+)$/.exec((await page.getByTestId('detail-image').getAttribute('alt')) ?? '')?.[1] as string;
+  await page.getByLabel('Seed').fill('999');
+  await page.getByRole('button', { name: 'Reuse this seed' }).click();
+  await expect(page.getByLabel('Seed')).toHaveValue(seed);
+  await expect(page.getByRole('note')).toContainText(`Seed ${seed} and its settings are in the form (with no canvas mask in use, the same library mask is drawn again).`);
   await expect(page.getByTestId('detail-flags')).toHaveText(/^(none|(inconsistent|memorised|outlier)(, (inconsistent|memorised|outlier))*)$/);
   await page.getByText('Quality of accepted images').click();
   await expect(page.getByTestId('quality-table').getByRole('row', { name: /Crack/ })).toContainText('2 / 0');

@@ -11,7 +11,7 @@ import { StudioError, isErrorCode } from './core/errors';
 import { parseManifest } from './core/manifest';
 import { maskFromPrompt, parseMaskLibrary, sampleMask, type MaskLibrary } from './core/maskLibrary';
 import { parsePrompt } from './core/prompt';
-import type { GenerateRequest, ModelSource, StepProgress } from './core/protocol';
+import type { GenerateRequest, ModelSource, Provenance, StepProgress } from './core/protocol';
 import { canvasState, type BasePhoto } from './features/mask/maskDoc';
 import * as store from './dataset/db';
 import type { DatasetItem, ReviewStatus } from './dataset/types';
@@ -198,6 +198,32 @@ function randomSeed(): number {
 
 /** Mask and photo pixels attached to queued jobs (kept out of the store). */
 const jobPayloads = new Map<number, { mask: Uint8Array; photo: BasePhoto | null; margin: number; origin: 'painted' | 'library' | 'prompt' }>();
+
+/**
+ * "Reuse this seed": puts an item's class, prompt, seed, sampler, steps and guidance back in the form, and says
+ * what the next image will not share with it (the model, the spacing and guidance interval, which come from the
+ * loaded model's manifest; the mask, which comes from the canvas; the photo). npm run reproduce makes an item
+ * again exactly.
+ */
+export function reuseSeed(p: Provenance): void {
+  S().updateSettings({ seed: p.seed, randomSeed: false, className: p.className, prompt: p.prompt, sampler: p.sampler, steps: p.steps, guidance: p.guidance });
+  const m = S().model?.manifest;
+  const differs: string[] = [];
+  if (m && p.modelSha256 !== m.sha256) differs.push(`it was made with model ${p.modelId} ${p.modelVersion}, the loaded one is ${m.id} ${m.version}`);
+  if (m && p.timestepSpacing !== m.defaults.timestepSpacing) differs.push(`it used ${p.timestepSpacing} timestep spacing, the model's default is ${m.defaults.timestepSpacing}`);
+  const interval = (i: readonly number[] | undefined) => (i ? `(${i[0]}, ${i[1]}]` : 'every step');
+  if (m && p.guidance !== 1 && interval(p.guidanceInterval) !== interval(m.defaults.guidanceInterval))
+    differs.push(`it was guided at ${interval(p.guidanceInterval)}, the model's default is ${interval(m.defaults.guidanceInterval)}`);
+  if (p.eta !== 0 || !p.clipSample) differs.push(`it used eta ${p.eta} and clip ${String(p.clipSample)}, the studio uses eta 0 and clip true`);
+  if (p.basePhoto) differs.push(`it was made on photo ${p.basePhoto.name}`);
+  else if (p.maskSource === 'given') differs.push('its mask was painted: the canvas mask is used if there is one, else a library mask');
+  S().setNotice({
+    kind: 'info',
+    text: differs.length
+      ? `Seed ${p.seed} and its settings are in the form, but the next image will differ: ${differs.join('; ')}. npm run reproduce makes the item again exactly from its record.`
+      : `Seed ${p.seed} and its settings are in the form${p.maskSource === 'library' ? ' (with no canvas mask in use, the same library mask is drawn again)' : ''}.`,
+  });
+}
 
 export function enqueueFromSettings(): void {
   const { settings, canvas } = S();

@@ -1,11 +1,10 @@
 import { useState } from 'react';
-import { useShallow } from 'zustand/react/shallow';
-import { decide } from '../../engine';
+import { decide, reuseSeed } from '../../engine';
 import { useStudio } from '../../state/store';
 
 /** Large view of the selected image with its mask overlay, full parameters and the review buttons. */
 export function DetailView() {
-  const { item, update } = useStudio(useShallow((s) => ({ item: s.items.find((i) => i.id === s.selectedId) ?? null, update: s.updateSettings })));
+  const item = useStudio((s) => s.items.find((i) => i.id === s.selectedId) ?? null);
   const [overlay, setOverlay] = useState(true);
   if (!item) return <section className="panel detail" aria-label="Selected image"><p className="empty">Select an image to review it.</p></section>;
   const p = item.provenance;
@@ -24,7 +23,7 @@ export function DetailView() {
       <dl className="params">
         <dt>Status</dt><dd data-testid="detail-status">{item.status}{item.decidedAt ? ` (${item.decidedAt.slice(0, 19).replace('T', ' ')})` : ''}</dd>
         <dt>Class</dt><dd>{p.className}</dd>
-        <dt>Seed</dt><dd>{p.seed} <button type="button" className="small" onClick={() => update({ seed: p.seed, randomSeed: false, className: p.className, sampler: p.sampler, steps: p.steps, guidance: p.guidance })}>Reuse this seed</button></dd>
+        <dt>Seed</dt><dd>{p.seed} <button type="button" className="small" onClick={() => reuseSeed(p)}>Reuse this seed</button></dd>
         <dt>Sampler</dt><dd>{p.sampler}, {p.steps} steps, {p.timestepSpacing} spacing, eta {p.eta}, clip {String(p.clipSample)}</dd>
         <dt>Guidance</dt><dd>{p.guidance}{p.guidanceInterval && p.guidance !== 1 ? ` at noise levels (${p.guidanceInterval[0]}, ${p.guidanceInterval[1]}]` : ''}</dd>
         <dt>Prompt</dt><dd>{p.prompt || '—'}</dd>
