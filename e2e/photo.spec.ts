@@ -66,10 +66,10 @@ test('paint a mask on a real defect-free photo: only the window changes, the exp
 
   // The provenance is enough to make the image again outside the browser: the photo from its folder, the
   // recorded windows, onnxruntime-web's WASM under Node.
-  const models = modelLoader('public/models/magtile-defect-64', 'wasm', 0);
+  const models = modelLoader('public/models/magtile-defect-64', undefined, 0);
   const outcomes = await reproduce(models.modelFor, readRecorded(await (await download).path()), FREE, 0);
   await models.release();
-  expect(outcomes).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true, recordedBackend: 'wasm' })]);
+  expect(outcomes).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true, recordedBackend: 'wasm', backend: 'wasm' })]);
   expect(offsite).toEqual([]);
 });
 

@@ -79,10 +79,10 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   expect(strFromU8(files['README.txt'] as Uint8Array)).toMatch(/Huang/);
   // Every item, accepted or rejected, is made again from its provenance alone (scripts/reproduce.ts: onnxruntime-web's
   // WASM under Node, with the thread count each item records), bit for bit.
-  const models = modelLoader('public/models/magtile-defect-64', 'wasm', 0);
+  const models = modelLoader('public/models/magtile-defect-64', undefined, 0);
   const outcomes = await reproduce(models.modelFor, readRecorded(await (await download).path()), undefined, 0);
   await models.release();
-  expect(outcomes, JSON.stringify(outcomes)).toEqual(Array.from({ length: 3 }, () => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
+  expect(outcomes, JSON.stringify(outcomes)).toEqual(Array.from({ length: 3 }, () => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true, backend: 'wasm' })));
 
   // Import restores everything in a browser profile that has never seen it (fresh context, empty storage).
   const fresh = await (context.browser() as Browser).newContext({ baseURL });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateOnPhoto } from '../src/core/composite';
 import { decodeImage, encodeGrayPng } from '../src/core/image';
+import type { Provenance } from '../src/core/protocol';
 import { runGenerate } from './generate';
 import { modelLoader, parseReproduceArgs, readRecorded, reproduce, summarise, UsageError } from './reproduce';
 
@@ -15,15 +16,15 @@ describe('reproduce arguments', () => {
     expect(() => parseReproduceArgs(['--dataset', 'x'])).toThrow(/--model is required/);
     expect(() => parseReproduceArgs(['--dataset', 'x', '--model', MODEL, '--backend', 'cuda'])).toThrow(/accepted: native, wasm/);
     expect(() => parseReproduceArgs(['--dataset', 'x', '--model', MODEL, '--tolerance', '0.5'])).toThrow(UsageError);
-    expect(parseReproduceArgs(['--dataset', 'x', '--model', MODEL])).toEqual({ dataset: 'x', model: MODEL, backend: 'native', threads: 0, tolerance: 0 });
+    expect(parseReproduceArgs(['--dataset', 'x', '--model', MODEL])).toEqual({ dataset: 'x', model: MODEL, threads: 0, tolerance: 0 });
     expect(() => readRecorded('/no/such/place')).toThrow(/does not exist; accepted: an exported .zip/);
   });
 });
 
 describe('reproduce from recorded provenance', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-repro-'));
-  // Thread count as each item records it (the generate.ts runs below record 1).
-  const models = modelLoader(MODEL, 'native', 0);
+  // Backend and thread count as each item records them (the generate.ts runs below record native, 1).
+  const models = modelLoader(MODEL, undefined, 0);
   beforeAll(async () => {
     const base = { model: MODEL, className: 'Crack', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen'), steps: 3 };
     await runGenerate({ ...base, seeds: [3, 4] }, () => {});
@@ -42,8 +43,8 @@ describe('reproduce from recorded provenance', () => {
     const items = readRecorded(join(tmp, 'gen'));
     expect(items.map((i) => i.provenance.maskSource)).toEqual(['library', 'library', 'given']);
     const out = await reproduce(models.modelFor, items, undefined, 0);
-    expect(out).toEqual(items.map((i) => expect.objectContaining({ name: i.name, status: 'reproduced', maxDiff: 0, pixelsDiffering: 0, maskMatches: true, threads: 1 })));
-    expect(summarise(out, 'native', 0)).toMatchObject({ items: 3, checked: 3, reproduced: 3, bitExact: 3, differs: 0 });
+    expect(out).toEqual(items.map((i) => expect.objectContaining({ name: i.name, status: 'reproduced', maxDiff: 0, pixelsDiffering: 0, maskMatches: true, backend: 'native', threads: 1 })));
+    expect(summarise(out, 0)).toMatchObject({ items: 3, checked: 3, reproduced: 3, bitExact: 3, differs: 0 });
   });
 
   it('finds a record that does not describe its image, and says why an item cannot be checked', async () => {
@@ -56,7 +57,7 @@ describe('reproduce from recorded provenance', () => {
     expect((out[0] as { maxDiff: number }).maxDiff).toBeGreaterThan(10);
     expect(out[1]).toMatchObject({ status: 'differs', maskMatches: false });
     expect(out[2]).toMatchObject({ status: 'not checked', why: expect.stringMatching(/^made with magtile-defect-64 .* \(sha256 000000000000…\); --model is magtile-defect-64/) });
-    expect(summarise(out, 'native', 0)).toMatchObject({ checked: 2, reproduced: 0, differs: 2, notChecked: 1 });
+    expect(summarise(out, 0)).toMatchObject({ checked: 2, reproduced: 0, differs: 2, notChecked: 1 });
   });
 
   it('makes a photo item again from the photo and the recorded windows, and refuses another photo', async () => {
@@ -70,7 +71,7 @@ describe('reproduce from recorded provenance', () => {
     for (let y = 50; y < 56; y++) for (let x = 60; x < 75; x++) mask[y * W + x] = 1;
     const photo = { ...decodeImage(readFileSync(join(photos, 'part.png'))), name: 'part.png' };
     const req = { className: 'Crack', prompt: '', seed: 21, sampler: 'dpmpp2m' as const, steps: 3, guidance: 1.5, guidanceInterval: [0.28, 5.42] as const, eta: 0, timestepSpacing: 'linspace' as const, clipSample: true };
-    const model = await models.modelFor(1);
+    const model = await models.modelFor({ backend: 'native', threads: 1 } as Provenance);
     const r = await generateOnPhoto(model.manifest, model.maskLibrary, model.denoise, req, photo, mask, 'native', {}, 6);
     const item = { name: 'photo-item', provenance: { ...r.provenance, threads: 1 }, png: r.png, maskPng: r.maskPng };
     expect(await reproduce(models.modelFor, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })]);

@@ -10,8 +10,9 @@
  * --photos: where the defect-free photos of photo-mode items are (found by the name the provenance records and
  *   checked against its sha256 of the gray pixels; PNG, or JPEG decoded by jpeg-js); the export does not
  *   contain them.
- * --threads: CPU threads for the network; by default each item's recorded count (provenance.threads), since
- *   another count can round a value the other way (seen: one pixel one gray level off), else all cores.
+ * --backend, --threads: how to run the network; by default as each item records it (provenance.backend, with
+ *   WebGPU items run on WASM, and provenance.threads, else all cores), since another thread count can round a
+ *   value the other way (seen: one pixel one gray level off).
  * --tolerance: the largest per-pixel difference in gray levels still counted as reproduced. The same backend
  *   and thread count give the same bytes (the browser's WASM and onnxruntime-web's under Node did in the e2e
  *   tests); another backend (WebGPU, or onnxruntime-node against WASM) may compute the network in another
@@ -42,7 +43,8 @@ export interface ReproduceArgs {
   dataset: string;
   model: string;
   photos?: string;
-  backend: NodeBackend;
+  /** undefined: each item's recorded backend (WebGPU items on WASM). */
+  backend?: NodeBackend;
   threads: number;
   tolerance: number;
 }
@@ -60,13 +62,13 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs {
   }
   if (!values.dataset) throw new UsageError(`--dataset is required\n${USAGE}`);
   if (!values.model) throw new UsageError(`--model is required\n${USAGE}`);
-  const backend = values.backend ?? 'native';
-  if (!NODE_BACKENDS.includes(backend as NodeBackend)) throw new UsageError(`--backend "${backend}" is not valid; accepted: ${NODE_BACKENDS.join(', ')}`);
+  const backend = values.backend;
+  if (backend !== undefined && !NODE_BACKENDS.includes(backend as NodeBackend)) throw new UsageError(`--backend "${backend}" is not valid; accepted: ${NODE_BACKENDS.join(', ')}`);
   const tolerance = Number(values.tolerance ?? '0');
   if (!(Number.isInteger(tolerance) && tolerance >= 0 && tolerance <= 255)) throw new UsageError(`--tolerance must be an integer number of gray levels from 0 to 255, got "${values.tolerance}"`);
   const threads = Number(values.threads ?? '0');
   if (!(Number.isInteger(threads) && threads >= 0)) throw new UsageError(`--threads must be an integer >= 0, got "${values.threads}"`);
-  return { dataset: values.dataset, model: values.model, ...(values.photos ? { photos: values.photos } : {}), backend: backend as NodeBackend, threads, tolerance };
+  return { dataset: values.dataset, model: values.model, ...(values.photos ? { photos: values.photos } : {}), ...(backend ? { backend: backend as NodeBackend } : {}), threads, tolerance };
 }
 
 /** One image to reproduce: its recorded provenance and the stored bytes. */
@@ -113,7 +115,7 @@ export function readRecorded(path: string): RecordedImage[] {
 }
 
 export type Outcome =
-  | { name: string; status: 'reproduced' | 'differs'; maxDiff: number; pixelsDiffering: number; maskMatches: boolean; recordedBackend: string; threads: number }
+  | { name: string; status: 'reproduced' | 'differs'; maxDiff: number; pixelsDiffering: number; maskMatches: boolean; recordedBackend: string; backend: NodeBackend; threads: number }
   | { name: string; status: 'not checked'; why: string };
 
 function requestOf(p: Provenance): GenerateRequest {
@@ -158,16 +160,17 @@ async function regenerate(model: NodeModel, item: RecordedImage, photos: string 
   return generateImage(m, model.maskLibrary, model.denoise, req, model.backend);
 }
 
-/** Loads the model once per thread count (see --threads). */
-export type ModelFor = (threads: number | undefined) => Promise<NodeModel>;
+/** The model to run an item with: loaded once per backend and thread count (see --backend, --threads). */
+export type ModelFor = (recorded: Provenance) => Promise<NodeModel>;
 
-export function modelLoader(dir: string, backend: NodeBackend, threads: number): { modelFor: ModelFor; release: () => Promise<void> } {
-  const cache = new Map<number, Promise<NodeModel>>();
+export function modelLoader(dir: string, backend: NodeBackend | undefined, threads: number): { modelFor: ModelFor; release: () => Promise<void> } {
+  const cache = new Map<string, Promise<NodeModel>>();
   return {
-    modelFor: (recorded) => {
-      const n = threads > 0 ? threads : (recorded ?? 0);
-      let m = cache.get(n);
-      if (!m) cache.set(n, (m = loadNodeModel(dir, backend, n)));
+    modelFor: (p) => {
+      const b: NodeBackend = backend ?? (p.backend === 'native' ? 'native' : 'wasm');
+      const n = threads > 0 ? threads : (p.threads ?? 0);
+      let m = cache.get(`${b}:${n}`);
+      if (!m) cache.set(`${b}:${n}`, (m = loadNodeModel(dir, b, n)));
       return m;
     },
     release: async () => {
@@ -179,7 +182,7 @@ export function modelLoader(dir: string, backend: NodeBackend, threads: number):
 export async function reproduce(modelFor: ModelFor, items: RecordedImage[], photos: string | undefined, tolerance: number): Promise<Outcome[]> {
   const out: Outcome[] = [];
   for (const item of items) {
-    const model = await modelFor(item.provenance.threads);
+    const model = await modelFor(item.provenance);
     const r = await regenerate(model, item, photos);
     if (typeof r === 'string') {
       out.push({ name: item.name, status: 'not checked', why: r });
@@ -197,12 +200,12 @@ export async function reproduce(modelFor: ModelFor, items: RecordedImage[], phot
       if (d > maxDiff) maxDiff = d;
     }
     const maskMatches = r.provenance.maskSha256 === item.provenance.maskSha256;
-    out.push({ name: item.name, status: maxDiff <= tolerance && maskMatches ? 'reproduced' : 'differs', maxDiff, pixelsDiffering, maskMatches, recordedBackend: item.provenance.backend, threads: model.threads });
+    out.push({ name: item.name, status: maxDiff <= tolerance && maskMatches ? 'reproduced' : 'differs', maxDiff, pixelsDiffering, maskMatches, recordedBackend: item.provenance.backend, backend: model.backend, threads: model.threads });
   }
   return out;
 }
 
-export function summarise(outcomes: Outcome[], backend: NodeBackend, tolerance: number): Record<string, unknown> {
+export function summarise(outcomes: Outcome[], tolerance: number): Record<string, unknown> {
   const checked = outcomes.filter((o) => o.status !== 'not checked') as Extract<Outcome, { maxDiff: number }>[];
   return {
     items: outcomes.length,
@@ -213,7 +216,6 @@ export function summarise(outcomes: Outcome[], backend: NodeBackend, tolerance: 
     notChecked: outcomes.length - checked.length,
     maxDiff: checked.reduce((a, o) => Math.max(a, o.maxDiff), 0),
     tolerance,
-    backend,
   };
 }
 
@@ -228,8 +230,8 @@ if (isMain) {
     for (const o of outcomes)
       console.log(o.status === 'not checked'
         ? `${o.name}  not checked: ${o.why}`
-        : `${o.name}  ${o.status}: max difference ${o.maxDiff} gray levels in ${o.pixelsDiffering} pixels; mask ${o.maskMatches ? 'matches' : 'DIFFERS'} (recorded on ${o.recordedBackend}; run with ${o.threads} threads)`);
-    const s = summarise(outcomes, a.backend, a.tolerance);
+        : `${o.name}  ${o.status}: max difference ${o.maxDiff} gray levels in ${o.pixelsDiffering} pixels; mask ${o.maskMatches ? 'matches' : 'DIFFERS'} (recorded on ${o.recordedBackend}; run on ${o.backend} with ${o.threads} threads)`);
+    const s = summarise(outcomes, a.tolerance);
     console.log(JSON.stringify(s));
     process.exit(s.checked && s.differs === 0 ? 0 : 1);
   } catch (e) {
