@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateImage } from '../src/core/generate';
 import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/guidance';
-import { decodeToGray } from '../src/core/image';
+import { decodeMaskPng } from '../src/core/image';
 import type { GenerateRequest } from '../src/core/protocol';
 import { SAMPLER_NAMES, type SamplerName } from '../src/core/samplers';
 import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../src/core/schedule';
@@ -127,10 +127,10 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
   if (!m.classes.includes(a.className)) throw new UsageError(`--class "${a.className}" is not a class of model ${m.id}; accepted: ${m.classes.join(', ')}`);
   let defectMask: Uint8Array | undefined;
   if (a.mask) {
-    const g = decodeToGray(readFileSync(a.mask));
+    const g = decodeMaskPng(readFileSync(a.mask));
     if (g.width !== m.image.width || g.height !== m.image.height)
       throw new UsageError(`--mask is ${g.width}x${g.height}; model ${m.id} takes ${m.image.width}x${m.image.height} masks`);
-    defectMask = Uint8Array.from(g.pixels, (v) => (v >= 128 ? 1 : 0));
+    defectMask = g.pixels;
   }
   const imgDir = join(a.out, 'images', a.className);
   const maskDir = join(a.out, 'masks', a.className);

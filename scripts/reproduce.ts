@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateInWindows } from '../src/core/composite';
 import { generateImage } from '../src/core/generate';
-import { decodeImage, decodeToGray } from '../src/core/image';
+import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/image';
 import type { GenerateRequest, GenerateResult, Provenance } from '../src/core/protocol';
 import { readExportZip } from '../src/dataset/zip';
 import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from './lib/nodeModel';
@@ -126,11 +126,6 @@ function requestOf(p: Provenance): GenerateRequest {
   };
 }
 
-const binary = (png: Uint8Array): { width: number; height: number; bits: Uint8Array } => {
-  const g = decodeToGray(png);
-  return { width: g.width, height: g.height, bits: Uint8Array.from(g.pixels, (v) => (v >= 128 ? 1 : 0)) };
-};
-
 /** Regenerates one image; returns why it could not when it cannot. */
 async function regenerate(model: NodeModel, item: RecordedImage, photos: string | undefined): Promise<GenerateResult | string> {
   const m = model.manifest;
@@ -145,15 +140,15 @@ async function regenerate(model: NodeModel, item: RecordedImage, photos: string 
     const sha = createHash('sha256').update(g.pixels).digest('hex');
     if (sha !== p.basePhoto.sha256) return `${file} is not the photo it was made on (gray pixels sha256 ${sha.slice(0, 12)}…, recorded ${p.basePhoto.sha256.slice(0, 12)}…)`;
     if (!item.maskPng) return 'no stored mask (photo items need the painted mask)';
-    const mask = binary(item.maskPng);
+    const mask = decodeMaskPng(item.maskPng);
     if (mask.width !== g.width || mask.height !== g.height) return `the stored mask is ${mask.width}x${mask.height} but the photo is ${g.width}x${g.height}`;
-    return generateInWindows(m, model.maskLibrary, model.denoise, req, { ...g, name: p.basePhoto.name }, mask.bits, p.windows ?? [], model.backend);
+    return generateInWindows(m, model.maskLibrary, model.denoise, req, { ...g, name: p.basePhoto.name }, mask.pixels, p.windows ?? [], model.backend);
   }
   if (p.maskSource === 'given') {
     if (!item.maskPng) return 'made with a given mask that was not stored';
-    const mask = binary(item.maskPng);
+    const mask = decodeMaskPng(item.maskPng);
     if (mask.width !== m.image.width || mask.height !== m.image.height) return `the stored mask is ${mask.width}x${mask.height}; model ${m.id} takes ${m.image.width}x${m.image.height}`;
-    req.defectMask = mask.bits;
+    req.defectMask = mask.pixels;
   }
   if (p.inpainting) return 'an inpainted window without a photo record (not made by this studio)';
   // 'library' masks are drawn again from the seed, 'none' gives none: both as the original request did.

@@ -1,7 +1,6 @@
 /**
  * The embedded evaluation classifier under Node (onnxruntime-node): manifest.json + model.onnx (sha256 checked)
  * + reference_features.json (checked to belong to this ONNX file), and embed() for 8-bit grayscale windows.
-
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

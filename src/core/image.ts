@@ -40,6 +40,12 @@ export function encodeMaskPng(mask: Uint8Array, width: number, height: number): 
   return encodeGrayPng(px, width, height);
 }
 
+/** A mask PNG (any gray/RGB PNG; 128 and above is defect) -> 0/1 per pixel: encodeMaskPng's inverse. */
+export function decodeMaskPng(bytes: Uint8Array): Gray {
+  const g = decodeToGray(bytes);
+  return { width: g.width, height: g.height, pixels: Uint8Array.from(g.pixels, (v) => (v >= 128 ? 1 : 0)) };
+}
+
 export interface GrayImage {
   width: number;
   height: number;

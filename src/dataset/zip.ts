@@ -13,7 +13,7 @@
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { buildCoco } from '../core/coco';
 import { StudioError } from '../core/errors';
-import { decodeToGray } from '../core/image';
+import { decodeMaskPng } from '../core/image';
 import type { DatasetItem, ItemImages, ReviewStatus } from './types';
 import { REVIEW_STATUSES } from './types';
 
@@ -41,8 +41,7 @@ export function buildExportZip(items: readonly DatasetItem[], images: ReadonlyMa
     const line: MetadataLine = { ...it, ...p };
     lines.push(JSON.stringify(line));
     if (it.status === 'accepted') {
-      const m = decodeToGray(img.maskPng);
-      accepted.push({ item: it, mask: Uint8Array.from(m.pixels, (v) => (v >= 128 ? 1 : 0)) });
+      accepted.push({ item: it, mask: decodeMaskPng(img.maskPng).pixels });
     }
   }
   const coco = buildCoco(
