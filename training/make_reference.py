@@ -5,7 +5,7 @@
 Contents (schema in the docstring of build_reference): schedule arrays from ddstudio.diffusion, timestep grids
 from ddstudio.samplers.set_timesteps, and full sampling runs of every sampler x prediction type on a fixed
 1x1x8x8 input with a fixed fake model (fake_model below; src/core/parity.test.ts implements the same
-function). Noise for DDPM, DDIM eta > 0 and the inpainting re-noise is drawn here from numpy, stored in the file
+function). Noise for DDPM, DDIM eta > 0, consistency sampling and the inpainting re-noise is drawn here from numpy, stored in the file
 in the order it was consumed, and replayed by the TypeScript test, so no cross-language RNG is involved.
 training/tests/test_reference.py regenerates this in memory and compares it with the committed file, so a
 change to the training schedule that the browser does not follow fails a test.
@@ -120,6 +120,11 @@ RUNS = [
     # guidance only at noise levels in (0.28, 5.42]: the first and last steps use the conditional output alone
     ("dpmpp2m_v_cosine_linspace_cfg_interval", "dpmpp2m", "cosine_1000", "v_prediction", 8, "linspace", 0.0, False, 2.0, False,
      (0.28, 5.42)),
+    # multistep consistency sampling of a distilled student (the student's default: 4 trailing steps, no guidance)
+    ("consistency_v_cosine_trailing", "consistency", "cosine_1000", "v_prediction", 4, "trailing", 0.0, False, None, False),
+    ("consistency_eps_linear_clip", "consistency", "linear_1000", "epsilon", 3, "leading", 0.0, True, None, False),
+    ("consistency_v_cosine_inpaint", "consistency", "cosine_1000", "v_prediction", 4, "trailing", 0.0, False, None, True),
+    ("consistency_v_cosine_one_step", "consistency", "cosine_1000", "v_prediction", 1, "trailing", 0.0, False, None, False),
 ]
 
 
@@ -177,7 +182,7 @@ def build_reference() -> dict:
                      "alphas_cumprod": [T float64]}],
       "timesteps": [{"num_train_timesteps": int, "num_inference_steps": int, "timestep_spacing": str,
                      "timesteps": [N int]}],
-      "runs": [{"name", "sampler": "ddpm"|"ddim"|"dpmpp2m", "schedule": config dict, "num_inference_steps",
+      "runs": [{"name", "sampler": "ddpm"|"ddim"|"dpmpp2m"|"consistency", "schedule": config dict, "num_inference_steps",
                 "timestep_spacing", "eta", "clip_sample", "clip_sample_range",
                 "guidance_scale": float|null,     # null: model_output = fake_model(x, t, phase 0); else CFG
                                                   # of [phase 0 ; phase 1] outputs with this scale

@@ -157,6 +157,7 @@ export async function generateInWindows(
   const t0 = hooks.now?.() ?? Date.now();
   let modelMs = 0;
   let steps = 0;
+  let modelEvaluations = 0;
   for (let k = 0; k < windows.length; k++) {
     const win = windows[k] as PhotoWindow;
     const known = cropWindow(out, w, win);
@@ -169,6 +170,7 @@ export async function generateInWindows(
     });
     modelMs += r.provenance.timings.modelMs;
     steps += r.provenance.timings.steps;
+    modelEvaluations += r.provenance.modelEvaluations ?? 0;
     for (let y = win.hole.y0; y < win.hole.y1; y++)
       for (let x = win.hole.x0; x < win.hole.x1; x++) out[(win.y + y) * w + win.x + x] = r.pixels[y * size + x] as number;
   }
@@ -178,7 +180,7 @@ export async function generateInWindows(
     ...(req.guidanceInterval ? { guidanceInterval: [req.guidanceInterval[0], req.guidanceInterval[1]] as const } : {}),
     eta: req.eta,
     timestepSpacing: req.timestepSpacing, clipSample: req.clipSample, maskSource: 'given' as const, maskSha256: bytesToHex(sha256(bin)),
-    inpainting: true, backend, timings: { totalMs: (hooks.now?.() ?? Date.now()) - t0, modelMs, steps },
+    inpainting: true, backend, timings: { totalMs: (hooks.now?.() ?? Date.now()) - t0, modelMs, steps }, modelEvaluations,
     basePhoto: { name: photo.name, sha256: bytesToHex(sha256(photo.pixels)), width: w, height: h }, windows: [...windows],
   };
   return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };

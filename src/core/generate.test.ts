@@ -41,7 +41,7 @@ const base: GenerateRequest = {
 
 describe('generateImage', () => {
   it('recovers the clean image when the model is exact, for every sampler', async () => {
-    for (const sampler of ['ddpm', 'ddim', 'dpmpp2m'] as const) {
+    for (const sampler of ['ddpm', 'ddim', 'dpmpp2m', 'consistency'] as const) {
       const r = await generateImage(m, null, oracle(x0), { ...base, sampler }, 'wasm');
       for (let i = 0; i < N; i++) expect(Math.abs((r.pixels[i] as number) - Math.round(((x0[i] as number) + 1) * 127.5))).toBeLessThanOrEqual(1);
     }
@@ -62,8 +62,30 @@ describe('generateImage', () => {
     expect(f.calls).toHaveLength(10);
     expect(f.calls.every((c) => c.batch === 2 && c.classLabels[0] === 2n && c.classLabels[1] === BigInt(m.nullClassIndex))).toBe(true);
     const g = oracle(x0);
-    await generateImage(m, null, g, { ...base, guidance: 1 }, 'wasm');
+    const r1 = await generateImage(m, null, g, { ...base, guidance: 1 }, 'wasm');
     expect(g.calls.every((c) => c.batch === 1)).toBe(true);
+    expect(r1.provenance.modelEvaluations).toBe(10);
+  });
+
+  it('records modelEvaluations: a guided batch of 2 counts 2 (in provenance and the PNG parameters)', async () => {
+    const r = await generateImage(m, null, oracle(x0), { ...base, steps: 20, timestepSpacing: 'linspace', guidanceInterval: [0.28, 5.42] }, 'wasm');
+    const guided = r.provenance.modelEvaluations as number;
+    expect(guided).toBeGreaterThan(20);
+    expect(guided).toBeLessThan(40);
+    expect(JSON.parse(pngText(r.provenance)['dds:params'] as string).modelEvaluations).toBe(guided);
+  });
+
+  it('refuses guidance other than 1 on a distilled model, naming the guidance built in', async () => {
+    const student = parseManifest({
+      ...raw, defaults: { sampler: 'consistency', steps: 4, guidance: 1, timestepSpacing: 'trailing' },
+      distillation: { teacher: { id: 't', version: '1', sha256: 'e'.repeat(64) }, guidanceBakedIn: 1.5, teacherSampler: { sampler: 'dpmpp2m', steps: 20, timestepSpacing: 'linspace' }, previewSteps: 1, method: 'trajectory-endpoint' },
+    });
+    const req: GenerateRequest = { ...base, sampler: 'consistency', steps: 4, guidance: 2 };
+    await expect(generateImage(student, null, oracle(x0), req, 'wasm')).rejects.toThrowError(/guidance must be 1 for model .*guidance 1\.5 built into its weights/);
+    const f = oracle(x0);
+    const r = await generateImage(student, null, f, { ...req, guidance: 1 }, 'wasm');
+    expect(f.calls.map((c) => c.batch)).toEqual([1, 1, 1, 1]);
+    expect(r.provenance.modelEvaluations).toBe(4);
   });
 
   it('guides only the steps whose noise level is inside guidanceInterval; the others are one batch-1 call', async () => {

@@ -55,6 +55,8 @@ export function validateRequest(m: ModelManifest, r: GenerateRequest): void {
   if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > Math.min(MAX_STEPS, m.schedule.numTrainTimesteps))
     bad('steps', `must be an integer from 1 to ${Math.min(MAX_STEPS, m.schedule.numTrainTimesteps)}, got ${r.steps}`);
   if (!Number.isFinite(r.guidance) || r.guidance < 0 || r.guidance > 30) bad('guidance', `must be a number from 0 to 30, got ${r.guidance}`);
+  if (m.distillation && r.guidance !== 1)
+    bad('guidance', `must be 1 for model ${m.id}: it is distilled with guidance ${m.distillation.guidanceBakedIn} built into its weights (one call per step), got ${r.guidance}`);
   if (r.guidanceInterval !== undefined) {
     const why = checkGuidanceInterval(r.guidanceInterval);
     if (why) bad('guidanceInterval', why);
@@ -79,6 +81,7 @@ export function pngText(p: Provenance): Record<string, string> {
       ...(p.guidanceInterval ? { guidanceInterval: p.guidanceInterval } : {}),
       eta: p.eta, timestepSpacing: p.timestepSpacing, clipSample: p.clipSample, maskSource: p.maskSource, maskSha256: p.maskSha256,
       inpainting: p.inpainting,
+      ...(p.modelEvaluations !== undefined ? { modelEvaluations: p.modelEvaluations } : {}),
       ...(p.basePhoto ? { basePhoto: p.basePhoto, windows: p.windows } : {}),
     }),
   };
@@ -150,6 +153,7 @@ export async function generateImage(
   const previewEvery = req.previewIntervalMs ?? 100;
   let lastPreview = -Infinity;
   let modelMs = 0;
+  let modelEvaluations = 0;
   for (let i = 0; i < steps; i++) {
     if (hooks.isCancelled?.()) throw new StudioError('aborted', `generation cancelled after ${i} of ${steps} steps`);
     const t = sampler.timesteps[i] as number;
@@ -161,6 +165,7 @@ export async function generateImage(
     const tm = now();
     const out = await denoise(inputs);
     modelMs += now() - tm;
+    modelEvaluations += batch;
     if (out.length !== n * batch) throw new StudioError('inference', `model returned ${out.length} values, expected ${n * batch}`);
     for (let k = 0; k < out.length; k++)
       if (!Number.isFinite(out[k] as number)) throw new StudioError('inference', `model output has a non-finite value at step ${i + 1} (t=${t})`);
@@ -209,6 +214,7 @@ export async function generateImage(
     inpainting,
     backend,
     timings: { totalMs: now() - t0, modelMs, steps },
+    modelEvaluations,
   };
   return {
     width: w,

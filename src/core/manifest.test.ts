@@ -47,6 +47,39 @@ describe('parseManifest', () => {
     expect(parseManifest(m).defaults.guidanceInterval).toBeUndefined();
   });
 
+  describe('distillation (a few-step student)', () => {
+    const student = () => {
+      const m = clone();
+      m.defaults = { sampler: 'consistency', steps: 4, guidance: 1, timestepSpacing: 'trailing' };
+      m.distillation = {
+        teacher: { id: 'magtile-defect-64', version: '1.0.0+step16272', sha256: 'e'.repeat(64) },
+        guidanceBakedIn: 1.5,
+        teacherSampler: { sampler: 'dpmpp2m', steps: 20, timestepSpacing: 'linspace', guidanceInterval: [0.28, 5.42] },
+        previewSteps: 1,
+        method: 'trajectory-endpoint',
+      };
+      return m;
+    };
+    it('reads the teacher, the guidance built in and the preview step count', () => {
+      const d = parseManifest(student()).distillation;
+      expect(d?.guidanceBakedIn).toBe(1.5);
+      expect(d?.teacherSampler).toEqual({ sampler: 'dpmpp2m', steps: 20, timestepSpacing: 'linspace', guidanceInterval: [0.28, 5.42] });
+      expect(d?.previewSteps).toBe(1);
+      expect(parseManifest(good).distillation).toBeUndefined();
+    });
+    it.each([
+      ['a guided default', (m: any) => (m.defaults.guidance = 1.5), /"defaults\.guidance" must be 1 for a distilled model.*got 1\.5/],
+      ['a teacher sampler as default', (m: any) => (m.defaults.sampler = 'dpmpp2m'), /"defaults\.sampler" must be "consistency" for a distilled model/],
+      ['a preview slower than the default', (m: any) => (m.distillation.previewSteps = 8), /"distillation\.previewSteps" must be <= 4, got 8/],
+      ['a bad teacher hash', (m: any) => (m.distillation.teacher.sha256 = 'abc'), /"distillation\.teacher\.sha256" must be 64 lowercase hex/],
+      ['no method', (m: any) => delete m.distillation.method, /"distillation\.method" must be a non-empty string/],
+    ])('refuses %s', (_name, mutate, message) => {
+      const m = student();
+      mutate(m);
+      expect(() => parseManifest(m)).toThrowError(message);
+    });
+  });
+
   it('rejects non-objects', () => {
     expect(() => parseManifest('hello')).toThrowError(/must be an object/);
     expect(() => parseManifest(null)).toThrowError(/must be an object/);

@@ -4,7 +4,7 @@
  * the accepted values; checkSessionAgainstManifest compares it with the ONNX session's real tensor names.
  */
 import type { BetaSchedule, PredictionType, ScheduleConfig, TimestepSpacing } from './schedule';
-import type { SamplerName } from './samplers';
+import { SAMPLER_NAMES, type SamplerName } from './samplers';
 import { StudioError } from './errors';
 import { checkGuidanceInterval, type GuidanceInterval } from './guidance';
 
@@ -14,7 +14,6 @@ export const REQUIRED_ROLES: readonly InputRole[] = ['sample', 'timestep', 'clas
 const BETA_SCHEDULES: readonly BetaSchedule[] = ['linear', 'squaredcos_cap_v2'];
 const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'v_prediction', 'sample'];
 const SPACINGS: readonly TimestepSpacing[] = ['leading', 'trailing', 'linspace'];
-const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'dpmpp2m'];
 const DTYPES = ['float32', 'int64'] as const;
 export type TensorDtype = (typeof DTYPES)[number];
 
@@ -50,6 +49,22 @@ export interface ModelManifest {
     guidanceInterval?: GuidanceInterval;
   };
   training: { citation: string; [key: string]: unknown };
+  /** Present for a distilled few-step student (training/distill.py); absent for a teacher-style denoiser. */
+  distillation?: Distillation;
+}
+
+/**
+ * A student distilled from a guided teacher. Guidance is built into its weights, so it is sampled at
+ * guidance 1 with one batch-1 call per step (sampler "consistency"); previewSteps is the studio's fast preview.
+ */
+export interface Distillation {
+  teacher: { id: string; version: string; sha256: string };
+  /** The teacher's guidance scale and sampler that the student's targets came from. */
+  guidanceBakedIn: number;
+  teacherSampler: { sampler: SamplerName; steps: number; timestepSpacing: TimestepSpacing; guidanceInterval?: GuidanceInterval };
+  /** Network evaluations per window of the studio's fast preview (fewer than defaults.steps). */
+  previewSteps: number;
+  method: string;
 }
 
 type Json = unknown;
@@ -160,7 +175,7 @@ export function parseManifest(raw: Json): ModelManifest {
 
   const d = obj(m['defaults'], 'defaults');
   const defaults = {
-    sampler: oneOf(d['sampler'], 'defaults.sampler', SAMPLERS),
+    sampler: oneOf(d['sampler'], 'defaults.sampler', SAMPLER_NAMES),
     steps: num(d['steps'], 'defaults.steps', { int: true, min: 1, max: schedule.numTrainTimesteps }),
     guidance: num(d['guidance'], 'defaults.guidance', { min: 0, max: 30 }),
     timestepSpacing: oneOf(d['timestepSpacing'], 'defaults.timestepSpacing', SPACINGS),
@@ -170,6 +185,7 @@ export function parseManifest(raw: Json): ModelManifest {
   if (why) fail('defaults.guidanceInterval', `${why} (noise levels sigma; or omit it to guide every step)`);
   const tr = obj(m['training'], 'training');
   str(tr['citation'], 'training.citation');
+  const distillation = m['distillation'] === undefined ? undefined : parseDistillation(m['distillation'], defaults, schedule.numTrainTimesteps);
 
   return {
     format: 'defect-diffusion-model',
@@ -189,6 +205,32 @@ export function parseManifest(raw: Json): ModelManifest {
     conditions,
     defaults: gi === undefined ? defaults : { ...defaults, guidanceInterval: gi as GuidanceInterval },
     training: tr as ModelManifest['training'],
+    ...(distillation ? { distillation } : {}),
+  };
+}
+
+function parseDistillation(v: Json, defaults: { sampler: SamplerName; steps: number; guidance: number }, numTrainTimesteps: number): Distillation {
+  const d = obj(v, 'distillation');
+  const t = obj(d['teacher'], 'distillation.teacher');
+  const ts = obj(d['teacherSampler'], 'distillation.teacherSampler');
+  const teacherSha = str(t['sha256'], 'distillation.teacher.sha256');
+  if (!/^[0-9a-f]{64}$/.test(teacherSha)) fail('distillation.teacher.sha256', 'must be 64 lowercase hex digits (the teacher ONNX file\'s SHA-256)');
+  if (defaults.sampler !== 'consistency') fail('defaults.sampler', `must be "consistency" for a distilled model (manifest has "distillation"), got ${describe(defaults.sampler)}`);
+  if (defaults.guidance !== 1) fail('defaults.guidance', `must be 1 for a distilled model: its guidance is built into the weights (distillation.guidanceBakedIn), got ${defaults.guidance}`);
+  const gi = ts['guidanceInterval'];
+  const why = gi === undefined ? null : checkGuidanceInterval(gi);
+  if (why) fail('distillation.teacherSampler.guidanceInterval', why);
+  const teacherSampler = {
+    sampler: oneOf(ts['sampler'], 'distillation.teacherSampler.sampler', SAMPLER_NAMES),
+    steps: num(ts['steps'], 'distillation.teacherSampler.steps', { int: true, min: 1, max: numTrainTimesteps }),
+    timestepSpacing: oneOf(ts['timestepSpacing'], 'distillation.teacherSampler.timestepSpacing', SPACINGS),
+  };
+  return {
+    teacher: { id: str(t['id'], 'distillation.teacher.id'), version: str(t['version'], 'distillation.teacher.version'), sha256: teacherSha },
+    guidanceBakedIn: num(d['guidanceBakedIn'], 'distillation.guidanceBakedIn', { min: 0, max: 30 }),
+    teacherSampler: gi === undefined ? teacherSampler : { ...teacherSampler, guidanceInterval: gi as GuidanceInterval },
+    previewSteps: num(d['previewSteps'], 'distillation.previewSteps', { int: true, min: 1, max: defaults.steps }),
+    method: str(d['method'], 'distillation.method'),
   };
 }
 

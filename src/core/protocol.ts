@@ -12,7 +12,8 @@ import type { TimestepSpacing } from './schedule';
 
 // 2: SamplingParams.guidanceInterval (a version-1 worker would ignore it and guide every step)
 // 3: Provenance.threads
-export const PROTOCOL_VERSION = 3;
+// 4: Provenance.modelEvaluations; sampler 'consistency' (distilled students)
+export const PROTOCOL_VERSION = 4;
 
 /** Backends: webgpu / wasm run in the browser (onnxruntime-web); native is onnxruntime-node (CLI only). */
 export type Backend = 'webgpu' | 'wasm' | 'native';
@@ -134,6 +135,11 @@ export interface Provenance extends SamplingParams {
    * Another count can round a value the other way, so an exact reproduction uses the same count.
    */
   threads?: number;
+  /**
+   * Network evaluations spent on the image: one per image in each model call, so a guided step (a batch of 2:
+   * class and null label) counts 2, and a photo item counts every window. Absent on items made before protocol 4.
+   */
+  modelEvaluations?: number;
 }
 
 export interface GenerateResult {

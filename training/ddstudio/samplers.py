@@ -15,6 +15,7 @@ Papers, equation numbers and notation tables are in the TypeScript files (one pe
   arXiv:2102.09672, sec. 4.
 - DDIM: Song et al. 2020, arXiv:2010.02502, eqs. (12), (16).
 - DPM-Solver++(2M): Lu et al. 2022, arXiv:2211.01095, Algorithm 2; final step to sigma = 0.
+- Multistep consistency sampling: Song et al. 2023, arXiv:2303.01469, Algorithm 1 (distilled students).
 - CFG: Ho & Salimans 2022, arXiv:2207.12598, eq. (6). RePaint blend: Lugmayr et al. 2022, arXiv:2201.09865, eq. (8).
 
 Deliberate differences from diffusers (same in TypeScript, documented there): DDIM steps to the next grid
@@ -32,7 +33,7 @@ import numpy as np
 from .diffusion import PREDICTION_TYPES, ScheduleConfig, make_alphas_cumprod
 
 TIMESTEP_SPACINGS = ("leading", "trailing", "linspace")
-SAMPLER_NAMES = ("ddpm", "ddim", "dpmpp2m")
+SAMPLER_NAMES = ("ddpm", "ddim", "dpmpp2m", "consistency")
 
 
 class NoiseSource(Protocol):
@@ -268,6 +269,23 @@ class DPMSolverMultistepSampler(_SamplerBase):
         return StepOutput(np.asarray(prev).astype(np.float32), m0.astype(np.float32))
 
 
+class ConsistencySampler(_SamplerBase):
+    """Multistep consistency sampling (src/core/samplers/consistency.ts): x0 = f(x_t, t), then re-noised to the
+    next grid timestep with fresh noise; x0 itself after the last grid point."""
+
+    def step(self, model_output, loop_index: int, sample, rng: NoiseSource | None = None) -> StepOutput:
+        t, prev_t = self._positions(loop_index)
+        x0 = self._clip(self._x0(model_output, sample, self._alpha_prod(t)))
+        if prev_t is None:
+            return StepOutput(x0.astype(np.float32), x0.astype(np.float32))
+        if rng is None:
+            raise ValueError("consistency sampling needs a noise source (rng) for every step but the last")
+        a = self._alpha_prod(prev_t)
+        noise = _gaussian_f32(rng, np.shape(sample)).astype(np.float64)
+        prev = math.sqrt(a) * x0 + math.sqrt(1.0 - a) * noise
+        return StepOutput(prev.astype(np.float32), x0.astype(np.float32))
+
+
 def create_sampler(name: str, schedule: ScheduleConfig, num_inference_steps: int, timestep_spacing: str,
                    eta: float = 0.0, clip_sample: bool = False, clip_sample_range: float = 1.0):
     kw = dict(clip_sample=clip_sample, clip_sample_range=clip_sample_range)
@@ -277,6 +295,8 @@ def create_sampler(name: str, schedule: ScheduleConfig, num_inference_steps: int
         return DDIMSampler(schedule, num_inference_steps, timestep_spacing, eta=eta, **kw)
     if name == "dpmpp2m":
         return DPMSolverMultistepSampler(schedule, num_inference_steps, timestep_spacing, **kw)
+    if name == "consistency":
+        return ConsistencySampler(schedule, num_inference_steps, timestep_spacing, **kw)
     raise ValueError(f"sampler {name!r} is not supported; accepted: {', '.join(SAMPLER_NAMES)}")
 
 

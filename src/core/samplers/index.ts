@@ -5,9 +5,11 @@
  *   for i in 0..N-1: out = model(x, s.timesteps[i]); x = s.step(out, i, x, rng).prevSample
  *                    (inpainting: x = blendKnown(x, known, mask, s.alphasCumprod, s.timesteps[i+1] ?? null, noise))
  *
- * The model never lives inside a sampler; a sampler instance belongs to one job.
+ * The model never lives inside a sampler; a sampler instance belongs to one job. DDPM, DDIM with eta > 0 and
+ * consistency sampling draw noise from rng inside step(), after the model call.
  */
 import type { ScheduleConfig } from '../schedule';
+import { ConsistencySampler } from './consistency';
 import { DDIMSampler } from './ddim';
 import { DDPMSampler } from './ddpm';
 import { DPMSolverMultistepSampler } from './dpmSolverMultistep';
@@ -15,12 +17,14 @@ import type { Sampler, SamplerOptions } from './common';
 
 export type { Sampler, SamplerOptions, StepOutput } from './common';
 export { addNoise, predictX0 } from './common';
+export { ConsistencySampler } from './consistency';
 export { DDIMSampler } from './ddim';
 export { DDPMSampler } from './ddpm';
 export { DPMSolverMultistepSampler } from './dpmSolverMultistep';
 
-export type SamplerName = 'ddpm' | 'ddim' | 'dpmpp2m';
-export const SAMPLER_NAMES: readonly SamplerName[] = ['ddpm', 'ddim', 'dpmpp2m'];
+export type SamplerName = 'ddpm' | 'ddim' | 'dpmpp2m' | 'consistency';
+/** 'consistency' is for distilled few-step students (manifest `distillation`); the others for any denoiser. */
+export const SAMPLER_NAMES: readonly SamplerName[] = ['ddpm', 'ddim', 'dpmpp2m', 'consistency'];
 
 export interface CreateSamplerOptions extends SamplerOptions {
   schedule: ScheduleConfig;
@@ -35,6 +39,8 @@ export function createSampler(name: SamplerName, opts: CreateSamplerOptions): Sa
       return new DDIMSampler(schedule, rest);
     case 'dpmpp2m':
       return new DPMSolverMultistepSampler(schedule, rest);
+    case 'consistency':
+      return new ConsistencySampler(schedule, rest);
     default:
       throw new RangeError(`sampler '${String(name)}' is not supported; accepted: ${SAMPLER_NAMES.join(', ')}`);
   }

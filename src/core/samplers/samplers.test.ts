@@ -6,7 +6,7 @@ import type { Sampler, SamplerName } from './index';
 import { addNoise, createSampler } from './index';
 
 const PREDICTIONS: PredictionType[] = ['epsilon', 'v_prediction', 'sample'];
-const SAMPLERS: SamplerName[] = ['ddpm', 'ddim', 'dpmpp2m'];
+const SAMPLERS: SamplerName[] = ['ddpm', 'ddim', 'dpmpp2m', 'consistency'];
 
 function schedule(betaSchedule: ScheduleConfig['betaSchedule'], predictionType: PredictionType): ScheduleConfig {
   return { numTrainTimesteps: 1000, betaSchedule, betaStart: 0.0001, betaEnd: 0.02, predictionType };
