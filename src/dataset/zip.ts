@@ -9,12 +9,17 @@
  *   review/<status>/<class>/<id>.png and review-masks/...   items not accepted, so an import restores everything
  *   README.txt                     what this is, counts, the models' training-data citations
  * Each PNG carries its generation parameters in tEXt chunks (written when it was generated).
+ * <class> and <id> are written through safePathSegment: a name with "..", a separator, a control character or a
+ * character Windows refuses becomes a safe segment with a hash suffix; metadata.jsonl keeps the real names.
  */
-import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { buildCoco } from '../core/coco';
 import { StudioError } from '../core/errors';
-import { decodeMaskPng } from '../core/image';
-import type { DatasetItem, ItemImages, ReviewStatus } from './types';
+import { decodeMaskPng, decodeToGray } from '../core/image';
+import { MAX_IMPORT_ENTRIES, MAX_IMPORT_INFLATED_BYTES } from '../core/limits';
+import { parseDatasetItem, RecordError } from './record';
+import { safePathSegment, unzipWithLimits } from './safeZip';
+import type { DatasetItem, ItemImages } from './types';
 import { REVIEW_STATUSES } from './types';
 
 export interface MetadataLine extends DatasetItem {
@@ -22,9 +27,11 @@ export interface MetadataLine extends DatasetItem {
   mask: string;
 }
 
+/** Where an item's PNGs go; class names and ids pass through safePathSegment (no traversal, nothing Windows refuses). */
 function paths(it: DatasetItem): { file: string; mask: string } {
-  if (it.status === 'accepted') return { file: `images/${it.className}/${it.id}.png`, mask: `masks/${it.className}/${it.id}.png` };
-  return { file: `review/${it.status}/${it.className}/${it.id}.png`, mask: `review-masks/${it.status}/${it.className}/${it.id}.png` };
+  const rel = `${safePathSegment(it.className)}/${safePathSegment(it.id)}.png`;
+  if (it.status === 'accepted') return { file: `images/${rel}`, mask: `masks/${rel}` };
+  return { file: `review/${it.status}/${rel}`, mask: `review-masks/${it.status}/${rel}` };
 }
 
 export function buildExportZip(items: readonly DatasetItem[], images: ReadonlyMap<string, ItemImages>, classes: readonly string[], now: string): Uint8Array {
@@ -41,7 +48,13 @@ export function buildExportZip(items: readonly DatasetItem[], images: ReadonlyMa
     const line: MetadataLine = { ...it, ...p };
     lines.push(JSON.stringify(line));
     if (it.status === 'accepted') {
-      accepted.push({ item: it, mask: decodeMaskPng(img.maskPng).pixels });
+      let mask: Uint8Array;
+      try {
+        mask = decodeMaskPng(img.maskPng).pixels;
+      } catch (e) {
+        throw new StudioError('badRequest', `item ${it.id}: its stored mask is ${(e as Error).message}; delete the item (or re-import it) and export again`);
+      }
+      accepted.push({ item: it, mask });
     }
   }
   const coco = buildCoco(
@@ -79,36 +92,67 @@ export interface ImportedDataset {
   images: Map<string, ItemImages>;
 }
 
-export function readExportZip(bytes: Uint8Array): ImportedDataset {
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (e) {
-    throw new StudioError('badRequest', `not a readable zip file (${(e as Error).message}); accepted: a zip made by "Export dataset"`);
-  }
+export interface ImportLimits {
+  maxEntries: number;
+  maxTotalBytes: number;
+}
+
+const ACCEPTED = 'a zip made by "Export dataset"';
+
+/**
+ * Reads and checks a whole export before anything is stored: the zip's entry count and inflated size (from the
+ * central directory, before inflating), every metadata.jsonl line against the item schema (record.ts), ids
+ * unique, and each image and mask decoded as a PNG of the item's size. The first problem throws a StudioError
+ * naming the file, the line and the field; nothing is returned half-checked.
+ */
+export function readExportZip(bytes: Uint8Array, limits: ImportLimits = { maxEntries: MAX_IMPORT_ENTRIES, maxTotalBytes: MAX_IMPORT_INFLATED_BYTES }): ImportedDataset {
+  const files = unzipWithLimits(bytes, { what: 'the dataset zip', code: 'badRequest', accepted: ACCEPTED, ...limits });
   const meta = files['metadata.jsonl'];
-  if (!meta) throw new StudioError('badRequest', 'the zip has no metadata.jsonl; accepted: a zip made by "Export dataset"');
+  if (!meta) throw new StudioError('badRequest', `the zip has no metadata.jsonl; accepted: ${ACCEPTED}`);
   const items: DatasetItem[] = [];
   const images = new Map<string, ItemImages>();
-  strFromU8(meta)
-    .split('\n')
-    .filter((l) => l.trim())
-    .forEach((l, i) => {
-      let line: MetadataLine;
-      try {
-        line = JSON.parse(l) as MetadataLine;
-      } catch {
-        throw new StudioError('badRequest', `metadata.jsonl line ${i + 1} is not valid JSON`);
-      }
-      const png = files[line.file];
-      const maskPng = files[line.mask];
-      if (!png || !maskPng) throw new StudioError('badRequest', `metadata.jsonl line ${i + 1} names ${line.file} / ${line.mask}, which the zip does not contain`);
-      if (!REVIEW_STATUSES.includes(line.status as ReviewStatus)) throw new StudioError('badRequest', `metadata.jsonl line ${i + 1}: status "${line.status}" is not one of ${REVIEW_STATUSES.join(', ')}`);
-      const { file: _f, mask: _m, ...item } = line;
-      void _f;
-      void _m;
-      items.push(item);
-      images.set(item.id, { id: item.id, png, maskPng });
-    });
+  const lineOfId = new Map<string, number>();
+  const lines = strFromU8(meta).split('\n');
+  lines.forEach((l, i) => {
+    if (!l.trim()) return;
+    const at = `metadata.jsonl line ${i + 1}`;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(l);
+    } catch {
+      throw new StudioError('badRequest', `${at} is not valid JSON`);
+    }
+    let item: DatasetItem;
+    try {
+      item = parseDatasetItem(raw, ['file', 'mask']);
+    } catch (e) {
+      if (e instanceof RecordError) throw new StudioError('badRequest', `${at}, ${e.message}; nothing was imported`);
+      throw e;
+    }
+    const seen = lineOfId.get(item.id);
+    if (seen !== undefined) throw new StudioError('badRequest', `${at}, field id: "${item.id}" is also the id on line ${seen}; ids must be unique; nothing was imported`);
+    lineOfId.set(item.id, i + 1);
+    const line = raw as { file?: unknown; mask?: unknown };
+    const png = pngOf(files, line.file, 'file', at, item);
+    const maskPng = pngOf(files, line.mask, 'mask', at, item);
+    items.push(item);
+    images.set(item.id, { id: item.id, png, maskPng });
+  });
   return { items, images };
+}
+
+/** The entry a metadata line names, decoded as a PNG of the item's size (an image or a mask). */
+function pngOf(files: Record<string, Uint8Array>, path: unknown, field: 'file' | 'mask', at: string, item: DatasetItem): Uint8Array {
+  if (typeof path !== 'string' || !path) throw new StudioError('badRequest', `${at}, field ${field}: expected the path of a PNG in the zip, got ${JSON.stringify(path) ?? 'nothing'}; nothing was imported`);
+  const bytes = files[path];
+  if (!bytes) throw new StudioError('badRequest', `${at}, field ${field}: names ${path}, which the zip does not contain; nothing was imported`);
+  let g: { width: number; height: number };
+  try {
+    g = field === 'mask' ? decodeMaskPng(bytes) : decodeToGray(bytes);
+  } catch (e) {
+    throw new StudioError('badRequest', `${at}, field ${field}: ${path} (item ${item.id}) is ${(e as Error).message}; nothing was imported`);
+  }
+  if (g.width !== item.width || g.height !== item.height)
+    throw new StudioError('badRequest', `${at}, field ${field}: ${path} (item ${item.id}) is ${g.width}x${g.height} but the item is ${item.width}x${item.height}; nothing was imported`);
+  return bytes;
 }
