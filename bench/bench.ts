@@ -1,8 +1,12 @@
 /**
  * Engine benchmark: one run, same model, printed as a table (not a timed test).
  *
- *   npm run bench                (options: --calls 20 --model magtile-defect-64 --no-webgpu)
- *   npm run bench -- --startup   (only the cold start: page load -> Ready -> first image, by phase, 3 runs)
+ *   npm run bench                (options: --calls 20 --model magtile-defect-64 --student magtile-defect-64-fast --no-webgpu)
+ *   npm run bench -- --startup   (only the cold start: page load -> Ready -> first image, by phase, 3 runs, per model)
+ *
+ * With a distilled student (public/models/<student>, default magtile-defect-64-fast when present) the same run
+ * also measures it beside the teacher: one batch-1 call (a student step) native and in Chromium, GFLOP/s from the
+ * manifests' flopsPerCall, a finished default image in Chromium, and the first image after page load.
  *
  * Measures the median time of one guided model call (batch 2, the unit of one sampler step) on
  * onnxruntime-node (native), onnxruntime-web WASM under Node, and onnxruntime-web in headless Chromium
@@ -11,7 +15,7 @@
  * page load to the first finished image. Ratios are computed within this one run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from '@playwright/test';
@@ -19,25 +23,28 @@ import { generateImage, type DenoiseBatch } from '../src/core/generate';
 import type { GenerateRequest } from '../src/core/protocol';
 import { loadNodeModel, type NodeBackend } from '../scripts/lib/nodeModel';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, 'no-webgpu': { type: 'boolean' }, startup: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, student: { type: 'string' }, 'no-webgpu': { type: 'boolean' }, startup: { type: 'boolean' } } });
 const CALLS = Number(values.calls);
 const MODEL = values.model as string;
+const STUDENT = values.student ?? (existsSync('public/models/magtile-defect-64-fast/manifest.json') ? 'magtile-defect-64-fast' : '');
+const flopsPerCall = (id: string): number => (JSON.parse(readFileSync(`public/models/${id}/manifest.json`, 'utf8')) as { training: { flopsPerCall: number } }).training.flopsPerCall;
 const PORT = 4190;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-function batchFor(size: number): DenoiseBatch {
+/** A guided call (batch 2: class and null label, one teacher step) or a batch-1 call (one student step). */
+function batchFor(size: number, batch: 1 | 2 = 2): DenoiseBatch {
   const n = size * size;
-  const sample = new Float32Array(2 * n).map((_, i) => Math.sin(i));
+  const sample = new Float32Array(batch * n).map((_, i) => Math.sin(i));
   return {
-    batch: 2, sample, timestep: Float32Array.from([500, 500]), classLabels: BigInt64Array.from([2n, 6n]),
-    defectMask: new Float32Array(2 * n), knownImage: new Float32Array(2 * n), keepMask: new Float32Array(2 * n),
+    batch, sample, timestep: new Float32Array(batch).fill(500), classLabels: BigInt64Array.from([2n, 6n].slice(0, batch)),
+    defectMask: new Float32Array(batch * n), knownImage: new Float32Array(batch * n), keepMask: new Float32Array(batch * n),
   };
 }
 
-async function nodeCall(backend: NodeBackend, threads: number): Promise<number> {
-  const m = await loadNodeModel(`public/models/${MODEL}`, backend, threads);
-  const b = batchFor(m.manifest.image.width);
+async function nodeCall(backend: NodeBackend, threads: number, model = MODEL, batch: 1 | 2 = 2): Promise<number> {
+  const m = await loadNodeModel(`public/models/${model}`, backend, threads);
+  const b = batchFor(m.manifest.image.width, batch);
   for (let i = 0; i < 3; i++) await m.denoise(b);
   const ts: number[] = [];
   for (let i = 0; i < CALLS; i++) {
@@ -98,15 +105,15 @@ async function openStudio(page: Page, query: string): Promise<Opened> {
 
 // Page-side code is a plain JS string: tsx would wrap named inner functions in a __name() helper that does
 // not exist in the page.
-const BROWSER_CALL = `async ({ calls, size }) => {
+const BROWSER_CALL = `async ({ calls, size, batch }) => {
   const client = globalThis.ddsDebug.client;
   const n = size * size;
   const inRun = [], rt = [];
   for (let i = 0; i < calls + 2; i++) {
     const b = {
-      batch: 2, sample: new Float32Array(2 * n).map((_, k) => Math.sin(k)), timestep: Float32Array.from([500, 500]),
-      classLabels: BigInt64Array.from([2n, 6n]), defectMask: new Float32Array(2 * n), knownImage: new Float32Array(2 * n),
-      keepMask: new Float32Array(2 * n),
+      batch, sample: new Float32Array(batch * n).map((_, k) => Math.sin(k)), timestep: new Float32Array(batch).fill(500),
+      classLabels: BigInt64Array.from([2n, 6n].slice(0, batch)), defectMask: new Float32Array(batch * n), knownImage: new Float32Array(batch * n),
+      keepMask: new Float32Array(batch * n),
     };
     const t0 = performance.now();
     const r = await client.runModel(b);
@@ -116,8 +123,8 @@ const BROWSER_CALL = `async ({ calls, size }) => {
   return { inRun: inRun[Math.floor(inRun.length / 2)], roundTrip: rt[Math.floor(rt.length / 2)] };
 }`;
 
-async function browserCall(page: Page, calls: number, size: number): Promise<{ inRun: number; roundTrip: number }> {
-  return page.evaluate(`(${BROWSER_CALL})(${JSON.stringify({ calls, size })})`) as Promise<{ inRun: number; roundTrip: number }>;
+async function browserCall(page: Page, calls: number, size: number, batch: 1 | 2 = 2): Promise<{ inRun: number; roundTrip: number }> {
+  return page.evaluate(`(${BROWSER_CALL})(${JSON.stringify({ calls, size, batch })})`) as Promise<{ inRun: number; roundTrip: number }>;
 }
 
 /** One default generation through the UI (batch size 1); returns the timings the worker reported. */
@@ -144,27 +151,41 @@ async function main() {
   const nodeWasm1 = await nodeCall('wasm', 1);
   const nodeWasmN = await nodeCall('wasm', cores);
   const imgs = await nativeImages(cores, 5);
+  const studentNative = STUDENT ? await nodeCall('native', cores, STUDENT, 1) : null;
 
   await withStudio(async (browser) => {
     const p1 = await browser.newPage();
-    await openStudio(p1, '?backend=wasm&threads=1&debug');
+    await openStudio(p1, `?backend=wasm&threads=1&debug&model=${MODEL}`);
     const bw1 = await browserCall(p1, CALLS, 64);
     await p1.close();
 
     // Cold start: page load -> Ready -> one image at the default settings (all threads).
     const pN = await browser.newPage();
-    const ready = await openStudio(pN, '?backend=wasm&debug');
+    const ready = await openStudio(pN, `?backend=wasm&debug&model=${MODEL}`);
     const first = await generateOnce(pN);
     const bwN = await browserCall(pN, CALLS, 64);
     const gens = [];
     for (let i = 0; i < 3; i++) gens.push(await generateOnce(pN));
     await pN.close();
 
+    // The student in the same browser and run: first image after its page load, one batch-1 call, 3 images.
+    let student: { ready: Opened; first: Awaited<ReturnType<typeof generateOnce>>; call: { inRun: number; roundTrip: number }; gens: Awaited<ReturnType<typeof generateOnce>>[] } | null = null;
+    if (STUDENT) {
+      const pS = await browser.newPage();
+      const sReady = await openStudio(pS, `?backend=wasm&debug&model=${STUDENT}`);
+      const sFirst = await generateOnce(pS);
+      const sCall = await browserCall(pS, CALLS, 64, 1);
+      const sGens = [];
+      for (let i = 0; i < 3; i++) sGens.push(await generateOnce(pS));
+      await pS.close();
+      student = { ready: sReady, first: sFirst, call: sCall, gens: sGens };
+    }
+
     let gpu: { inRun: number; roundTrip: number; adapter: string } | null = null;
     if (!values['no-webgpu']) {
       const pg = await browser.newPage();
       try {
-        const o = await openStudio(pg, '?backend=webgpu&debug');
+        const o = await openStudio(pg, `?backend=webgpu&debug&model=${MODEL}`);
         if (o.backend === 'webgpu') {
           const adapter = await pg.evaluate(() => (document.querySelector('[data-testid=engine]')?.textContent ?? ''));
           gpu = { ...(await browserCall(pg, 2, 64)), adapter: /SwiftShader|fallback/i.test(adapter) ? 'SwiftShader (fallback adapter, CPU)' : 'hardware' };
@@ -205,6 +226,24 @@ async function main() {
     console.log('    worker loadModel phases:');
     for (const p of ready.phases) console.log(`      ${fmt(p.ms).padStart(8)} ms  ${p.name}`);
     console.log(`  page load -> first image:         ${fmt(first.finishedAt)} ms (target < 3000 ms; includes the click)`);
+    if (student && studentNative) {
+      const tImg = median(steady);
+      const sImg = median(student.gens.map((g) => g.totalMs));
+      const gf = (flops: number, ms: number) => (flops / 1e9 / (ms / 1000)).toFixed(1);
+      const tf = flopsPerCall(MODEL), sf = flopsPerCall(STUDENT);
+      console.log(`\nTeacher ${MODEL} vs distilled student ${STUDENT}, this run (Chromium WASM ${cores} threads, native ${cores} threads):`);
+      console.log('| | teacher | student | student / teacher |');
+      console.log('|---|---|---|---|');
+      console.log(`| network evaluations per default image | ${gens[0]?.steps} steps, guided | ${student.gens[0]?.steps} steps, batch 1 | |`);
+      console.log(`| finished default image in Chromium (median of 3) | ${fmt(tImg)} ms | ${fmt(sImg)} ms | ${(sImg / tImg).toFixed(3)}x |`);
+      console.log(`| first image after page load (same browser, HTTP cache warm for ORT) | ${fmt(first.finishedAt)} ms | ${fmt(student.first.finishedAt)} ms | ${(student.first.finishedAt / first.finishedAt).toFixed(2)}x |`);
+      console.log(`| one call in Chromium (session.run) | ${fmt(bwN.inRun)} ms (batch 2) | ${fmt(student.call.inRun)} ms (batch 1) | ${(student.call.inRun / bwN.inRun).toFixed(2)}x |`);
+      console.log(`| one call native | ${fmt(nativeN)} ms (batch 2) | ${fmt(studentNative)} ms (batch 1) | ${(studentNative / nativeN).toFixed(2)}x |`);
+      console.log(`| browser / native per call | ${(bwN.inRun / nativeN).toFixed(2)}x | ${(student.call.inRun / studentNative).toFixed(2)}x | |`);
+      console.log(`| GFLOP per image row per call | ${(tf / 1e9).toFixed(2)} | ${(sf / 1e9).toFixed(2)} | |`);
+      console.log(`| GFLOP/s in Chromium / native | ${gf(2 * tf, bwN.inRun)} / ${gf(2 * tf, nativeN)} | ${gf(sf, student.call.inRun)} / ${gf(sf, studentNative)} | |`);
+      console.log(`  targets: finished window <= 500 ms in the browser; first image <= 2500 ms warm, <= 5000 ms cold (npm run bench -- --startup)`);
+    }
   });
 }
 
@@ -238,14 +277,17 @@ async function startup(runs: number): Promise<void> {
       for (const m of o.marks) console.log(`  ${m.name.padEnd(24)} at ${fmt(m.at)} ms`);
       for (const p of o.phases) console.log(`  ${fmt(p.ms)} ms  loadModel: ${p.name}`);
     };
-    for (let i = 0; i < runs; i++) {
-      const ctx = await browser.newContext();
-      const page = await ctx.newPage();
-      const cold = await openStudio(page, '?backend=wasm&debug');
-      show(`run ${i + 1} cold`, cold, await generateOnce(page));
-      const warm = await openStudio(page, '?backend=wasm&debug');
-      show(`run ${i + 1} warm`, warm, await generateOnce(page));
-      await ctx.close();
+    for (const model of STUDENT ? [MODEL, STUDENT] : [MODEL]) {
+      console.log(`model ${model}`);
+      for (let i = 0; i < runs; i++) {
+        const ctx = await browser.newContext();
+        const page = await ctx.newPage();
+        const cold = await openStudio(page, `?backend=wasm&debug&model=${model}`);
+        show(`run ${i + 1} cold`, cold, await generateOnce(page));
+        const warm = await openStudio(page, `?backend=wasm&debug&model=${model}`);
+        show(`run ${i + 1} warm`, warm, await generateOnce(page));
+        await ctx.close();
+      }
     }
   });
 }

@@ -2,6 +2,11 @@
 import type { BackendPreference } from './core/protocol';
 
 export const DEFAULT_MODEL_ID = 'magtile-defect-64';
+/**
+ * Every model shipped in public/models, default first: the 20-step guided teacher and its distilled few-step
+ * student (training/distill.py; README "Few-step sampling" says which is default and why).
+ */
+export const EMBEDDED_MODEL_IDS: readonly string[] = [DEFAULT_MODEL_ID];
 /** The embedded evaluation classifier behind the per-image quality flags and the quality panel. */
 export const CLASSIFIER_ID = 'magtile-classifier-64';
 

@@ -5,6 +5,12 @@
 Writes <out>/model.onnx and <out>/manifest.json, and training/reference/model_io_<id>.json (a fixed input
 and PyTorch's output, which the TypeScript tests check onnxruntime-node and onnxruntime-web against).
 Before writing the manifest, the ONNX file is reloaded with onnxruntime and compared with PyTorch.
+
+A distilled student (training/distill.py writes weights.pt with a "distillation" config) is exported the same
+way, with the teacher named from its manifest (--teacher-manifest) and the student's own sampler defaults:
+
+  python3 training/export.py --weights training/runs/distill/weights.pt --out public/models/magtile-defect-64-fast \
+      --teacher-manifest public/models/magtile-defect-64/manifest.json
 """
 from __future__ import annotations
 
@@ -62,6 +68,21 @@ def fixed_inputs(size: int, num_classes: int) -> dict[str, np.ndarray]:
     }
 
 
+def distillation_block(distilled: dict, teacher_manifest: str) -> dict:
+    """The manifest's "distillation" object (src/core/manifest.ts Distillation) for a student of that teacher."""
+    with open(teacher_manifest) as f:
+        t = json.load(f)
+    ts = distilled["teacher_sampler"]
+    return {
+        "teacher": {"id": t["id"], "version": t["version"], "sha256": t["sha256"]},
+        "guidanceBakedIn": ts["guidance"],
+        "teacherSampler": {"sampler": ts["sampler"], "steps": ts["steps"], "timestepSpacing": ts["spacing"],
+                           "guidanceInterval": list(ts["interval"])},
+        "previewSteps": 1,
+        "method": "trajectory-endpoint distillation (training/distill.py), sampled by multistep consistency sampling",
+    }
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", required=True)
@@ -70,12 +91,17 @@ def main(argv=None):
     ap.add_argument("--reference-dir", default=os.path.join(REPO, "training", "reference"))
     ap.add_argument("--atol", type=float, default=1e-4)
     ap.add_argument("--data", help="dataset root for the mask library (default: the one the model was trained on)")
+    ap.add_argument("--id", help="model id for the manifest (default: the config's model_id; a distilled student: <teacher id>-fast)")
+    ap.add_argument("--teacher-manifest", help="a distilled student: the teacher's manifest.json (id, version, sha256)")
     ap.add_argument("--checkpoint-out", help="also write the weights to resume from (model + EMA in float16, step, config; "
                                              "no optimizer state), e.g. training/checkpoints/<id>.pt, for committing")
     args = ap.parse_args(argv)
 
     ck = torch.load(args.weights, map_location="cpu")
     cfg = ck["config"]
+    distilled = cfg.get("distillation")
+    if distilled and not args.teacher_manifest:
+        ap.error("these weights are a distilled student: give --teacher-manifest (the teacher's manifest.json)")
     classes = cfg["classes"]
     size = cfg["image_size"]
     ucfg = UNetConfig(image_size=size, num_classes=len(classes), **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg["unet"].items()})
@@ -100,8 +126,8 @@ def main(argv=None):
         "format": "defect-diffusion-model",
         "formatVersion": 1,
         "task": "denoiser",
-        "id": cfg["model_id"],
-        "version": f"1.0.0+step{ck['step']}",
+        "id": args.id or (cfg["model_id"] + "-fast" if distilled else cfg["model_id"]),
+        "version": f"1.0.0+step{ck['step']}" + (f".distill{distilled['student_steps']}" if distilled else ""),
         "file": "model.onnx",
         "sha256": sha256_file(onnx_path),
         "sizeBytes": os.path.getsize(onnx_path),
@@ -135,6 +161,7 @@ def main(argv=None):
         # model: Uneven 0.66 with the interval, 1.55 with guidance 1.5 at every step.
         "defaults": {"sampler": "dpmpp2m", "steps": 20, "guidance": 1.5, "timestepSpacing": "linspace",
                      "guidanceInterval": [0.28, 5.42]},
+        **({"distillation": distillation_block(distilled, args.teacher_manifest)} if distilled else {}),
         "training": {
             "steps": ck["step"], "weights": "raw" if args.raw else "ema",
             "parameters": sum(p.numel() for p in model.parameters()),
@@ -144,6 +171,11 @@ def main(argv=None):
         },
         "onnxParity": {"maxAbsDiff": diffs[OUTPUT_NAME], "tolerance": args.atol, "runtime": "onnxruntime-node"},
     }
+    if distilled:
+        # Multistep consistency sampling on a trailing grid: 4 calls at t = 999, 749, 499, 249 (a linspace grid
+        # would spend its last call at t = 0, where the window is already finished). Guidance is in the weights.
+        manifest["defaults"] = {"sampler": "consistency", "steps": 4, "guidance": 1, "timestepSpacing": "trailing"}
+        manifest["training"]["distillation"] = {k: distilled[k] for k in ("target", "trajectories", "student_steps", "lr", "batch") if k in distilled}
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

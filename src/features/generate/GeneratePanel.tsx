@@ -7,11 +7,18 @@ import { useStudio } from '../../state/store';
 import { ModelPicker } from '../models/ModelPicker';
 
 const NO_CLASSES: readonly string[] = [];
+const STUDENT_SAMPLERS: readonly SamplerName[] = ['consistency'];
+const TEACHER_SAMPLERS: readonly SamplerName[] = SAMPLER_NAMES.filter((s) => s !== 'consistency');
 
 export function GeneratePanel() {
-  const { settings, update, classes, status, queue, interval } = useStudio(
-    useShallow((s) => ({ settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status, queue: s.queue, interval: s.model?.manifest.defaults.guidanceInterval })),
+  const { settings, update, classes, status, queue, interval, distillation, defaultSteps } = useStudio(
+    useShallow((s) => ({
+      settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status, queue: s.queue,
+      interval: s.model?.manifest.defaults.guidanceInterval, distillation: s.model?.manifest.distillation, defaultSteps: s.model?.manifest.defaults.steps,
+    })),
   );
+  // A distilled student is sampled by consistency sampling with its guidance built in; a teacher by the others.
+  const samplers = distillation ? STUDENT_SAMPLERS : TEACHER_SAMPLERS;
   const busy = status.kind === 'generating';
   const canGenerate = status.kind === 'ready' || status.kind === 'generating';
   const progress = status.kind === 'generating' ? status.progress : null;
@@ -54,7 +61,7 @@ export function GeneratePanel() {
         <label>
           Sampler
           <select value={settings.sampler} onChange={(e) => update({ sampler: e.target.value as SamplerName })}>
-            {SAMPLER_NAMES.map((s) => (
+            {samplers.map((s) => (
               <option key={s} value={s}>{s}</option>
             ))}
           </select>
@@ -66,11 +73,18 @@ export function GeneratePanel() {
         </label>
       </div>
       <div className="row">
-        <label title={interval ? `Applied at noise levels sigma in (${interval[0]}, ${interval[1]}] (the model's setting); the other steps use the class alone.` : 'Applied at every step.'}>
-          Guidance
-          <input type="number" min={0} max={30} step={0.5} value={settings.guidance}
-            onChange={(e) => update({ guidance: Math.min(30, Math.max(0, Number(e.target.value) || 0)) })} />
-        </label>
+        {distillation ? (
+          <label title={`Distilled from ${distillation.teacher.id} sampled with guidance ${distillation.guidanceBakedIn}: the guidance is in the weights, so every step is one call.`}>
+            Guidance
+            <input type="text" value={`${distillation.guidanceBakedIn} (built in)`} disabled data-testid="guidance-built-in" />
+          </label>
+        ) : (
+          <label title={interval ? `Applied at noise levels sigma in (${interval[0]}, ${interval[1]}] (the model's setting); the other steps use the class alone.` : 'Applied at every step.'}>
+            Guidance
+            <input type="number" min={0} max={30} step={0.5} value={settings.guidance}
+              onChange={(e) => update({ guidance: Math.min(30, Math.max(0, Number(e.target.value) || 0)) })} />
+          </label>
+        )}
         <label>
           Batch size
           <input type="number" min={1} max={16} value={settings.batchSize}
@@ -78,7 +92,14 @@ export function GeneratePanel() {
         </label>
       </div>
       <div className="buttons">
-        <button type="button" onClick={enqueueFromSettings} disabled={!canGenerate || !settings.className}>Generate</button>
+        <button type="button" onClick={() => enqueueFromSettings()} disabled={!canGenerate || !settings.className}
+          title={distillation ? `${settings.steps} network evaluation${settings.steps === 1 ? '' : 's'} per window` : undefined}>Generate</button>
+        {distillation && (
+          <button type="button" onClick={() => enqueueFromSettings({ steps: distillation.previewSteps })} disabled={!canGenerate || !settings.className}
+            title={`A quick look: ${distillation.previewSteps} network evaluation${distillation.previewSteps === 1 ? '' : 's'} per window instead of ${defaultSteps ?? settings.steps}; softer than the full-quality default`}>
+            Fast preview ({distillation.previewSteps} eval.)
+          </button>
+        )}
         <button type="button" onClick={cancelGeneration} disabled={!busy}>Cancel</button>
       </div>
       <div className="progress">

@@ -25,6 +25,7 @@ export function DetailView() {
         <dt>Class</dt><dd>{p.className}</dd>
         <dt>Seed</dt><dd>{p.seed} <button type="button" className="small" onClick={() => reuseSeed(p)}>Reuse this seed</button></dd>
         <dt>Sampler</dt><dd>{p.sampler}, {p.steps} steps, {p.timestepSpacing} spacing, eta {p.eta}, clip {String(p.clipSample)}</dd>
+        <dt>Network evaluations</dt><dd data-testid="detail-evaluations">{p.modelEvaluations ?? 'not recorded (made before they were counted)'}</dd>
         <dt>Guidance</dt><dd>{p.guidance}{p.guidanceInterval && p.guidance !== 1 ? ` at noise levels (${p.guidanceInterval[0]}, ${p.guidanceInterval[1]}]` : ''}</dd>
         <dt>Prompt</dt><dd>{p.prompt || '—'}</dd>
         <dt>Mask</dt><dd>{p.maskSource} · sha256 {p.maskSha256.slice(0, 12)}…</dd>
