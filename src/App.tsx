@@ -8,9 +8,11 @@ import { QualityPanel } from './features/quality/QualityPanel';
 import { NoticeBanner, StatusBar } from './features/generate/StatusBar';
 import { DetailView } from './features/review/DetailView';
 import { ReviewGrid } from './features/review/ReviewGrid';
+import { PanelBoundary } from './features/shell/PanelBoundary';
 import { useStudio } from './state/store';
 
 let started = false;
+const clearSelection = () => useStudio.getState().select(null);
 
 export function App() {
   useEffect(() => {
@@ -23,18 +25,18 @@ export function App() {
     <div className="app">
       <header>
         <h1>Defect Diffusion Studio</h1>
-        <StatusBar />
+        <PanelBoundary name="Status bar"><StatusBar /></PanelBoundary>
       </header>
-      <NoticeBanner />
+      <PanelBoundary name="Notice"><NoticeBanner /></PanelBoundary>
       <main>
         <div className="col left">
-          <GeneratePanel />
-          <DatasetPanel />
-          <QualityPanel />
+          <PanelBoundary name="Generate panel"><GeneratePanel /></PanelBoundary>
+          <PanelBoundary name="Dataset panel"><DatasetPanel /></PanelBoundary>
+          <PanelBoundary name="Quality panel"><QualityPanel /></PanelBoundary>
         </div>
-        <MaskEditor />
-        <ReviewGrid />
-        <DetailView />
+        <PanelBoundary name="Mask editor"><MaskEditor /></PanelBoundary>
+        <PanelBoundary name="Review grid" onReset={clearSelection}><ReviewGrid /></PanelBoundary>
+        <PanelBoundary name="Detail view" onReset={clearSelection}><DetailView /></PanelBoundary>
       </main>
       {citation && <footer>Model training data: {citation}</footer>}
     </div>
