@@ -126,7 +126,7 @@ test('bad input gets a clear message and loses nothing: a corrupt model file, a 
   await studio.generateButton().click();
   await expect(page.getByRole('tab', { name: /^All \(1\)$/ })).toBeVisible({ timeout: 60_000 });
   await page.getByLabel('Dataset zip').setInputFiles({ name: 'photo.zip', mimeType: 'application/zip', buffer: Buffer.from('PNG?') });
-  await expect(page.getByRole('alert')).toContainText(/Import failed: not a readable zip file/);
+  await expect(page.getByRole('alert')).toContainText(/Import failed, nothing was imported: the dataset zip is not a readable zip file/);
 });
 
 test('a user model (model.onnx + manifest.json) loads, is stored in the browser and listed after a reload', async ({ studio, page }) => {

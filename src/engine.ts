@@ -4,16 +4,17 @@
  * IndexedDB directly.
  */
 import * as Comlink from 'comlink';
-import { unzipSync, strFromU8 } from 'fflate';
 import { DiffusionClient } from './client/diffusionClient';
-import { readUrlConfig, modelBaseUrl, CLASSIFIER_ID, DEFAULT_MODEL_ID } from './config';
+import { readUrlConfig, modelBaseUrl, CLASSIFIER_ID, DEFAULT_MODEL_ID, EMBEDDED_MODEL_IDS } from './config';
 import { StudioError, isErrorCode } from './core/errors';
+import { formatBytes, MAX_IMPORT_INFLATED_BYTES, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_INFLATED_BYTES } from './core/limits';
 import { parseManifest } from './core/manifest';
 import { maskFromPrompt, parseMaskLibrary, sampleMask, type MaskLibrary } from './core/maskLibrary';
 import { parsePrompt } from './core/prompt';
 import type { GenerateRequest, ModelSource, Provenance, StepProgress } from './core/protocol';
 import { canvasState, type BasePhoto } from './features/mask/maskDoc';
 import * as store from './dataset/db';
+import { nameProblem } from './dataset/record';
 import type { DatasetItem, ReviewStatus } from './dataset/types';
 import type { ArchiveWorkerApi } from '../workers/archive.worker';
 import { useStudio, type ItemView, type ModelChoice } from './state/store';
@@ -120,7 +121,7 @@ export function applyPrompt(): string[] {
 async function refreshModels(): Promise<ModelChoice[]> {
   const users = await store.listUserModels().catch(() => []);
   const models: ModelChoice[] = [
-    { id: DEFAULT_MODEL_ID, label: `${DEFAULT_MODEL_ID} (embedded default)`, source: 'embedded' },
+    ...EMBEDDED_MODEL_IDS.map((id) => ({ id, label: `${id} (embedded${id === DEFAULT_MODEL_ID ? ' default' : ''})`, source: 'embedded' as const })),
     ...users.map((u) => ({ id: u.id, label: `${u.id} (loaded ${u.addedAt.slice(0, 10)})`, source: 'user' as const })),
   ];
   S().setModels(models);
@@ -137,10 +138,12 @@ export async function activateModel(id: string): Promise<void> {
     S().setEngine(S().handshake, model);
     const { settings } = S();
     const patch: Partial<typeof settings> = { modelId: choice.id };
-    if (!model.manifest.classes.includes(settings.className)) {
-      const d = model.manifest.defaults;
-      Object.assign(patch, { className: model.manifest.classes[0] ?? '', sampler: d.sampler, steps: d.steps, guidance: d.guidance });
-    }
+    const d = model.manifest.defaults;
+    // Another model brings its own sampler settings: a distilled student takes guidance 1 and few steps, and a
+    // teacher's 20 guided steps would waste it (or be refused).
+    if (settings.modelId !== choice.id || (model.manifest.distillation && settings.guidance !== 1))
+      Object.assign(patch, { sampler: d.sampler, steps: d.steps, guidance: d.guidance });
+    if (!model.manifest.classes.includes(settings.className)) patch.className = model.manifest.classes[0] ?? '';
     S().updateSettings(patch);
     S().setStatus({ kind: 'ready' });
     void runQueue();
@@ -159,6 +162,8 @@ export async function startEngine(): Promise<void> {
       loadDataset().then(() => performance.mark('dds:dataset-loaded')),
     ]);
     S().setEngine(info, null);
+    // The zip worker's script is fetched now, while the studio's files can be reached (export works offline later).
+    archiveWorker();
     const models = await refreshModels();
     const wanted = urlConfig.modelId !== DEFAULT_MODEL_ID ? urlConfig.modelId : S().settings.modelId || DEFAULT_MODEL_ID;
     await activateModel(models.some((m) => m.id === wanted) ? wanted : DEFAULT_MODEL_ID);
@@ -174,7 +179,7 @@ export async function startEngine(): Promise<void> {
  * URLs in one go blocks the page for seconds (measured by bench/studio.ts).
  */
 async function loadDataset(): Promise<void> {
-  const items = await store.listItems();
+  const { items, damaged } = await store.listItems();
   const CHUNK = 100;
   S().setItems([]);
   for (let i = 0; i < items.length; i += CHUNK) {
@@ -183,11 +188,35 @@ async function loadDataset(): Promise<void> {
     S().addItems(
       part.flatMap((it) => {
         const img = images.get(it.id);
-        return img ? [{ ...it, url: pngUrl(img.png), maskUrl: pngUrl(img.maskPng) }] : [];
+        if (!img || !(img.png instanceof Uint8Array) || !(img.maskPng instanceof Uint8Array)) {
+          damaged.push({ key: it.id, problem: 'its image or mask bytes are not stored', raw: it });
+          return [];
+        }
+        return [{ ...it, url: pngUrl(img.png), maskUrl: pngUrl(img.maskPng) }];
       }),
     );
     await new Promise((r) => setTimeout(r, 0));
   }
+  S().setDamaged(damaged);
+  if (damaged.length)
+    S().setNotice({ kind: 'error', text: `${damaged.length} stored item${damaged.length === 1 ? ' is' : 's are'} damaged and not shown (first: ${damaged[0]?.key}: ${damaged[0]?.problem}). The Dataset panel lists them; download or delete them there.` });
+}
+
+/** Deletes the damaged records (and any pixels stored under their keys). */
+export async function deleteDamaged(): Promise<number> {
+  const keys = S().damaged.map((d) => d.key);
+  await store.deleteItems(keys);
+  S().setDamaged([]);
+  return keys.length;
+}
+
+/** The damaged records as they are stored, with their pixels base64-encoded where present, as one JSON file. */
+export async function exportDamaged(): Promise<{ bytes: Uint8Array; name: string }> {
+  const { damaged } = S();
+  const images = await store.getImages(damaged.map((d) => d.key));
+  const b64 = (b: unknown) => (b instanceof Uint8Array ? btoa(Array.from(b, (c) => String.fromCharCode(c)).join('')) : null);
+  const out = damaged.map((d) => ({ key: d.key, problem: d.problem, record: d.raw, png: b64(images.get(d.key)?.png), maskPng: b64(images.get(d.key)?.maskPng) }));
+  return { bytes: new TextEncoder().encode(JSON.stringify(out, null, 1)), name: 'damaged-items.json' };
 }
 
 function randomSeed(): number {
@@ -225,8 +254,10 @@ export function reuseSeed(p: Provenance): void {
   });
 }
 
-export function enqueueFromSettings(): void {
-  const { settings, canvas } = S();
+/** Queues the form's request; `steps` overrides the form's step count (the distilled model's fast preview). */
+export function enqueueFromSettings(opts: { steps?: number } = {}): void {
+  const { canvas } = S();
+  const settings = opts.steps === undefined ? S().settings : { ...S().settings, steps: opts.steps };
   const useMask = canvas.useMask && !canvasState.doc.isEmpty();
   if (canvas.useMask && canvasState.doc.isEmpty() && canvasState.photo) {
     S().setNotice({ kind: 'error', text: 'The mask is empty: paint on the photo where the defect should go.' });
@@ -427,11 +458,39 @@ function strip(v: ItemView): DatasetItem {
   return rest;
 }
 
-/** The zip worker (export and import run there, so a large dataset does not block the page); started on first use. */
-let archive: Comlink.Remote<ArchiveWorkerApi> | null = null;
-function archiveWorker(): Comlink.Remote<ArchiveWorkerApi> {
-  archive ??= Comlink.wrap<ArchiveWorkerApi>(new Worker(new URL('../workers/archive.worker.ts', import.meta.url), { type: 'module', name: 'archive' }));
-  return archive;
+/**
+ * The zip worker (export, import and model zips run there, so a large file does not block the page). It is
+ * started at start-up, while the studio's files can still be fetched; if its script fails to load (offline
+ * before it was ever fetched) or it dies, every pending call fails with a message and the next call starts a
+ * fresh one, instead of a promise that never settles (which left the Export button disabled for good).
+ */
+let archive: { remote: Comlink.Remote<ArchiveWorkerApi>; worker: Worker; failed: Promise<never> } | null = null;
+function archiveWorker(): NonNullable<typeof archive> {
+  if (archive) return archive;
+  const worker = new Worker(new URL('../workers/archive.worker.ts', import.meta.url), { type: 'module', name: 'archive' });
+  const failed = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (ev: ErrorEvent) => {
+      ev.preventDefault();
+      reject(new StudioError('capability', `the zip worker ${ev.message ? `stopped (${ev.message})` : 'could not be loaded (its script could not be fetched: offline?)'}; it is started again on the next try, and a reload fetches it again`));
+    });
+  });
+  failed.catch(() => undefined);
+  const a = { remote: Comlink.wrap<ArchiveWorkerApi>(worker), worker, failed };
+  archive = a;
+  return a;
+}
+
+async function archiveCall<T>(call: (api: Comlink.Remote<ArchiveWorkerApi>) => Promise<T>): Promise<T> {
+  const a = archiveWorker();
+  try {
+    return await Promise.race([call(a.remote), a.failed]);
+  } catch (e) {
+    if ((e as Error).name === 'capability') {
+      a.worker.terminate();
+      if (archive === a) archive = null;
+    }
+    return rethrow(e);
+  }
 }
 
 /** comlink rebuilds a thrown error as a plain Error with its name and message: keep them a StudioError. */
@@ -447,20 +506,31 @@ export async function exportDataset(): Promise<{ bytes: Uint8Array; name: string
   // items made with another model), so no accepted item loses its annotation.
   const classes = [...new Set([...(S().model?.manifest.classes ?? []), ...items.map((i) => i.className)])];
   const now = new Date().toISOString();
-  const bytes = await archiveWorker().buildExport(items, [...images.values()], classes, now).catch(rethrow);
+  const bytes = await archiveCall((w) => w.buildExport(items, [...images.values()], classes, now));
   return { bytes, name: `defect-dataset-${now.slice(0, 19).replace(/[:T]/g, '-')}.zip` };
 }
 
-export async function importDataset(file: File): Promise<number> {
+/**
+ * Imports an export zip: the archive worker checks all of it (schema, PNGs, limits) first, then every new item is
+ * stored in one transaction (all or nothing). Items whose id is already in the studio are kept as they are and
+ * counted, not overwritten.
+ */
+export async function importDataset(file: File): Promise<{ imported: number; alreadyHere: number }> {
+  if (file.size > MAX_IMPORT_INFLATED_BYTES)
+    throw new StudioError('badRequest', `${file.name} is ${formatBytes(file.size)}; the limit for a dataset zip is ${formatBytes(MAX_IMPORT_INFLATED_BYTES)}`);
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const read = await archiveWorker().readExport(Comlink.transfer(bytes, [bytes.buffer])).catch(rethrow);
-  const items = read.items;
+  const read = await archiveCall((w) => w.readExport(Comlink.transfer(bytes, [bytes.buffer])));
   const images = new Map(read.images.map((i) => [i.id, i]));
   const existing = new Set(S().items.map((i) => i.id));
-  const fresh = items.filter((i) => !existing.has(i.id));
-  await store.putItems(fresh.map((item) => ({ item, images: images.get(item.id) as { id: string; png: Uint8Array; maskPng: Uint8Array } })));
-  S().addItems(fresh.map((it) => ({ ...it, url: pngUrl(images.get(it.id)?.png as Uint8Array), maskUrl: pngUrl(images.get(it.id)?.maskPng as Uint8Array) })));
-  return fresh.length;
+  const fresh = read.items.filter((i) => !existing.has(i.id));
+  const entries = fresh.map((item) => {
+    const img = images.get(item.id);
+    if (!img) throw new StudioError('badRequest', `item ${item.id} came back from the zip worker without its pixels; nothing was imported`);
+    return { item, images: img };
+  });
+  await store.putItems(entries);
+  S().addItems(entries.map(({ item, images: img }) => ({ ...item, url: pngUrl(img.png), maskUrl: pngUrl(img.maskPng) })));
+  return { imported: fresh.length, alreadyHere: read.items.length - fresh.length };
 }
 
 export async function deleteRejected(): Promise<number> {
@@ -483,25 +553,26 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
   let manifestText: string | undefined;
   let onnx: ArrayBuffer | undefined;
   let lib: string | undefined;
+  const tooBig = (f: File, limit: number, what: string) => {
+    if (f.size > limit) throw new StudioError('modelInvalid', `${f.name} is ${formatBytes(f.size)}; the limit for ${what} is ${formatBytes(limit)}`);
+  };
   for (const f of files) {
     const name = f.name.toLowerCase();
     if (name.endsWith('.zip')) {
-      let entries: Record<string, Uint8Array>;
-      try {
-        entries = unzipSync(new Uint8Array(await f.arrayBuffer()));
-      } catch {
-        throw new StudioError('modelInvalid', `${f.name} is not a readable zip; accepted: a .zip holding manifest.json and the .onnx file`);
-      }
-      for (const [p, bytes] of Object.entries(entries)) {
-        const base = p.split('/').pop()?.toLowerCase() ?? '';
-        if (base === 'manifest.json') manifestText = strFromU8(bytes);
-        else if (base === 'mask_library.json') lib = strFromU8(bytes);
-        else if (base.endsWith('.onnx')) onnx = bytes.slice().buffer;
-      }
-    } else if (name.endsWith('.onnx')) onnx = await f.arrayBuffer();
-    else if (name === 'mask_library.json') lib = await f.text();
-    else if (name.endsWith('.json')) manifestText = await f.text();
-    else throw new StudioError('modelInvalid', `${f.name} is not a model file; accepted: model .onnx + manifest.json (+ mask_library.json), or a .zip of them`);
+      tooBig(f, MAX_MODEL_ZIP_INFLATED_BYTES, 'a model .zip');
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      const read = await archiveCall((w) => w.readModelZip(Comlink.transfer(bytes, [bytes.buffer]), f.name));
+      manifestText = read.manifestText ?? manifestText;
+      lib = read.maskLibraryText ?? lib;
+      if (read.onnx) onnx = read.onnx.buffer.byteLength === read.onnx.byteLength ? (read.onnx.buffer as ArrayBuffer) : read.onnx.slice().buffer;
+    } else if (name.endsWith('.onnx')) {
+      tooBig(f, MAX_MODEL_ONNX_BYTES, 'an .onnx file');
+      onnx = await f.arrayBuffer();
+    } else if (name.endsWith('.json')) {
+      tooBig(f, MAX_MODEL_JSON_BYTES, "a model's JSON file");
+      if (name === 'mask_library.json') lib = await f.text();
+      else manifestText = await f.text();
+    } else throw new StudioError('modelInvalid', `${f.name} is not a model file; accepted: model .onnx + manifest.json (+ mask_library.json), or a .zip of them`);
   }
   if (!manifestText || !onnx) throw new StudioError('modelInvalid', `a model needs both manifest.json and an .onnx file; got ${files.map((f) => f.name).join(', ')}`);
   let manifestRaw: unknown;
@@ -511,9 +582,14 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     throw new StudioError('modelInvalid', 'manifest.json is not valid JSON');
   }
   const manifest = parseManifest(manifestRaw);
-  if (manifest.id === DEFAULT_MODEL_ID)
-    throw new StudioError('modelInvalid', `manifest.json has id "${manifest.id}", the embedded default model's id; give your model its own id (letters, digits, ".", "_", "-")`);
-  const maskLibraryRaw = lib ? (JSON.parse(lib) as unknown) : undefined;
+  if (EMBEDDED_MODEL_IDS.includes(manifest.id))
+    throw new StudioError('modelInvalid', `manifest.json has id "${manifest.id}", the id of an embedded model; give your model its own id (letters, digits, ".", "_", "-")`);
+  let maskLibraryRaw: unknown;
+  try {
+    maskLibraryRaw = lib ? (JSON.parse(lib) as unknown) : undefined;
+  } catch {
+    throw new StudioError('modelInvalid', 'mask_library.json is not valid JSON');
+  }
   // Validate by loading it for real before storing it.
   S().setStatus({ kind: 'loadingModel' });
   try {
@@ -532,6 +608,18 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     else await activateModel(S().settings.modelId || DEFAULT_MODEL_ID);
     throw e;
   }
+}
+
+/**
+ * Deletes a stored user model. The embedded default cannot be deleted; when the deleted model is the active one,
+ * the default is loaded in its place.
+ */
+export async function deleteUserModel(id: string): Promise<void> {
+  const choice = S().models.find((m) => m.id === id);
+  if (!choice || choice.source !== 'user') throw new StudioError('badRequest', `${id} is not a stored user model (the embedded default cannot be deleted)`);
+  await store.deleteUserModel(id);
+  await refreshModels();
+  if (S().settings.modelId === id || client.loadedModel?.manifest.id === id) await activateModel(DEFAULT_MODEL_ID);
 }
 
 function grayToDataUrl(px: Uint8Array, w: number, h: number): string {

@@ -1,15 +1,18 @@
 /**
  * Dataset zips off the main thread: building an export (COCO RLE from every mask PNG, the zip itself) took a
- * 0.45 s long task on 1,000 items in the page (npm run bench:studio). Pure functions of src/dataset/zip.ts
- * behind comlink; bytes cross by transfer.
+ * 0.45 s long task on 1,000 items in the page (npm run bench:studio). Imports are checked here in full (schema,
+ * PNGs, limits) before the page stores anything; model .zips are inflated here too, within the model limits.
+ * Pure functions of src/dataset/ behind comlink; bytes cross by transfer.
  */
 import * as Comlink from 'comlink';
+import { readModelZip, type ModelFiles } from '../src/dataset/modelZip';
 import type { DatasetItem, ItemImages } from '../src/dataset/types';
 import { buildExportZip, readExportZip } from '../src/dataset/zip';
 
 export interface ArchiveWorkerApi {
   buildExport(items: DatasetItem[], images: ItemImages[], classes: string[], now: string): Uint8Array;
   readExport(bytes: Uint8Array): { items: DatasetItem[]; images: ItemImages[] };
+  readModelZip(bytes: Uint8Array, name: string): ModelFiles;
 }
 
 const api: ArchiveWorkerApi = {
@@ -23,6 +26,12 @@ const api: ArchiveWorkerApi = {
     // Stored entries may be views into one buffer (the zip's): transfer each buffer once.
     const buffers = new Set(list.flatMap((i) => [i.png.buffer as ArrayBuffer, i.maskPng.buffer as ArrayBuffer]));
     return Comlink.transfer({ items, images: list }, [...buffers]);
+  },
+  readModelZip(bytes, name) {
+    const files = readModelZip(bytes, name);
+    // The .onnx may be a view into the zip's buffer (a stored entry): give the page its own copy to own.
+    const onnx = files.onnx ? files.onnx.slice() : undefined;
+    return onnx ? Comlink.transfer({ ...files, onnx }, [onnx.buffer as ArrayBuffer]) : files;
   },
 };
 

@@ -27,10 +27,13 @@ const mp = (n: number) => `${(n / 1e6).toFixed(1)} MP`;
 /** Refuses a photo above MAX_PHOTO_PIXELS, naming its size and the limit. */
 export function checkPhotoSize(name: string, width: number, height: number): void {
   const n = width * height;
+  // Just above the limit both round to the same MP: then say the exact pixel counts.
+  const found = mp(n) === mp(MAX_PHOTO_PIXELS) ? `${n.toLocaleString('en')} pixels` : mp(n);
+  const limit = mp(n) === mp(MAX_PHOTO_PIXELS) ? `${MAX_PHOTO_PIXELS.toLocaleString('en')} pixels` : mp(MAX_PHOTO_PIXELS);
   if (n > MAX_PHOTO_PIXELS)
     throw new StudioError(
       'badRequest',
-      `${name} is ${width} x ${height} = ${mp(n)}; the limit for a photo is ${mp(MAX_PHOTO_PIXELS)} (for example 4000 x 4000): downscale or crop it first`,
+      `${name} is ${width} x ${height} = ${found}; the limit for a photo is ${limit} (for example 4000 x 4000): downscale or crop it first`,
     );
 }
 

@@ -6,6 +6,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { StudioError } from '../core/errors';
+import { parseDatasetItem } from './record';
 import type { DatasetItem, ItemImages } from './types';
 
 export interface UserModelRecord {
@@ -44,11 +45,31 @@ function mapQuota(e: unknown): never {
   throw e;
 }
 
+/**
+ * Stores items with their pixels in ONE transaction: all or nothing. A put that throws synchronously (a record
+ * without its key path) aborts the transaction explicitly: left alone, the puts queued before it would commit.
+ */
 export async function putItems(entries: readonly { item: DatasetItem; images: ItemImages }[]): Promise<void> {
+  for (const { item, images } of entries)
+    if (typeof item?.id !== 'string' || !item.id || images?.id !== item.id)
+      throw new StudioError('badRequest', `item ${JSON.stringify(item?.id)} cannot be stored: it has no id or its pixels carry another one; nothing was saved`);
+  const tx = (await db()).transaction(['items', 'images'], 'readwrite');
+  const reqs: Promise<unknown>[] = [];
   try {
-    const tx = (await db()).transaction(['items', 'images'], 'readwrite');
-    // Requests are settled through tx.done (a failed put aborts the transaction and rejects it).
-    const reqs = entries.flatMap(({ item, images }) => [tx.objectStore('items').put(item), tx.objectStore('images').put(images)]);
+    for (const { item, images } of entries) {
+      const at = item.id;
+      try {
+        reqs.push(tx.objectStore('items').put(item), tx.objectStore('images').put(images));
+      } catch (e) {
+        throw new StudioError('badRequest', `item ${at} cannot be stored (${(e as Error).message}); nothing was saved`);
+      }
+    }
+  } catch (e) {
+    tx.abort();
+    await Promise.allSettled([...reqs, tx.done]);
+    throw e;
+  }
+  try {
     await Promise.all([...reqs, tx.done]);
   } catch (e) {
     mapQuota(e);
@@ -64,8 +85,34 @@ export async function updateItems(items: readonly DatasetItem[]): Promise<void> 
   }
 }
 
-export async function listItems(): Promise<DatasetItem[]> {
-  return (await db()).getAllFromIndex('items', 'byCreated');
+/** A stored record that does not pass the item schema: listed apart so the studio starts, deletable. */
+export interface DamagedRecord {
+  key: string;
+  problem: string;
+  raw: unknown;
+}
+
+/**
+ * Every stored item, oldest first, each checked against the schema (record.ts). A record that fails it (an old
+ * bug, a hand-edited database) comes back in `damaged` instead of reaching the UI. All records are read, not
+ * the byCreated index: the index skips a record without createdAt, which would then never be listed.
+ */
+export async function listItems(): Promise<{ items: DatasetItem[]; damaged: DamagedRecord[] }> {
+  const tx = (await db()).transaction('items');
+  const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
+  const items: DatasetItem[] = [];
+  const damaged: DamagedRecord[] = [];
+  values.forEach((raw, i) => {
+    const key = String(keys[i]);
+    try {
+      parseDatasetItem(raw, { allowUnknown: true });
+      items.push(raw);
+    } catch (e) {
+      damaged.push({ key, problem: (e as Error).message, raw });
+    }
+  });
+  items.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  return { items, damaged };
 }
 
 export async function getImages(ids: readonly string[]): Promise<Map<string, ItemImages>> {

@@ -48,12 +48,14 @@ export function nameProblem(s: string): string | null {
 }
 
 class Reader {
+  readonly strict: boolean;
   constructor(
     private readonly o: Obj,
     private readonly prefix: string,
-    allowed: readonly string[],
+    allowed: readonly string[] | null,
   ) {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new RecordError(this.at(k), 'is not a field of a dataset item (unknown fields are not imported)');
+    this.strict = allowed !== null;
+    if (allowed) for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new RecordError(this.at(k), 'is not a field of a dataset item (unknown fields are not imported)');
   }
   at(k: string): string {
     return this.prefix ? `${this.prefix}.${k}` : k;
@@ -104,11 +106,11 @@ class Reader {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.bad(k, expected);
     return v;
   }
-  /** A number that JSON writes as null when it was NaN (an uncalibrated threshold); read back as NaN. */
+  /** A number that JSON writes as null when it was NaN or infinite (an uncalibrated threshold); read back as NaN. */
   numOrNaN(k: string): number {
     const v = this.get(k, 'a number or null');
     if (v === null) return NaN;
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.bad(k, 'a number or null');
+    if (typeof v !== 'number') this.bad(k, 'a number or null');
     return v;
   }
   bool(k: string): boolean {
@@ -125,7 +127,7 @@ class Reader {
   obj(k: string, allowed: readonly string[]): Reader {
     const v = this.get(k, 'an object');
     if (!isObj(v)) this.bad(k, 'an object');
-    return new Reader(v, this.at(k), allowed);
+    return new Reader(v, this.at(k), this.strict ? allowed : null);
   }
   arr(k: string, max: number): unknown[] {
     const v = this.get(k, 'a list');
@@ -196,7 +198,7 @@ function parseProvenance(p: Reader): Provenance {
     out.windows = p.arr('windows', 10_000).map((w, i): PhotoWindow => {
       const key = `windows[${i}]`;
       if (!isObj(w)) throw new RecordError(p.at(key), `expected an object, got ${show(w)}`);
-      const r = new Reader(w, p.at(key), ['x', 'y', 'size', 'hole']);
+      const r = new Reader(w, p.at(key), p.strict ? ['x', 'y', 'size', 'hole'] : null);
       const size = r.int('size', 1, MAX_SIDE);
       const h = r.obj('hole', ['x0', 'y0', 'x1', 'y1']);
       const hole = { x0: h.int('x0', 0, size), y0: h.int('y0', 0, size), x1: h.int('x1', 0, size), y1: h.int('y1', 0, size) };
@@ -234,13 +236,20 @@ function parseQuality(q: Reader): ImageQuality {
   };
 }
 
-/**
- * Checks one record against the schema; `extra` names fields the caller reads itself (metadata.jsonl's file and
- * mask), which are allowed and left out of the result.
- */
-export function parseDatasetItem(raw: unknown, extra: readonly string[] = []): DatasetItem {
+export interface ParseOptions {
+  /** Fields the caller reads itself (metadata.jsonl's file and mask): allowed, left out of the result. */
+  extra?: readonly string[];
+  /**
+   * Let fields outside the schema pass (records already stored by this or a newer studio, which the UI does not
+   * read). Imports refuse them, naming the field, since they would be dropped.
+   */
+  allowUnknown?: boolean;
+}
+
+/** Checks one record against the schema and returns a fresh object holding the schema's fields. */
+export function parseDatasetItem(raw: unknown, opts: ParseOptions = {}): DatasetItem {
   if (!isObj(raw)) throw new RecordError('(record)', `expected a JSON object, got ${show(raw)}`);
-  const r = new Reader(raw, '', [...ITEM_FIELDS, ...extra]);
+  const r = new Reader(raw, '', opts.allowUnknown ? null : [...ITEM_FIELDS, ...(opts.extra ?? [])]);
   const item: DatasetItem = {
     id: r.name('id'),
     createdAt: r.date('createdAt'),

@@ -20,6 +20,8 @@ export interface UnzipLimits {
   code: ErrorCode;
   /** What a readable zip of the right kind is, appended to an unreadable-zip message. */
   accepted: string;
+  /** Entries to inflate (the others are counted as entries but neither inflated nor counted in the bytes). */
+  want?: (name: string) => boolean;
 }
 
 /**
@@ -37,9 +39,12 @@ export function unzipWithLimits(bytes: Uint8Array, lim: UnzipLimits): Record<str
       filter: (f) => {
         if (refusal) return false;
         entries++;
+        if (lim.want && !lim.want(f.name)) {
+          if (entries > lim.maxEntries) refusal = tooMany(lim);
+          return false;
+        }
         total += f.originalSize;
-        if (entries > lim.maxEntries)
-          refusal = new StudioError(lim.code, `${lim.what} has more than ${lim.maxEntries.toLocaleString('en')} entries; the limit is ${lim.maxEntries.toLocaleString('en')}`);
+        if (entries > lim.maxEntries) refusal = tooMany(lim);
         else if (f.originalSize > maxEntry)
           refusal = new StudioError(lim.code, `${lim.what}: entry ${f.name} inflates to ${formatBytes(f.originalSize)}; the limit for one entry is ${formatBytes(maxEntry)}`);
         else if (total > lim.maxTotalBytes)
@@ -52,6 +57,11 @@ export function unzipWithLimits(bytes: Uint8Array, lim: UnzipLimits): Record<str
   }
   if (refusal) throw refusal;
   return files;
+}
+
+function tooMany(lim: UnzipLimits): StudioError {
+  const n = lim.maxEntries.toLocaleString('en');
+  return new StudioError(lim.code, `${lim.what} has more than ${n} entries; the limit is ${n}`);
 }
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;

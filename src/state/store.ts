@@ -7,6 +7,7 @@ import { create } from 'zustand';
 import { persist, createJSONStorage } from 'zustand/middleware';
 import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/protocol';
 import type { SamplerName } from '../core/samplers';
+import type { DamagedRecord } from '../dataset/db';
 import type { DatasetItem, ReviewStatus } from '../dataset/types';
 
 export type EngineStatus =
@@ -98,6 +99,9 @@ interface QueueSlice {
 }
 interface DatasetSlice {
   items: ItemView[];
+  /** Stored records that fail the item schema (or lost their pixels): listed in the dataset panel, deletable. */
+  damaged: DamagedRecord[];
+  setDamaged: (d: DamagedRecord[]) => void;
   filter: ReviewFilter;
   selectedId: string | null;
   undo: { id: string; status: ReviewStatus; decidedAt: string | null }[];
@@ -154,6 +158,8 @@ export const useStudio = create<StudioState>()(
       updateCanvas: (patch, changed = false) => set((s) => ({ canvas: { ...s.canvas, ...patch, rev: s.canvas.rev + (changed ? 1 : 0) } })),
 
       items: [],
+      damaged: [],
+      setDamaged: (damaged) => set({ damaged }),
       filter: 'all',
       selectedId: null,
       undo: [],

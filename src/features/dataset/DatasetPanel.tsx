@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { deleteRejected, exportDataset, fillToTarget, importDataset } from '../../engine';
+import { deleteDamaged, deleteRejected, exportDamaged, exportDataset, fillToTarget, importDataset } from '../../engine';
 import { storageInfo, type StorageInfo } from '../../dataset/db';
 import { useStudio } from '../../state/store';
 
@@ -9,8 +9,8 @@ const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
 /** Per-class balance chart (accepted vs target), Fill to target, storage use, export / import. */
 export function DatasetPanel() {
-  const { items, classes, targets, update, settings } = useStudio(
-    useShallow((s) => ({ items: s.items, classes: s.model?.manifest.classes ?? NO_CLASSES, targets: s.settings.targets, update: s.updateSettings, settings: s.settings })),
+  const { items, classes, targets, update, settings, damaged } = useStudio(
+    useShallow((s) => ({ items: s.items, classes: s.model?.manifest.classes ?? NO_CLASSES, targets: s.settings.targets, update: s.updateSettings, settings: s.settings, damaged: s.damaged })),
   );
   const [storage, setStorage] = useState<StorageInfo | null>(null);
   const [busy, setBusy] = useState(false);
@@ -28,18 +28,32 @@ export function DatasetPanel() {
   const max = Math.max(1, ...classes.map((c) => Math.max(accepted(c), targets[c] ?? 0)));
   const notice = (kind: 'error' | 'info', text: string) => useStudio.getState().setNotice({ kind, text });
 
+  const download = (bytes: Uint8Array, name: string, type: string) => {
+    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  };
   const onExport = async () => {
     setBusy(true);
     try {
       const { bytes, name } = await exportDataset();
-      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      download(bytes, name, 'application/zip');
     } catch (e) {
       notice('error', `Export failed: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const onImport = async (f: File) => {
+    setBusy(true);
+    try {
+      const { imported, alreadyHere } = await importDataset(f);
+      notice('info', `Imported ${imported} items${alreadyHere ? `; ${alreadyHere} with an id already in the studio were kept as they are` : ''}.`);
+    } catch (e) {
+      notice('error', `Import failed, nothing was imported: ${(e as Error).message}`);
     } finally {
       setBusy(false);
     }
@@ -79,15 +93,32 @@ export function DatasetPanel() {
       <div className="buttons wrap">
         <button type="button" onClick={() => notice('info', `Queued ${fillToTarget()} generations to reach the targets.`)}>Fill to target</button>
         <button type="button" onClick={() => void onExport()} disabled={busy || items.length === 0}>Export dataset</button>
-        <button type="button" onClick={() => importInput.current?.click()}>Import dataset…</button>
+        <button type="button" onClick={() => importInput.current?.click()} disabled={busy}>Import dataset…</button>
         <button type="button" onClick={() => void deleteRejected().then((n) => notice('info', `Deleted ${n} rejected items.`))}>Delete rejected</button>
         <input ref={importInput} type="file" hidden accept=".zip" aria-label="Dataset zip"
           onChange={(e) => {
             const f = e.target.files?.[0];
             e.target.value = '';
-            if (f) void importDataset(f).then((n) => notice('info', `Imported ${n} items.`), (err: Error) => notice('error', `Import failed: ${err.message}`));
+            if (f) void onImport(f);
           }} />
       </div>
+      {damaged.length > 0 && (
+        <div className="damaged" role="group" aria-label="Damaged items">
+          <p>
+            {damaged.length} stored item{damaged.length === 1 ? ' is' : 's are'} damaged and not shown:
+          </p>
+          <ul>
+            {damaged.slice(0, 5).map((d) => (
+              <li key={d.key}><code>{d.key}</code>: {d.problem}</li>
+            ))}
+            {damaged.length > 5 && <li>and {damaged.length - 5} more</li>}
+          </ul>
+          <div className="buttons wrap">
+            <button type="button" onClick={() => void exportDamaged().then(({ bytes, name }) => download(bytes, name, 'application/json'), (e: Error) => notice('error', `Download failed: ${e.message}`))}>Download damaged records</button>
+            <button type="button" onClick={() => void deleteDamaged().then((n) => notice('info', `Deleted ${n} damaged items.`), (e: Error) => notice('error', `Delete failed: ${e.message}`))}>Delete damaged items</button>
+          </div>
+        </div>
+      )}
       <label className="check">
         <input type="checkbox" checked={settings.autoRejectFlagged} onChange={(e) => update({ autoRejectFlagged: e.target.checked })} /> Auto-reject flagged images
       </label>

@@ -131,7 +131,9 @@ export function MaskEditor() {
       if (canvasState.photo) URL.revokeObjectURL(canvasState.photo.url);
       canvasState.photo = photo;
       canvasState.doc = new MaskDoc(photo.width, photo.height);
-      update({ photoName: photo.name, useMask: true, brush: Math.max(3, Math.round(photo.width / 60)) }, true);
+      // The brush scales with the photo but a stroke's region plus the margin on both sides must fit in one window.
+      const widest = size - 2 * canvas.margin - 2;
+      update({ photoName: photo.name, useMask: true, brush: Math.max(3, Math.min(widest, Math.round(photo.width / 60))) }, true);
     } catch (err) {
       useStudio.getState().setNotice({ kind: 'error', text: (err as Error).message });
     }

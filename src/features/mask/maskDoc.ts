@@ -3,6 +3,7 @@
  * the store only holds a revision number and a description so components re-render when they change.
  */
 import { decodeImage } from '../../core/image';
+import { checkPhotoSize, declaredImageSize } from '../../core/limits';
 
 export interface BasePhoto {
   name: string;
@@ -84,6 +85,11 @@ export async function decodePhoto(file: File): Promise<BasePhoto> {
     throw new Error(`${file.name} is not a PNG or JPEG image (type "${file.type || 'unknown'}"); accepted: PNG or JPEG photos of a defect-free part`);
   // Decoded in JavaScript, not by the browser: the pixels (their sha256 is in the provenance) are then the same
   // in every browser and in scripts/reproduce.ts.
-  const g = decodeImage(new Uint8Array(await file.arrayBuffer()), file.name);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  // Refused from the header, before the pixels are decoded (a 20000 x 20000 PNG froze the page for seconds).
+  const declared = declaredImageSize(bytes);
+  if (declared) checkPhotoSize(file.name, declared.width, declared.height);
+  const g = decodeImage(bytes, file.name);
+  checkPhotoSize(file.name, g.width, g.height);
   return { name: file.name, width: g.width, height: g.height, pixels: g.pixels, url: URL.createObjectURL(file) };
 }

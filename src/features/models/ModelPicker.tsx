@@ -1,6 +1,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { activateModel, addUserModel } from '../../engine';
+import { activateModel, addUserModel, deleteUserModel } from '../../engine';
 import { useStudio } from '../../state/store';
 
 /** Model picker plus "Load model…" (file picker or drag-and-drop of model.onnx + manifest.json, or a .zip). */
@@ -15,6 +15,17 @@ export function ModelPicker() {
       useStudio.getState().setNotice({ kind: 'info', text: `Model ${id} loaded and stored in this browser.` });
     } catch (e) {
       useStudio.getState().setNotice({ kind: 'error', text: `Model not loaded: ${(e as Error).message}` });
+    }
+  };
+  const current = models.find((m) => m.id === modelId);
+  const remove = async () => {
+    if (!current || current.source !== 'user') return;
+    if (!window.confirm(`Delete model ${current.id} from this browser? Images made with it are kept.`)) return;
+    try {
+      await deleteUserModel(current.id);
+      useStudio.getState().setNotice({ kind: 'info', text: `Model ${current.id} was deleted from this browser.` });
+    } catch (e) {
+      useStudio.getState().setNotice({ kind: 'error', text: `Model not deleted: ${(e as Error).message}` });
     }
   };
   const onDrop = (e: DragEvent) => {
@@ -37,6 +48,9 @@ export function ModelPicker() {
         </select>
       </label>
       <button type="button" className="small" disabled={busy} onClick={() => input.current?.click()}>Load model…</button>
+      {current?.source === 'user' && (
+        <button type="button" className="small" disabled={busy} onClick={() => void remove()} aria-label={`Delete model ${current.id}`}>Delete model</button>
+      )}
       <input ref={input} type="file" hidden multiple accept=".onnx,.json,.zip" aria-label="Model files"
         onChange={(e) => { void load(Array.from(e.target.files ?? [])); e.target.value = ''; }} />
       <small>or drop model.onnx + manifest.json (or a .zip) here</small>
