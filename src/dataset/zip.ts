@@ -124,7 +124,7 @@ export function readExportZip(bytes: Uint8Array, limits: ImportLimits = { maxEnt
     }
     let item: DatasetItem;
     try {
-      item = parseDatasetItem(raw, ['file', 'mask']);
+      item = parseDatasetItem(raw, { extra: ['file', 'mask'] });
     } catch (e) {
       if (e instanceof RecordError) throw new StudioError('badRequest', `${at}, ${e.message}; nothing was imported`);
       throw e;
