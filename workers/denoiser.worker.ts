@@ -10,7 +10,7 @@ import { generateImage, type DenoiseFn, type GenerateHooks } from '../src/core/g
 import { checkSha256, parseManifest, type ModelManifest } from '../src/core/manifest';
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/maskLibrary';
 import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/protocol';
-import { createOrtDenoiser, type TensorCtor } from '../src/runtime/ortDenoiser';
+import { createOrtDenoiser, probeClassLabels, type TensorCtor } from '../src/runtime/ortDenoiser';
 import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './runtime';
 import { QualityJudge } from '../src/core/imageQuality';
 import { downstreamCheck, parseReferenceFeatures } from '../src/core/quality';
@@ -213,6 +213,12 @@ const api: DiffusionWorkerApi = {
     let denoise: DenoiseFn;
     try {
       denoise = createOrtDenoiser(created.session, manifest, created.Tensor as unknown as TensorCtor);
+      // A user's model: one call with its largest class label, so a class list longer than the network's class
+      // embedding is refused now (the embedded default is checked by the tests, and its start-up is benchmarked).
+      if (source.kind === 'bytes') {
+        await probeClassLabels(denoise, manifest);
+        mark('class-label probe');
+      }
     } catch (e) {
       await created.session.release();
       throw e;

@@ -43,3 +43,27 @@ export function createOrtDenoiser(session: InferenceSession, m: ModelManifest, T
     return data;
   };
 }
+
+/**
+ * One model call with the largest class label the manifest can send (its last class and its null label, in a
+ * batch of 2): a manifest that lists more classes than the network's class embedding has rows is refused at load,
+ * instead of every Generate failing later with the runtime's index error. The output's size is checked too.
+ */
+export async function probeClassLabels(denoise: DenoiseFn, m: ModelManifest): Promise<void> {
+  const { width: w, height: h, channels: c } = m.image;
+  const n = 2 * c * h * w;
+  const labels = [m.classes.length - 1, m.nullClassIndex];
+  let out: Float32Array;
+  try {
+    out = await denoise({
+      batch: 2, sample: new Float32Array(n), timestep: new Float32Array([0, 0]), classLabels: BigInt64Array.from(labels, (v) => BigInt(v)),
+      defectMask: new Float32Array(n), knownImage: new Float32Array(n), keepMask: new Float32Array(n),
+    });
+  } catch (e) {
+    throw new StudioError(
+      'modelInvalid',
+      `manifest.json does not match the ONNX file: it lists ${m.classes.length} classes (last index ${m.classes.length - 1}) and null label ${m.nullClassIndex}, but the network failed on class labels [${labels.join(', ')}] (${(e as Error).message}); the class list and nullClassIndex must match the network's class embedding`,
+    );
+  }
+  if (out.length !== n) throw new StudioError('modelInvalid', `manifest.json does not match the ONNX file: a batch of 2 ${c}x${h}x${w} images gave ${out.length} output values, not ${n}`);
+}
