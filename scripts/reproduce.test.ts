@@ -1,12 +1,19 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateOnPhoto } from '../src/core/composite';
+import { generateOnPhoto } from '../src/core/tiled';
 import { decodeImage, encodeGrayPng } from '../src/core/image';
 import type { Provenance } from '../src/core/protocol';
 import { runGenerate } from './generate';
-import { modelLoader, parseReproduceArgs, readRecorded, reproduce, summarise, UsageError } from './reproduce';
+import { modelLoader, parseReproduceArgs, readRecorded, reproduce, summarise, UsageError, type ModelFor, type RecordedEntry, type RecordedImage } from './reproduce';
+
+/** The entries of a folder every record of which must be readable. */
+const readable = (entries: RecordedEntry[]): RecordedImage[] =>
+  entries.map((e) => {
+    if ('problem' in e) throw new Error(e.problem);
+    return e;
+  });
 
 const MODEL = 'public/models/magtile-defect-64';
 
@@ -40,15 +47,36 @@ describe('reproduce from recorded provenance', () => {
   });
 
   it('makes every image of a generate.ts folder again, bit for bit', async () => {
-    const items = readRecorded(join(tmp, 'gen'));
+    const items = readable(readRecorded(join(tmp, 'gen')));
     expect(items.map((i) => i.provenance.maskSource)).toEqual(['library', 'library', 'given']);
     const out = await reproduce(models.modelFor, items, undefined, 0);
     expect(out).toEqual(items.map((i) => expect.objectContaining({ name: i.name, status: 'reproduced', maxDiff: 0, pixelsDiffering: 0, maskMatches: true, backend: 'native', threads: 1 })));
     expect(summarise(out, 0)).toMatchObject({ items: 3, checked: 3, reproduced: 3, bitExact: 3, differs: 0 });
   });
 
+  it('reports a bad record or a failing item per item and goes on with the rest (issue 16: no raw TypeError)', async () => {
+    const dir = join(tmp, 'bad');
+    cpSync(join(tmp, 'gen'), dir, { recursive: true });
+    const meta = readFileSync(join(dir, 'metadata.jsonl'), 'utf8');
+    writeFileSync(join(dir, 'metadata.jsonl'), `${meta.trimEnd()}\n{"file": "images/Crack/none.png", "mask": "masks/Crack/none.png"}\nnot json\n`);
+    const entries = readRecorded(dir);
+    expect(entries.slice(3)).toEqual([
+      { name: 'images/Crack/none.png', problem: expect.stringMatching(/metadata\.jsonl line 4, field className: missing; expected a string$/) },
+      { name: expect.stringMatching(/metadata\.jsonl line 5$/), problem: expect.stringMatching(/metadata\.jsonl line 5 is not valid JSON$/) },
+    ]);
+    const [first, second] = readable(entries.slice(0, 2));
+    const failing: ModelFor = async (p) => {
+      if (p.seed === second!.provenance.seed) throw new TypeError("Cannot read properties of undefined (reading 'backend')");
+      return models.modelFor(p);
+    };
+    const out = await reproduce(failing, [first!, second!, ...entries.slice(3)], undefined, 0);
+    expect(out.map((o) => o.status)).toEqual(['reproduced', 'not checked', 'not checked', 'not checked']);
+    expect(out[1]).toMatchObject({ why: "failed: Cannot read properties of undefined (reading 'backend')" });
+    expect(summarise(out, 0)).toMatchObject({ items: 4, checked: 1, reproduced: 1, notChecked: 3 });
+  });
+
   it('finds a record that does not describe its image, and says why an item cannot be checked', async () => {
-    const [a, b, c] = readRecorded(join(tmp, 'gen'));
+    const [a, b, c] = readable(readRecorded(join(tmp, 'gen')));
     const wrongSeed = { ...a!, provenance: { ...a!.provenance, seed: a!.provenance.seed + 100 } };
     const wrongMask = { ...c!, maskPng: b!.maskPng };
     const otherModel = { ...b!, provenance: { ...b!.provenance, modelSha256: '0'.repeat(64) } };

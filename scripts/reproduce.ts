@@ -9,7 +9,8 @@
  *   scripts/generate.ts (metadata.jsonl beside images/ and masks/).
  * --photos: where the defect-free photos of photo-mode items are (found by the name the provenance records and
  *   checked against its sha256 of the gray pixels; PNG, or JPEG decoded by jpeg-js); the export does not
- *   contain them.
+ *   contain them. A tiled item (provenance.tiling) is denoised jointly over its recorded windows again, an older
+ *   one window by window.
  * --backend, --threads: how to run the network; by default as each item records it (provenance.backend, with
  *   WebGPU items run on WASM, and provenance.threads, else all cores), since another thread count can round a
  *   value the other way (seen: one pixel one gray level off).
@@ -29,8 +30,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateInWindows } from '../src/core/composite';
 import { generateImage } from '../src/core/generate';
+import { generateTiled } from '../src/core/tiled';
 import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/image';
 import type { GenerateRequest, GenerateResult, Provenance } from '../src/core/protocol';
+import { parseProvenanceRecord } from '../src/dataset/record';
 import { readExportZip } from '../src/dataset/zip';
 import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from './lib/nodeModel';
 
@@ -80,38 +83,68 @@ export interface RecordedImage {
   maskPng?: Uint8Array;
 }
 
-/** Reads an exported zip or a scripts/generate.ts output folder. */
-export function readRecorded(path: string): RecordedImage[] {
+/** A record that could not be read (bad JSON, a field outside the schema, a missing or unreadable PNG). */
+export interface UnreadableRecord {
+  name: string;
+  problem: string;
+}
+
+export type RecordedEntry = RecordedImage | UnreadableRecord;
+
+/**
+ * Reads an exported zip or a scripts/generate.ts output folder. A bad record does not stop the run: it comes
+ * back as an UnreadableRecord (reported as not checked, with its problem); only a missing or unreadable dataset
+ * as a whole throws.
+ */
+export function readRecorded(path: string): RecordedEntry[] {
   if (!existsSync(path)) throw new UsageError(`--dataset ${path} does not exist; accepted: an exported .zip or a folder written by scripts/generate.ts`);
   if (statSync(path).isFile()) {
-    const ds = readExportZip(new Uint8Array(readFileSync(path)));
-    return ds.items.map((it) => {
+    const ds = readExportZip(new Uint8Array(readFileSync(path)), { skipBad: true });
+    const out: RecordedEntry[] = ds.items.map((it) => {
       const img = ds.images.get(it.id) as { png: Uint8Array; maskPng: Uint8Array };
       return { name: it.id, provenance: it.provenance, png: img.png, maskPng: img.maskPng };
     });
+    for (const s of ds.skipped) out.push({ name: s.id ?? `metadata.jsonl line ${s.line}`, problem: s.problem });
+    return out;
   }
   const metaPath = join(path, 'metadata.jsonl');
   if (!existsSync(metaPath)) throw new UsageError(`${path} has no metadata.jsonl; accepted: an exported .zip or a folder written by scripts/generate.ts`);
-  return readFileSync(metaPath, 'utf8')
+  const out: RecordedEntry[] = [];
+  readFileSync(metaPath, 'utf8')
     .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
+    .forEach((l, i) => {
+      if (!l.trim()) return;
+      const at = `${metaPath} line ${i + 1}`;
       let rec: Record<string, unknown>;
       try {
         rec = JSON.parse(l) as Record<string, unknown>;
       } catch {
-        throw new UsageError(`${metaPath} line ${i + 1} is not valid JSON`);
+        out.push({ name: at, problem: `${at} is not valid JSON` });
+        return;
       }
-      const { file, mask, ...provenance } = rec;
-      if (typeof file !== 'string' || !existsSync(join(path, file))) throw new UsageError(`${metaPath} line ${i + 1} names image ${String(file)}, which is not in ${path}`);
+      const file = rec?.['file'];
+      const mask = rec?.['mask'];
+      const name = typeof file === 'string' ? file : at;
+      let provenance: Provenance;
+      try {
+        provenance = parseProvenanceRecord(rec, { allowUnknown: true });
+      } catch (e) {
+        out.push({ name, problem: `${at}, ${(e as Error).message}` });
+        return;
+      }
+      if (typeof file !== 'string' || !existsSync(join(path, file))) {
+        out.push({ name, problem: `${at} names image ${String(file)}, which is not in ${path}` });
+        return;
+      }
       const maskFile = typeof mask === 'string' ? join(path, mask) : null;
-      return {
+      out.push({
         name: file,
-        provenance: provenance as unknown as Provenance,
+        provenance,
         png: new Uint8Array(readFileSync(join(path, file))),
         ...(maskFile && existsSync(maskFile) ? { maskPng: new Uint8Array(readFileSync(maskFile)) } : {}),
-      };
+      });
     });
+  return out;
 }
 
 export type Outcome =
@@ -142,7 +175,11 @@ async function regenerate(model: NodeModel, item: RecordedImage, photos: string 
     if (!item.maskPng) return 'no stored mask (photo items need the painted mask)';
     const mask = decodeMaskPng(item.maskPng);
     if (mask.width !== g.width || mask.height !== g.height) return `the stored mask is ${mask.width}x${mask.height} but the photo is ${g.width}x${g.height}`;
-    return generateInWindows(m, model.maskLibrary, model.denoise, req, { ...g, name: p.basePhoto.name }, mask.pixels, p.windows ?? [], model.backend);
+    const photo = { ...g, name: p.basePhoto.name };
+    // Joint tiling (protocol 5 on) or the older windows one after another; the same for a single window.
+    return p.tiling
+      ? generateTiled(m, model.denoise, req, photo, mask.pixels, p.windows ?? [], model.backend, {}, p.tiling)
+      : generateInWindows(m, model.maskLibrary, model.denoise, req, photo, mask.pixels, p.windows ?? [], model.backend);
   }
   if (p.maskSource === 'given') {
     if (!item.maskPng) return 'made with a given mask that was not stored';
@@ -174,30 +211,41 @@ export function modelLoader(dir: string, backend: NodeBackend | undefined, threa
   };
 }
 
-export async function reproduce(modelFor: ModelFor, items: RecordedImage[], photos: string | undefined, tolerance: number): Promise<Outcome[]> {
+/**
+ * Regenerates each item and compares. Each item stands alone: an unreadable record, or one whose regeneration
+ * or comparison throws, is reported as not checked with the reason, and the run goes on with the next.
+ */
+export async function reproduce(modelFor: ModelFor, items: RecordedEntry[], photos: string | undefined, tolerance: number): Promise<Outcome[]> {
   const out: Outcome[] = [];
   for (const item of items) {
-    const model = await modelFor(item.provenance);
-    const r = await regenerate(model, item, photos);
-    if (typeof r === 'string') {
-      out.push({ name: item.name, status: 'not checked', why: r });
+    if ('problem' in item) {
+      out.push({ name: item.name, status: 'not checked', why: item.problem });
       continue;
     }
-    const stored = decodeToGray(item.png);
-    if (stored.width !== r.width || stored.height !== r.height) {
-      out.push({ name: item.name, status: 'not checked', why: `the stored image is ${stored.width}x${stored.height}, the regenerated one ${r.width}x${r.height}` });
-      continue;
+    try {
+      out.push(await reproduceOne(modelFor, item, photos, tolerance));
+    } catch (e) {
+      out.push({ name: item.name, status: 'not checked', why: `failed: ${(e as Error).message}` });
     }
-    let maxDiff = 0, pixelsDiffering = 0;
-    for (let i = 0; i < r.pixels.length; i++) {
-      const d = Math.abs((r.pixels[i] as number) - (stored.pixels[i] as number));
-      if (d) pixelsDiffering++;
-      if (d > maxDiff) maxDiff = d;
-    }
-    const maskMatches = r.provenance.maskSha256 === item.provenance.maskSha256;
-    out.push({ name: item.name, status: maxDiff <= tolerance && maskMatches ? 'reproduced' : 'differs', maxDiff, pixelsDiffering, maskMatches, recordedBackend: item.provenance.backend, backend: model.backend, threads: model.threads });
   }
   return out;
+}
+
+async function reproduceOne(modelFor: ModelFor, item: RecordedImage, photos: string | undefined, tolerance: number): Promise<Outcome> {
+  const model = await modelFor(item.provenance);
+  const r = await regenerate(model, item, photos);
+  if (typeof r === 'string') return { name: item.name, status: 'not checked', why: r };
+  const stored = decodeToGray(item.png);
+  if (stored.width !== r.width || stored.height !== r.height)
+    return { name: item.name, status: 'not checked', why: `the stored image is ${stored.width}x${stored.height}, the regenerated one ${r.width}x${r.height}` };
+  let maxDiff = 0, pixelsDiffering = 0;
+  for (let i = 0; i < r.pixels.length; i++) {
+    const d = Math.abs((r.pixels[i] as number) - (stored.pixels[i] as number));
+    if (d) pixelsDiffering++;
+    if (d > maxDiff) maxDiff = d;
+  }
+  const maskMatches = r.provenance.maskSha256 === item.provenance.maskSha256;
+  return { name: item.name, status: maxDiff <= tolerance && maskMatches ? 'reproduced' : 'differs', maxDiff, pixelsDiffering, maskMatches, recordedBackend: item.provenance.backend, backend: model.backend, threads: model.threads };
 }
 
 export function summarise(outcomes: Outcome[], tolerance: number): Record<string, unknown> {

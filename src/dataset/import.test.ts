@@ -68,12 +68,22 @@ describe('readExportZip refuses a hostile or broken zip, naming file, line and f
     ['a non-PNG image (case 2)', crafted(() => undefined, (f) => (f['images/Crack/a.png'] = strToU8('GIF89a not a png'))), /^metadata\.jsonl line 1, field file: images\/Crack\/a\.png \(item a\) is not a readable PNG file \(wrong PNG signature\); accepted: PNG images; nothing was imported$/],
     ['a mask of another size', crafted(() => undefined, (f) => (f['review-masks/rejected/Blowhole/b.png'] = encodeMaskPng(new Uint8Array(16), 4, 4))), /^metadata\.jsonl line 2, field mask: review-masks\/rejected\/Blowhole\/b\.png \(item b\) is 4x4 but the item is 8x8/],
     ['a missing mask file', crafted((l) => ((l[0] as Line).mask = 'masks/Crack/zz.png')), /^metadata\.jsonl line 1, field mask: names masks\/Crack\/zz\.png, which the zip does not contain/],
-    ['a line that is not JSON', crafted(() => undefined, (f) => (f['metadata.jsonl'] = strToU8('{"id": "a"\n'))), /^metadata\.jsonl line 1 is not valid JSON$/],
+    ['a line that is not JSON', crafted(() => undefined, (f) => (f['metadata.jsonl'] = strToU8('{"id": "a"\n'))), /^metadata\.jsonl line 1 is not valid JSON; nothing was imported$/],
   ];
   for (const [name, zip, message] of cases)
     it(`refuses ${name}`, () => {
       expect(() => readExportZip(zip)).toThrow(message);
     });
+
+  it('with skipBad, reports each bad line and keeps the good ones (for npm run reproduce)', () => {
+    const zip = crafted((l) => { delete (l[0] as Partial<Line>).provenance; (l[2] as Line).provenance.seed = -1; });
+    const r = readExportZip(zip, { skipBad: true });
+    expect(r.items.map((i) => i.id)).toEqual(['b']);
+    expect(r.skipped).toEqual([
+      { line: 1, problem: 'metadata.jsonl line 1, field provenance: missing; expected an object' },
+      { line: 3, problem: 'metadata.jsonl line 3, field provenance.seed: expected an integer from 0 to 9007199254740991, got -1' },
+    ]);
+  });
 
   it('accepts the optional provenance fields a newer studio writes (modelEvaluations >= 1, threads)', () => {
     const zip = crafted((l) => Object.assign((l[0] as Line).provenance, { modelEvaluations: 40, threads: 2 }));
@@ -90,13 +100,13 @@ describe('readExportZip refuses a hostile or broken zip, naming file, line and f
 
 describe('import limits, checked on the central directory before inflating', () => {
   it('refuses more entries than the limit', () => {
-    expect(() => readExportZip(goodZip, { maxEntries: 3, maxTotalBytes: 2 ** 30 })).toThrow(/^the dataset zip has more than 3 entries; the limit is 3$/);
+    expect(() => readExportZip(goodZip, { limits: { maxEntries: 3, maxTotalBytes: 2 ** 30 } })).toThrow(/^the dataset zip has more than 3 entries; the limit is 3$/);
   });
 
   it('refuses a zip that inflates past the limit, naming both sizes', () => {
     const bomb = zipSync({ 'metadata.jsonl': new Uint8Array(4 * 2 ** 20) });
     expect(bomb.length).toBeLessThan(64 * 1024);
-    expect(() => readExportZip(bomb, { maxEntries: 10, maxTotalBytes: 2 ** 20 })).toThrow(/^the dataset zip: entry metadata\.jsonl inflates to 4\.0 MB; the limit for one entry is 1\.0 MB$/);
+    expect(() => readExportZip(bomb, { limits: { maxEntries: 10, maxTotalBytes: 2 ** 20 } })).toThrow(/^the dataset zip: entry metadata\.jsonl inflates to 4\.0 MB; the limit for one entry is 1\.0 MB$/);
   });
 
   it('refuses a central directory that declares 4 GB without allocating it', () => {

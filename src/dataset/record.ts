@@ -236,6 +236,15 @@ function parseQuality(q: Reader): ImageQuality {
   };
 }
 
+/**
+ * A provenance record on its own (a scripts/generate.ts metadata line: the provenance's fields beside file and
+ * mask). Unknown fields pass when allowUnknown.
+ */
+export function parseProvenanceRecord(raw: unknown, opts: ParseOptions = {}): Provenance {
+  if (!isObj(raw)) throw new RecordError('(record)', `expected a JSON object, got ${show(raw)}`);
+  return parseProvenance(new Reader(raw, '', opts.allowUnknown ? null : [...PROVENANCE_FIELDS, ...(opts.extra ?? [])]));
+}
+
 export interface ParseOptions {
   /** Fields the caller reads itself (metadata.jsonl's file and mask): allowed, left out of the result. */
   extra?: readonly string[];

@@ -97,62 +97,90 @@ export interface ImportLimits {
   maxTotalBytes: number;
 }
 
+export interface ReadOptions {
+  limits?: ImportLimits;
+  /**
+   * Skip a line that fails (reporting it in `skipped`) instead of refusing the whole zip: for tools that go on
+   * item by item (npm run reproduce). The studio's import refuses the zip: all or nothing.
+   */
+  skipBad?: boolean;
+}
+
+export interface SkippedLine {
+  line: number;
+  /** The item id, when the line got as far as having a valid one. */
+  id?: string;
+  problem: string;
+}
+
 const ACCEPTED = 'a zip made by "Export dataset"';
+
+/** A problem with one metadata line (its message names file, line and field). */
+class LineProblem extends Error {}
 
 /**
  * Reads and checks a whole export before anything is stored: the zip's entry count and inflated size (from the
  * central directory, before inflating), every metadata.jsonl line against the item schema (record.ts), ids
  * unique, and each image and mask decoded as a PNG of the item's size. The first problem throws a StudioError
- * naming the file, the line and the field; nothing is returned half-checked.
+ * naming the file, the line and the field; nothing is returned half-checked (unless skipBad).
  */
-export function readExportZip(bytes: Uint8Array, limits: ImportLimits = { maxEntries: MAX_IMPORT_ENTRIES, maxTotalBytes: MAX_IMPORT_INFLATED_BYTES }): ImportedDataset {
+export function readExportZip(bytes: Uint8Array, opts: ReadOptions = {}): ImportedDataset & { skipped: SkippedLine[] } {
+  const limits = opts.limits ?? { maxEntries: MAX_IMPORT_ENTRIES, maxTotalBytes: MAX_IMPORT_INFLATED_BYTES };
   const files = unzipWithLimits(bytes, { what: 'the dataset zip', code: 'badRequest', accepted: ACCEPTED, ...limits });
   const meta = files['metadata.jsonl'];
   if (!meta) throw new StudioError('badRequest', `the zip has no metadata.jsonl; accepted: ${ACCEPTED}`);
   const items: DatasetItem[] = [];
   const images = new Map<string, ItemImages>();
+  const skipped: SkippedLine[] = [];
   const lineOfId = new Map<string, number>();
-  const lines = strFromU8(meta).split('\n');
-  lines.forEach((l, i) => {
+  strFromU8(meta).split('\n').forEach((l, i) => {
     if (!l.trim()) return;
-    const at = `metadata.jsonl line ${i + 1}`;
-    let raw: unknown;
+    let id: string | undefined;
     try {
-      raw = JSON.parse(l);
-    } catch {
-      throw new StudioError('badRequest', `${at} is not valid JSON`);
-    }
-    let item: DatasetItem;
-    try {
-      item = parseDatasetItem(raw, { extra: ['file', 'mask'] });
+      const at = `metadata.jsonl line ${i + 1}`;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(l);
+      } catch {
+        throw new LineProblem(`${at} is not valid JSON`);
+      }
+      let item: DatasetItem;
+      try {
+        item = parseDatasetItem(raw, { extra: ['file', 'mask'] });
+      } catch (e) {
+        if (e instanceof RecordError) throw new LineProblem(`${at}, ${e.message}`);
+        throw e;
+      }
+      id = item.id;
+      const seen = lineOfId.get(item.id);
+      if (seen !== undefined) throw new LineProblem(`${at}, field id: "${item.id}" is also the id on line ${seen}; ids must be unique`);
+      lineOfId.set(item.id, i + 1);
+      const line = raw as { file?: unknown; mask?: unknown };
+      const png = pngOf(files, line.file, 'file', at, item);
+      const maskPng = pngOf(files, line.mask, 'mask', at, item);
+      items.push(item);
+      images.set(item.id, { id: item.id, png, maskPng });
     } catch (e) {
-      if (e instanceof RecordError) throw new StudioError('badRequest', `${at}, ${e.message}; nothing was imported`);
-      throw e;
+      if (!(e instanceof LineProblem)) throw e;
+      if (!opts.skipBad) throw new StudioError('badRequest', `${e.message}; nothing was imported`);
+      skipped.push({ line: i + 1, ...(id !== undefined ? { id } : {}), problem: e.message });
     }
-    const seen = lineOfId.get(item.id);
-    if (seen !== undefined) throw new StudioError('badRequest', `${at}, field id: "${item.id}" is also the id on line ${seen}; ids must be unique; nothing was imported`);
-    lineOfId.set(item.id, i + 1);
-    const line = raw as { file?: unknown; mask?: unknown };
-    const png = pngOf(files, line.file, 'file', at, item);
-    const maskPng = pngOf(files, line.mask, 'mask', at, item);
-    items.push(item);
-    images.set(item.id, { id: item.id, png, maskPng });
   });
-  return { items, images };
+  return { items, images, skipped };
 }
 
 /** The entry a metadata line names, decoded as a PNG of the item's size (an image or a mask). */
 function pngOf(files: Record<string, Uint8Array>, path: unknown, field: 'file' | 'mask', at: string, item: DatasetItem): Uint8Array {
-  if (typeof path !== 'string' || !path) throw new StudioError('badRequest', `${at}, field ${field}: expected the path of a PNG in the zip, got ${JSON.stringify(path) ?? 'nothing'}; nothing was imported`);
+  if (typeof path !== 'string' || !path) throw new LineProblem(`${at}, field ${field}: expected the path of a PNG in the zip, got ${JSON.stringify(path) ?? 'nothing'}`);
   const bytes = files[path];
-  if (!bytes) throw new StudioError('badRequest', `${at}, field ${field}: names ${path}, which the zip does not contain; nothing was imported`);
+  if (!bytes) throw new LineProblem(`${at}, field ${field}: names ${path}, which the zip does not contain`);
   let g: { width: number; height: number };
   try {
     g = field === 'mask' ? decodeMaskPng(bytes) : decodeToGray(bytes);
   } catch (e) {
-    throw new StudioError('badRequest', `${at}, field ${field}: ${path} (item ${item.id}) is ${(e as Error).message}; nothing was imported`);
+    throw new LineProblem(`${at}, field ${field}: ${path} (item ${item.id}) is ${(e as Error).message}`);
   }
   if (g.width !== item.width || g.height !== item.height)
-    throw new StudioError('badRequest', `${at}, field ${field}: ${path} (item ${item.id}) is ${g.width}x${g.height} but the item is ${item.width}x${item.height}; nothing was imported`);
+    throw new LineProblem(`${at}, field ${field}: ${path} (item ${item.id}) is ${g.width}x${g.height} but the item is ${item.width}x${item.height}`);
   return bytes;
 }
