@@ -88,7 +88,7 @@ describe('reproduce from recorded provenance', () => {
     expect(summarise(out, 0)).toMatchObject({ checked: 2, reproduced: 0, differs: 2, notChecked: 1 });
   });
 
-  it('makes a photo item again from the photo and the recorded windows, and refuses another photo', async () => {
+  it('makes photo items again (one window; a tiled crack) from the photo and the recorded windows, and refuses another photo', async () => {
     const W = 150, H = 120;
     const photoPixels = Uint8Array.from({ length: W * H }, (_, i) => 90 + ((i * 7) % 40));
     const photos = join(tmp, 'photos');
@@ -104,6 +104,17 @@ describe('reproduce from recorded provenance', () => {
     const item = { name: 'photo-item', provenance: { ...r.provenance, threads: 1 }, png: r.png, maskPng: r.maskPng };
     expect(await reproduce(models.modelFor, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })]);
     expect(await reproduce(models.modelFor, [item], undefined, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: 'made on photo part.png; pass the folder holding it with --photos' })]);
+    // A crack taller than a window: tiled, denoised jointly, and made again from the recorded windows and tiling.
+    const tall = new Uint8Array(W * H);
+    for (let y = 8; y < 112; y++) for (let x = 70; x < 76; x++) tall[y * W + x + Math.round(6 * Math.sin(y / 15))] = 1;
+    const t = await generateOnPhoto(model.manifest, model.maskLibrary, model.denoise, req, photo, tall, 'native');
+    expect(t.provenance.tiling).toBeDefined();
+    expect(t.provenance.windows!.length).toBeGreaterThan(1);
+    const tiled = { name: 'tiled-item', provenance: { ...t.provenance, threads: 1 }, png: t.png, maskPng: t.maskPng };
+    expect(await reproduce(models.modelFor, [tiled], photos, 0)).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, pixelsDiffering: 0, maskMatches: true })]);
+    // Made again window by window (as if the tiling were not recorded), it is another image.
+    const { tiling: _t, ...untiled } = tiled.provenance;
+    expect(await reproduce(models.modelFor, [{ ...tiled, provenance: untiled }], photos, 0)).toEqual([expect.objectContaining({ status: 'differs' })]);
     writeFileSync(join(photos, 'part.png'), encodeGrayPng(photoPixels.map((v) => v + 1), W, H));
     expect(await reproduce(models.modelFor, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: expect.stringMatching(/part.png is not the photo it was made on/) })]);
   });

@@ -5,7 +5,7 @@
 import * as Comlink from 'comlink';
 import type { InferenceSession } from 'onnxruntime-common';
 import { StudioError } from '../src/core/errors';
-import { generateOnPhoto } from '../src/core/composite';
+import { generateOnPhoto } from '../src/core/tiled';
 import { generateImage, type DenoiseFn, type GenerateHooks } from '../src/core/generate';
 import { checkSha256, parseManifest, type ModelManifest } from '../src/core/manifest';
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/maskLibrary';

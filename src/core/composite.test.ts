@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { connectedRegions, generateInWindows, generateOnPhoto, planWindows } from './composite';
+import { connectedRegions, cropWindow, generateInWindows, planWindows } from './composite';
+import { generateOnPhoto, generateTiled } from './tiled';
 import type { DenoiseFn } from './generate';
 import { parseManifest } from './manifest';
 import type { GenerateRequest } from './protocol';
@@ -35,10 +36,46 @@ describe('photo windows', () => {
     expect(wins[0]).toMatchObject({ x: 0, y: 0 });
   });
 
-  it('refuses an empty mask, a region larger than the window and a too-small photo, saying what is accepted', () => {
+  it('refuses an empty mask and a too-small photo, saying what is accepted', () => {
     expect(() => planWindows(new Uint8Array(W * H), W, H, 64, 4)).toThrow(/mask is empty/);
-    expect(() => planWindows(paint([[0, 0, 100, 10]]), W, H, 64, 4)).toThrow(/100x10 pixels; each region must fit in the model's 64x64 window/);
     expect(() => planWindows(new Uint8Array(50 * 50), 50, 50, 64, 4)).toThrow(/at least 64x64/);
+  });
+
+  it('covers a region larger than a window with overlapping tiles whose holes hold every painted pixel', () => {
+    // The issue's case: a 21x134 crack on a 240x289 tile (refused before tiling).
+    const TW = 240, TH = 289;
+    const mask = new Uint8Array(TW * TH);
+    for (let y = 100; y < 234; y++) for (let x = 110; x < 131; x++) if (Math.abs(x - 120 - ((y - 100) * 10) / 134) < 3) mask[y * TW + x] = 1;
+    const wins = planWindows(mask, TW, TH, 64, 4);
+    expect(wins.length).toBeGreaterThan(1);
+    const inHoles = (x: number, y: number) => wins.some((w) => x >= w.x + w.hole.x0 && x < w.x + w.hole.x1 && y >= w.y + w.hole.y0 && y < w.y + w.hole.y1);
+    for (let i = 0; i < TW * TH; i++) if (mask[i]) expect(inHoles(i % TW, Math.floor(i / TW))).toBe(true);
+    for (const w of wins) {
+      expect(w.x >= 0 && w.y >= 0 && w.x + 64 <= TW && w.y + 64 <= TH).toBe(true);
+      expect(w.hole.x0 <= w.hole.x1 && w.hole.x1 <= 64 && w.hole.y0 <= w.hole.y1 && w.hole.y1 <= 64).toBe(true);
+    }
+    // Neighbouring tiles overlap by at least half a window: along the crack the tile rows are at most 32 apart.
+    const ys = [...new Set(wins.map((w) => w.y))].sort((a, b) => a - b);
+    for (let k = 1; k < ys.length; k++) expect((ys[k] as number) - (ys[k - 1] as number)).toBeLessThanOrEqual(32);
+    // The tiles reach photo context past the region plus margin on every side.
+    expect(Math.min(...wins.map((w) => w.y))).toBeLessThanOrEqual(100 - 4 - 16);
+    expect(Math.max(...wins.map((w) => w.y + 64))).toBeGreaterThanOrEqual(234 + 4 + 16);
+    // A thin vertical crack regenerates a band a few tiles wide, not the whole width of the photo.
+    let holePixels = 0;
+    for (let i = 0; i < TW * TH; i++) if (inHoles(i % TW, Math.floor(i / TW))) holePixels++;
+    expect(holePixels).toBeLessThan(50 * 150);
+  });
+
+  it('a diagonal stroke gets holes along it, not its whole bounding box', () => {
+    const mask = new Uint8Array(W * H);
+    for (let t = 0; t < 140; t++) for (let d = -1; d <= 1; d++) mask[(5 + Math.round(t * 0.9)) * W + 30 + t + d] = 1;
+    const wins = planWindows(mask, W, H, 64, 4);
+    let holePixels = 0;
+    for (let i = 0; i < W * H; i++) {
+      const x = i % W, y = Math.floor(i / W);
+      if (wins.some((w) => x >= w.x + w.hole.x0 && x < w.x + w.hole.x1 && y >= w.y + w.hole.y0 && y < w.y + w.hole.y1)) holePixels++;
+    }
+    expect(holePixels).toBeLessThan(0.6 * 148 * 134);
   });
 
   it('changes only the holes: every pixel outside them is the photo, the mask is exactly the painted one', async () => {
@@ -68,10 +105,25 @@ describe('photo windows', () => {
     const guided = { ...req, guidanceInterval: [0.28, 5.42] as const };
     const r = await generateOnPhoto(m, null, darken, guided, photo, mask, 'wasm', {}, 9);
     expect(r.provenance.guidanceInterval).toEqual([0.28, 5.42]);
-    const again = await generateInWindows(m, null, darken, guided, photo, mask, r.provenance.windows ?? [], 'wasm');
+    const again = await generateTiled(m, darken, guided, photo, mask, r.provenance.windows ?? [], 'wasm', {}, r.provenance.tiling);
     expect(again.png).toEqual(r.png);
     const withMargin4 = await generateOnPhoto(m, null, darken, guided, photo, mask, 'wasm');
     expect(withMargin4.provenance.windows).not.toEqual(r.provenance.windows);
+  });
+
+  it('the older window-by-window path still makes items without a tiling record, window k with its own seed', async () => {
+    const mask = paint([[20, 20, 30, 24], [150, 100, 160, 110]]);
+    const wins = planWindows(mask, W, H, 64, 4);
+    const legacy = await generateInWindows(m, null, darken, req, photo, mask, wins, 'wasm');
+    expect(legacy.provenance.tiling).toBeUndefined();
+    const joint = await generateTiled(m, darken, req, photo, mask, wins, 'wasm');
+    expect(joint.provenance.tiling).toEqual({ method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32 });
+    // Two windows sharing no rows: window 0's pixels come first on the joint canvas, so it draws the noise the
+    // older path's window 0 drew from the same seed; window 1 had a seed of its own there.
+    const w0 = wins[0]!, w1 = wins[1]!;
+    const px = (r: typeof legacy, win: typeof w0) => Array.from(cropWindow(r.pixels, W, win));
+    expect(px(joint, w0)).toEqual(px(legacy, w0));
+    expect(px(joint, w1)).not.toEqual(px(legacy, w1));
   });
 
   it('refuses a recorded window that does not fit the photo or the model, saying what is accepted', async () => {

@@ -71,6 +71,13 @@ export function validateRequest(m: ModelManifest, r: GenerateRequest): void {
   if (r.defectMask && !m.conditions.defectMask) bad('defectMask', `is not accepted by model ${m.id} (it is not mask-conditioned)`);
 }
 
+/** Refuses a model output of the wrong length or with a non-finite value (step is the loop index i). */
+export function checkModelOutput(out: Float32Array, expected: number, step: number, t: number): void {
+  if (out.length !== expected) throw new StudioError('inference', `model returned ${out.length} values, expected ${expected}`);
+  for (let k = 0; k < out.length; k++)
+    if (!Number.isFinite(out[k] as number)) throw new StudioError('inference', `model output has a non-finite value at step ${step + 1} (t=${t})`);
+}
+
 /** The deterministic parameters written into each PNG's tEXt chunks (no timings: files must be reproducible). */
 export function pngText(p: Provenance): Record<string, string> {
   return {
@@ -83,6 +90,7 @@ export function pngText(p: Provenance): Record<string, string> {
       inpainting: p.inpainting,
       ...(p.modelEvaluations !== undefined ? { modelEvaluations: p.modelEvaluations } : {}),
       ...(p.basePhoto ? { basePhoto: p.basePhoto, windows: p.windows } : {}),
+      ...(p.tiling ? { tiling: p.tiling } : {}),
     }),
   };
 }
@@ -166,9 +174,7 @@ export async function generateImage(
     const out = await denoise(inputs);
     modelMs += now() - tm;
     modelEvaluations += batch;
-    if (out.length !== n * batch) throw new StudioError('inference', `model returned ${out.length} values, expected ${n * batch}`);
-    for (let k = 0; k < out.length; k++)
-      if (!Number.isFinite(out[k] as number)) throw new StudioError('inference', `model output has a non-finite value at step ${i + 1} (t=${t})`);
+    checkModelOutput(out, n * batch, i, t);
     const modelOutput = guided ? combineGuidance(out, 1, req.guidance) : out;
     const res = sampler.step(modelOutput, asLoopIndex(i, steps), x, rng);
     x = res.prevSample;

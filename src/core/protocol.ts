@@ -13,7 +13,9 @@ import type { TimestepSpacing } from './schedule';
 // 2: SamplingParams.guidanceInterval (a version-1 worker would ignore it and guide every step)
 // 3: Provenance.threads
 // 4: Provenance.modelEvaluations; sampler 'consistency' (distilled students)
-export const PROTOCOL_VERSION = 4;
+// 5: Provenance.tiling: a photo item's windows denoised jointly (MultiDiffusion), regions of any size; a
+//    version-4 worker would refuse a region larger than one window
+export const PROTOCOL_VERSION = 5;
 
 /** Backends: webgpu / wasm run in the browser (onnxruntime-web); native is onnxruntime-node (CLI only). */
 export type Backend = 'webgpu' | 'wasm' | 'native';
@@ -106,6 +108,19 @@ export interface PhotoWindow {
   hole: { x0: number; y0: number; x1: number; y1: number };
 }
 
+/**
+ * How the windows of a photo item were denoised together (src/core/tiled.ts): one sample over the union of the
+ * windows, each step's model outputs averaged per pixel over the windows covering it (MultiDiffusion, Bar-Tal et
+ * al. 2023, arXiv:2302.08113). The regenerated area is the union of the windows' holes.
+ */
+export interface Tiling {
+  method: 'multidiffusion';
+  /** Per-pixel weight of a window's output in the average: 'tent' falls off linearly towards the window's edges. */
+  weighting: 'tent' | 'uniform';
+  /** Most batch rows per model call; a step's rows (windows, twice when guided) go in calls of this many, in order. */
+  rowsPerCall: number;
+}
+
 export interface BasePhotoInfo {
   name: string;
   /** sha256 of the photo's 8-bit gray pixels (what the model saw). */
@@ -128,6 +143,11 @@ export interface Provenance extends SamplingParams {
   /** Photo mode: the defect-free photo the defect was put on, and the windows regenerated in it. */
   basePhoto?: BasePhotoInfo;
   windows?: PhotoWindow[];
+  /**
+   * Photo items of more than one window made by protocol 5 and later: the windows were denoised jointly.
+   * Absent: one after another (older items); for a single window the two are the same computation.
+   */
+  tiling?: Tiling;
   /** How the mask was made in the UI (painted, random from the library, from the prompt). */
   maskOrigin?: 'painted' | 'library' | 'prompt';
   /**
@@ -162,7 +182,7 @@ export interface DiffusionWorkerApi {
   handshake(): Promise<HandshakeInfo>;
   loadModel(source: ModelSource, options: LoadOptions): Promise<LoadedModelInfo>;
   generate(request: GenerateRequest, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
-  /** Puts a defect into a real photo: one window per painted region, the rest of the photo untouched. */
+  /** Puts a defect into a real photo: windows over the painted regions (tiled jointly where a region is larger than one), the rest of the photo untouched. */
   generateOnPhoto(request: GenerateRequest, photo: { width: number; height: number; pixels: Uint8Array; name: string }, mask: Uint8Array, margin: number, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
   /** Classifier features of model-sized 8-bit gray windows (the evaluation classifier must be loaded). */
   embedWindows(windows: Uint8Array[]): Promise<Float32Array[]>;

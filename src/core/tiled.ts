@@ -1,0 +1,264 @@
+/**
+ * Joint denoising of overlapping windows on a photo: MultiDiffusion, Bar-Tal et al., "MultiDiffusion: Fusing
+ * Diffusion Paths for Controlled Image Generation", ICML 2023, arXiv:2302.08113, eq. (3)-(5).
+ *
+ * The sample is the whole canvas (the union of the item's windows, kept as a compact array of those pixels in
+ * photo scan order). At every step each window's crop of the canvas goes through the model (all windows in one
+ * batched call, split into calls of `rowsPerCall` rows), classifier-free guidance is combined per window as in
+ * generate.ts, and the per-pixel weighted average of the windows' outputs becomes the canvas's model output.
+ * Every sampler in ./samplers is elementwise in (modelOutput, sample) and predictX0 is linear in the model output
+ * at fixed x_t and t, so one sampler step on the averaged output is the average of the per-window steps: the
+ * closed-form minimiser of eq. (3) with per-pixel weights W_i (eq. 5), which the paper takes for its update.
+ * Then known-region blending (inpaint.ts) puts the photo, re-noised to the next timestep, back outside the
+ * holes; after the last step only hole pixels are written into the photo, so every other pixel is the photo.
+ *
+ * Notation (code -> paper): windows[k] -> F_i (crop of the canvas J), out_k -> Phi(x_t^i | y_i),
+ * weight -> W_i (a tent, or 1), modelOutput -> the weighted average sum_i F_i^{-1}(W_i * Phi) / sum_i F_i^{-1}(W_i).
+ *
+ * Noise: one Rng seeded with deriveSeed(seed, 1) (the seed the older one-window-at-a-time path gave its first
+ * window), drawn in a fixed order over the compact canvas: the initial sample, then per step the sampler's own
+ * noise and the blend's. A single window is therefore the same computation as composite.ts's generateInWindows
+ * (same bytes), and the same seed, model, backend and thread count give the same bytes.
+ */
+import { StudioError } from './errors';
+import { checkModelOutput, pngText, validateRequest, type DenoiseBatch, type DenoiseFn, type GenerateHooks } from './generate';
+import { checkPhoto, checkWindows, photoProvenance, planWindows, type Photo } from './composite';
+import { combineGuidance, guidanceApplies } from './guidance';
+import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from './image';
+import { blendKnown } from './inpaint';
+import type { ModelManifest } from './manifest';
+import type { MaskLibrary } from './maskLibrary';
+import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, StepProgress, Tiling } from './protocol';
+import { Rng, deriveSeed } from './rng';
+import { createSampler } from './samplers';
+import { asLoopIndex } from './schedule';
+
+/** What the studio and the CLI use. 32 rows: 16 guided windows per call; the call's cost per row is flat on CPU. */
+export const DEFAULT_TILING: Tiling = { method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32 };
+export const MAX_ROWS_PER_CALL = 256;
+
+/** Weight of window pixel (x, y): 1 in the middle, falling linearly to 1/(size/2) at the edges; 1 everywhere for 'uniform'. */
+export function windowWeights(size: number, weighting: Tiling['weighting']): Float64Array {
+  const out = new Float64Array(size * size).fill(1);
+  if (weighting === 'uniform') return out;
+  const half = size / 2;
+  const ramp = (i: number) => Math.min(i + 1, size - i, half) / half;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[y * size + x] = ramp(x) * ramp(y);
+  return out;
+}
+
+/** The canvas: the union of the windows as compact pixel indices, and each window's map into it. */
+export interface Canvas {
+  /** photo pixel index of each canvas pixel, in photo scan order */
+  photoIndex: Int32Array;
+  /** per window, canvas index of each of its size*size pixels (window scan order) */
+  windowIndex: Int32Array[];
+  /** 0 inside a hole (regenerated), 1 elsewhere (the photo) */
+  keep: Float32Array;
+  /** windows covering each canvas pixel */
+  coverage: Uint16Array;
+}
+
+export function buildCanvas(photoWidth: number, windows: readonly PhotoWindow[], size: number): Canvas {
+  const X0 = Math.min(...windows.map((w) => w.x)), Y0 = Math.min(...windows.map((w) => w.y));
+  const bw = Math.max(...windows.map((w) => w.x)) + size - X0, bh = Math.max(...windows.map((w) => w.y)) + size - Y0;
+  const at = new Int32Array(bw * bh).fill(-1);
+  const hole = new Uint8Array(bw * bh);
+  for (const w of windows) {
+    for (let y = 0; y < size; y++) at.fill(0, (w.y - Y0 + y) * bw + w.x - X0, (w.y - Y0 + y) * bw + w.x - X0 + size);
+    for (let y = w.hole.y0; y < w.hole.y1; y++) hole.fill(1, (w.y - Y0 + y) * bw + w.x - X0 + w.hole.x0, (w.y - Y0 + y) * bw + w.x - X0 + w.hole.x1);
+  }
+  let n = 0;
+  for (let i = 0; i < at.length; i++) if (at[i] === 0) at[i] = n++;
+  const photoIndex = new Int32Array(n);
+  const keep = new Float32Array(n);
+  for (let i = 0; i < at.length; i++) {
+    const c = at[i] as number;
+    if (c < 0) continue;
+    const x = i % bw, y = (i - x) / bw;
+    photoIndex[c] = (Y0 + y) * photoWidth + X0 + x;
+    keep[c] = hole[i] ? 0 : 1;
+  }
+  const coverage = new Uint16Array(n);
+  const windowIndex = windows.map((w) => {
+    const idx = new Int32Array(size * size);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) {
+        const c = at[(w.y - Y0 + y) * bw + w.x - X0 + x] as number;
+        idx[y * size + x] = c;
+        coverage[c] = (coverage[c] as number) + 1;
+      }
+    return idx;
+  });
+  return { photoIndex, windowIndex, keep, coverage };
+}
+
+/**
+ * MultiDiffusion's per-pixel fusion: the weighted average of the outputs of the windows covering each canvas pixel
+ * (perWindow holds K model-sized outputs, window-major). A pixel seen by one window takes its output as is (no
+ * w * o / w rounding), which keeps a single window bit-identical to the one-window path.
+ */
+export function fuseOutputs(perWindow: Float32Array, canvas: Pick<Canvas, 'windowIndex' | 'coverage'>, weights: Float64Array): Float32Array {
+  const N = canvas.coverage.length;
+  const n = weights.length;
+  const acc = new Float64Array(N);
+  const wsum = new Float64Array(N);
+  const out = new Float32Array(N);
+  canvas.windowIndex.forEach((idx, k) => {
+    for (let j = 0; j < n; j++) {
+      const c = idx[j] as number;
+      const o = perWindow[k * n + j] as number;
+      if (canvas.coverage[c] === 1) out[c] = o;
+      else {
+        const wt = weights[j] as number;
+        acc[c] = (acc[c] as number) + wt * o;
+        wsum[c] = (wsum[c] as number) + wt;
+      }
+    }
+  });
+  for (let c = 0; c < N; c++) if ((canvas.coverage[c] as number) > 1) out[c] = (acc[c] as number) / (wsum[c] as number);
+  return out;
+}
+
+/**
+ * Plans windows for the painted mask (composite.ts planWindows) and generates them jointly. The mask library is
+ * not used (the painted mask is the mask); the parameter keeps the signature of generateImage.
+ */
+export async function generateOnPhoto(
+  m: ModelManifest,
+  _lib: MaskLibrary | null,
+  denoise: DenoiseFn,
+  req: GenerateRequest,
+  photo: Photo,
+  mask: Uint8Array,
+  backend: Backend,
+  hooks: GenerateHooks = {},
+  margin = 4,
+): Promise<GenerateResult> {
+  checkPhoto(m, photo, mask);
+  const windows = planWindows(Uint8Array.from(mask, (v) => (v ? 1 : 0)), photo.width, photo.height, m.image.width, margin);
+  return generateTiled(m, denoise, req, photo, mask, windows, backend, hooks);
+}
+
+/**
+ * Generates a defect into the photo over the given windows, denoised jointly; provenance records the windows
+ * and, for more than one window, the tiling (a single window needs none: see the header).
+ */
+export async function generateTiled(
+  m: ModelManifest,
+  denoise: DenoiseFn,
+  req: GenerateRequest,
+  photo: Photo,
+  mask: Uint8Array,
+  windows: readonly PhotoWindow[],
+  backend: Backend,
+  hooks: GenerateHooks = {},
+  tiling: Tiling = DEFAULT_TILING,
+): Promise<GenerateResult> {
+  checkPhoto(m, photo, mask);
+  checkWindows(m, photo, windows, true);
+  const { defectMask: _d, knownImage: _k, keepMask: _p, ...params } = req;
+  validateRequest(m, params);
+  if (tiling.method !== 'multidiffusion' || (tiling.weighting !== 'tent' && tiling.weighting !== 'uniform'))
+    throw new StudioError('badRequest', `tiling ${JSON.stringify(tiling)} is not supported; accepted: method multidiffusion, weighting tent or uniform`);
+  if (!Number.isInteger(tiling.rowsPerCall) || tiling.rowsPerCall < 2 || tiling.rowsPerCall > MAX_ROWS_PER_CALL)
+    throw new StudioError('badRequest', `tiling.rowsPerCall must be an integer from 2 to ${MAX_ROWS_PER_CALL}, got ${tiling.rowsPerCall}`);
+  const now = hooks.now ?? (() => Date.now());
+  const t0 = now();
+  const { width: w, height: h } = photo;
+  const size = m.image.width;
+  const n = size * size;
+  const K = windows.length;
+  const bin = Uint8Array.from(mask, (v) => (v ? 1 : 0));
+  const canvas = buildCanvas(w, windows, size);
+  const N = canvas.photoIndex.length;
+  if (!canvas.keep.some((v) => v === 0)) throw new StudioError('badRequest', 'the windows have no hole: nothing to regenerate');
+  const keep = canvas.keep;
+  const known = fromUint8(Uint8Array.from(canvas.photoIndex, (p) => photo.pixels[p] as number), m.image.pixelRange);
+  for (let c = 0; c < N; c++) known[c] = (known[c] as number) * (keep[c] as number);
+  const classIndex = m.classes.indexOf(req.className);
+
+  // Static per-row inputs. Rows are [window 0..K-1 with the class ; window 0..K-1 with the null label] when the
+  // step is guided, [window 0..K-1 with the class] when not; they go to the model rowsPerCall at a time.
+  const gather = (src: Float32Array, k: number, dst: Float32Array, at: number) => {
+    const idx = canvas.windowIndex[k] as Int32Array;
+    for (let j = 0; j < n; j++) dst[at + j] = src[idx[j] as number] as number;
+  };
+  const maskC = Float32Array.from(canvas.photoIndex, (p) => bin[p] as number);
+  const makeCalls = (labels: number[]): DenoiseBatch[] => {
+    const rows = labels.length * K;
+    const calls: DenoiseBatch[] = [];
+    for (let r0 = 0; r0 < rows; r0 += tiling.rowsPerCall) {
+      const batch = Math.min(tiling.rowsPerCall, rows - r0);
+      const b: DenoiseBatch = {
+        batch, sample: new Float32Array(n * batch), timestep: new Float32Array(batch), classLabels: new BigInt64Array(batch),
+        defectMask: new Float32Array(n * batch), knownImage: new Float32Array(n * batch), keepMask: new Float32Array(n * batch),
+      };
+      for (let r = 0; r < batch; r++) {
+        const k = (r0 + r) % K;
+        b.classLabels[r] = BigInt(labels[Math.floor((r0 + r) / K)] as number);
+        gather(maskC, k, b.defectMask, r * n);
+        gather(known, k, b.knownImage, r * n);
+        gather(keep, k, b.keepMask, r * n);
+      }
+      calls.push(b);
+    }
+    return calls;
+  };
+  const condCalls = makeCalls([classIndex]);
+  const guidedCalls = req.guidance !== 1 ? makeCalls([classIndex, m.nullClassIndex]) : null;
+  const weights = windowWeights(size, tiling.weighting);
+
+  const sampler = createSampler(req.sampler, { schedule: m.schedule, numInferenceSteps: req.steps, timestepSpacing: req.timestepSpacing, eta: req.eta, clipSample: req.clipSample });
+  const rng = new Rng(deriveSeed(req.seed, 1));
+  let x: Float32Array = new Float32Array(N);
+  rng.fillGaussian(x);
+  const noise = new Float32Array(N);
+  const steps = sampler.timesteps.length;
+  const previewEvery = req.previewIntervalMs ?? 100;
+  let lastPreview = -Infinity;
+  let modelMs = 0;
+  let modelEvaluations = 0;
+  for (let i = 0; i < steps; i++) {
+    const t = sampler.timesteps[i] as number;
+    const guided = guidedCalls !== null && guidanceApplies(sampler.alphasCumprod[t] as number, req.guidanceInterval);
+    const calls = guided ? guidedCalls : condCalls;
+    const all = new Float32Array(n * K * (guided ? 2 : 1));
+    let row = 0;
+    for (const b of calls) {
+      if (hooks.isCancelled?.()) throw new StudioError('aborted', `generation cancelled after ${i} of ${steps} steps`);
+      for (let r = 0; r < b.batch; r++) gather(x, (row + r) % K, b.sample, r * n);
+      b.timestep.fill(t);
+      const tm = now();
+      const out = await denoise(b);
+      modelMs += now() - tm;
+      modelEvaluations += b.batch;
+      checkModelOutput(out, n * b.batch, i, t);
+      all.set(out, row * n);
+      row += b.batch;
+    }
+    const perWindow = guided ? combineGuidance(all, K, req.guidance) : all;
+    const modelOutput = fuseOutputs(perWindow, canvas, weights);
+    const res = sampler.step(modelOutput, asLoopIndex(i, steps), x, rng);
+    const next = sampler.timesteps[i + 1];
+    if (next !== undefined) rng.fillGaussian(noise);
+    x = blendKnown(res.prevSample, known, keep, sampler.alphasCumprod, next ?? null, next !== undefined ? noise : null);
+    if (hooks.onProgress) {
+      const elapsed = now() - t0;
+      const p: StepProgress = { step: i + 1, totalSteps: steps, timestep: t, elapsedMs: elapsed, etaMs: (elapsed / (i + 1)) * (steps - i - 1) };
+      if (elapsed - lastPreview >= previewEvery || i === steps - 1) {
+        // The preview is model-sized: the first window's crop of the predicted clean canvas.
+        const crop = new Float32Array(n);
+        gather(res.predOriginalSample, 0, crop, 0);
+        p.preview = toUint8(crop, m.image.pixelRange);
+        lastPreview = elapsed;
+      }
+      hooks.onProgress(p);
+    }
+  }
+  const gen = toUint8(x, m.image.pixelRange);
+  const out = photo.pixels.slice();
+  for (let c = 0; c < N; c++) if (keep[c] === 0) out[canvas.photoIndex[c] as number] = gen[c] as number;
+  const provenance = photoProvenance(m, req, photo, bin, windows, backend, { totalMs: now() - t0, modelMs, steps }, modelEvaluations, K > 1 ? tiling : undefined);
+  return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
+}
