@@ -137,7 +137,7 @@ test('a user model (model.onnx + manifest.json) loads, is stored in the browser 
     { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: readFileSync('public/models/magtile-defect-64/model.onnx') },
   ]);
   // Same id as the embedded model: refused with a message that says what to change.
-  await expect(page.getByRole('alert')).toContainText(/the embedded default model's id; give your model its own id/);
+  await expect(page.getByRole('alert')).toContainText(/the id of an embedded model; give your model its own id/);
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
 
   await page.getByLabel('Model files').setInputFiles([
