@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeGrayPng } from '../src/core/image';
 import { Rng } from '../src/core/rng';
-import { isTestGroup, listReal, parseEvaluateArgs, realWindows, runEvaluate, UsageError } from './evaluate';
+import { groupScore } from '../src/core/split';
+import { listReal, parseEvaluateArgs, realWindows, runEvaluate, UsageError } from './evaluate';
 import { decodeJpegGray } from '../src/core/image';
 
 const REAL = '../shared/datasets/magnetic-tile/train';
@@ -46,8 +47,8 @@ describe.skipIf(!hasReal)('evaluate on a tiny dataset', () => {
     for (const c of ['Crack', 'Free']) {
       mkdirSync(join(real, c), { recursive: true });
       const files = readdirSync(join(REAL, c)).filter((f) => f.endsWith('.jpg')).sort();
-      const train = files.filter((f) => !isTestGroup(`${c}/${f}`, 0.5, 0)).slice(0, 2);
-      const test = files.filter((f) => isTestGroup(`${c}/${f}`, 0.5, 0)).slice(0, 1);
+      const train = files.filter((f) => groupScore(`${c}/${f}`, 0) >= 0.5).slice(0, 2);
+      const test = files.filter((f) => groupScore(`${c}/${f}`, 0) < 0.5).slice(0, 1);
       for (const f of [...train, ...test]) {
         copyFileSync(join(REAL, c, f), join(real, c, f));
         const mask = f.replace(/\.jpg$/, '_mask.png');

@@ -18,16 +18,16 @@
  * the class; diversity (mean pairwise feature distance) against the reference's; memorised count (nearest
  * distance to a same-class reference feature or real window under memorisationThreshold); outlier share
  * (outlierScore above the 99th percentile of the reference windows' own scores). Plus the downstream check
- * (src/core/quality.ts downstreamCheck) on real windows split by tile_group (--groups, as
- * training/ddstudio/data.py split_by_group: sha256 of "<seed>:<group>" below the test fraction) or, without
- * --groups, by file. With the defaults (--split-seed 0 --test-fraction 0.2) the test groups are the
+ * (src/core/quality.ts downstreamCheck) on real windows split by tile_group (--groups; src/core/split.ts, the
+ * TypeScript copy of training/ddstudio/data.py split_by_group, pinned to it by training/reference/split_reference.json)
+ * or, without --groups, by file (each file its own group, as data.py does without a manifest). With the defaults (--split-seed 0 --test-fraction 0.2) the test groups are the
  * classifier's and the denoiser's held-out validation groups.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { unzipSync } from 'fflate';
+import { validationGroups } from '../src/core/split';
 import { decodeImage, decodeToGray, type Gray } from '../src/core/image';
 import {
   argmax,
@@ -215,11 +215,6 @@ export function readGroups(path: string): Map<string, string> {
   return m;
 }
 
-/** data.py split_by_group: a group is held out when sha256("<seed>:<group>")[:8] / 0xFFFFFFFF < fraction. */
-export function isTestGroup(group: string, fraction: number, seed: number): boolean {
-  const h = parseInt(createHash('sha256').update(`${seed}:${group}`).digest('hex').slice(0, 8), 16);
-  return h / 0xffffffff < fraction;
-}
 
 export interface RealImage {
   className: string;
@@ -248,9 +243,13 @@ export function listReal(root: string, classes: readonly string[], groups: Map<s
         if (groups) ungrouped++;
         group = `${c}/${f}`; // data.py: without a manifest entry a file is its own group
       }
-      images.push({ className: c, path: join(root, c, f), maskPath: existsSync(mp) ? mp : null, group, test: isTestGroup(group, fraction, seed) });
+      images.push({ className: c, path: join(root, c, f), maskPath: existsSync(mp) ? mp : null, group, test: false });
     }
   }
+  // split_by_group walks classes in the model's order (it matters only for a group shared by two classes)
+  const ordered = [...images].sort((a, b) => classes.indexOf(a.className) - classes.indexOf(b.className));
+  const val = validationGroups(ordered, fraction, seed);
+  for (const im of images) im.test = val.has(im.group);
   return { images, ignored, ungrouped };
 }
 

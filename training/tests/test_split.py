@@ -58,3 +58,30 @@ class Split(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SplitReference(unittest.TestCase):
+    """training/reference/split_reference.json (checked by src/core/split.test.ts) is what split_by_group gives."""
+
+    def test_committed_reference_is_fresh(self):
+        import json
+        import make_split_reference as msr
+        if not msr.MANIFEST.exists():
+            if os.environ.get("CI"):
+                self.fail(f"CI is set but {msr.MANIFEST} is missing")
+            self.skipTest("magnetic-tile dataset not present")
+        with open(msr.REFERENCE_PATH) as f:
+            committed = json.load(f)
+        self.assertEqual(committed, json.loads(msr.dumps_reference(msr.build_reference())),
+                         "split_reference.json is stale: run /usr/bin/python3 training/make_split_reference.py")
+
+    def test_the_fixup_case_exercises_both_fixups(self):
+        import hashlib
+        import make_split_reference as msr
+        fix = next(c for c in msr.build_reference()["cases"] if c["name"] == "fixups")
+        score = lambda g: int(hashlib.sha256(f"{fix['seed']}:{g}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF  # noqa: E731
+        self.assertLess(score("only-a"), fix["valFraction"])  # hashed into validation, then given back
+        self.assertNotIn("only-a", fix["validationGroups"])
+        b = [f"b{i}" for i in range(3)]
+        self.assertTrue(all(score(g) >= fix["valFraction"] for g in b))  # none hashed out, then the lowest is
+        self.assertEqual([g for g in b if g in fix["validationGroups"]], [min(b, key=score)])

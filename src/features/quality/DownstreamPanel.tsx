@@ -2,11 +2,17 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { decodeImage } from '../../core/image';
 import type { DownstreamResult } from '../../core/quality';
+import { validationGroups } from '../../core/split';
 import { client } from '../../engine';
 import { useStudio } from '../../state/store';
 
 const SIZE = 64;
+/**
+ * The split the embedded denoiser and classifier were trained with (training/configs/default.json val_fraction
+ * and split_seed): the held-out images here are from tile groups neither network saw.
+ */
 const TEST_FRACTION = 0.2;
+const SPLIT_SEED = 0;
 
 interface RealSet {
   classes: string[];
@@ -17,15 +23,6 @@ interface RealSet {
   skipped: string[];
 }
 
-/** FNV-1a of a string -> [0, 1): a stable split that never separates one group. */
-function unitHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h / 0x100000000;
-}
 
 /** Decoded as scripts/evaluate.ts decodes them (src/core/image.ts), so the browser and the CLI see the same pixels. */
 async function gray(file: File): Promise<{ w: number; h: number; px: Uint8Array }> {
@@ -113,7 +110,10 @@ export function DownstreamPanel() {
     setErr(null);
     try {
       const feats = await client.embedWindows(real.windows);
-      const test = real.groups.map((g) => unitHash(`0:${g}`) < TEST_FRACTION);
+      // split_by_group walks the classes in the model's order (it matters only for a group shared by two classes)
+      const order = real.groups.map((g, i) => ({ className: known[real.labels[i] as number] as string, group: g, label: real.labels[i] as number }));
+      const val = validationGroups([...order].sort((a, b) => a.label - b.label), TEST_FRACTION, SPLIT_SEED);
+      const test = real.groups.map((g) => val.has(g));
       const pick = (want: boolean) => ({ features: feats.filter((_, i) => test[i] === want), labels: real.labels.filter((_, i) => test[i] === want) });
       const syn = items.filter((i) => i.status === 'accepted' && i.quality && known.includes(i.className));
       setBusy('training real-only and real + synthetic classifiers (5 seeds)…');
