@@ -361,6 +361,7 @@ export async function runQueue(): Promise<void> {
         if (S().settings.autoRejectFlagged && (r.quality?.flags.length ?? 0) > 0) {
           item.status = 'rejected';
           item.decidedAt = item.createdAt;
+          item.rejectReason = `Auto-rejected: flagged ${r.quality?.flags.join(', ')}`;
         }
         await store.putItems([{ item, images: { id: item.id, png: r.png, maskPng: r.maskPng } }]);
         S().addItems([{ ...item, url: pngUrl(r.png), maskUrl: pngUrl(r.maskPng) }]);
@@ -413,40 +414,59 @@ export function cancelGeneration(): void {
   void client.cancel().catch(() => undefined);
 }
 
-export async function decide(ids: readonly string[], status: ReviewStatus): Promise<void> {
+let decisionBatch = 0;
+
+/**
+ * Sets the review status of `ids` (one item or a bulk selection; undone together). A rejection may carry a
+ * reason (one of the offered ones or free text), kept on the item as rejectReason and written to metadata.jsonl;
+ * rejecting a rejected item again with another reason changes the reason. Any other status drops the reason.
+ */
+export async function decide(ids: readonly string[], status: ReviewStatus, rejectReason?: string): Promise<void> {
   const byId = new Map(S().items.map((i) => [i.id, i]));
   const now = new Date().toISOString();
   const changed: DatasetItem[] = [];
+  const batch = ++decisionBatch;
   for (const id of ids) {
     const it = byId.get(id);
-    if (!it || it.status === status) continue;
-    S().pushUndo({ id, status: it.status, decidedAt: it.decidedAt });
-    changed.push({ ...strip(it), status, decidedAt: status === 'pending' ? null : now });
+    if (!it || (it.status === status && (status !== 'rejected' || rejectReason === undefined || it.rejectReason === rejectReason))) continue;
+    S().pushUndo({ id, status: it.status, decidedAt: it.decidedAt, ...(it.rejectReason !== undefined ? { rejectReason: it.rejectReason } : {}), batch });
+    const { rejectReason: _old, ...rest } = strip(it);
+    void _old;
+    const reason = status === 'rejected' ? (rejectReason ?? (it.status === 'rejected' ? it.rejectReason : undefined)) : undefined;
+    changed.push({ ...rest, status, decidedAt: status === 'pending' ? null : now, ...(reason !== undefined ? { rejectReason: reason } : {}) });
   }
   if (!changed.length) return;
   // Optimistic for a smooth keyboard review, rolled back if the write fails so nothing shows as saved that is not.
   const before = changed.map((c) => strip(byId.get(c.id) as ItemView));
-  S().patchItems(changed);
+  S().replaceItems(changed);
   try {
     await store.updateItems(changed);
   } catch (e) {
-    S().patchItems(before);
+    S().replaceItems(before);
     S().setNotice({ kind: 'error', text: `Decision not saved: ${(e as Error).message}` });
   }
 }
 
+/** Undoes the last decision: one item, or every item of a bulk decision. */
 export async function undoLast(): Promise<void> {
-  const u = S().popUndo();
-  if (!u) return;
-  const it = S().items.find((i) => i.id === u.id);
-  if (!it) return;
-  const restored = { ...strip(it), status: u.status, decidedAt: u.decidedAt };
+  const entries = S().popUndoBatch();
+  if (!entries.length) return;
+  const byId = new Map(S().items.map((i) => [i.id, i]));
+  const restored: DatasetItem[] = [];
+  for (const u of entries) {
+    const it = byId.get(u.id);
+    if (!it) continue;
+    const { rejectReason: _r, ...rest } = strip(it);
+    void _r;
+    restored.push({ ...rest, status: u.status, decidedAt: u.decidedAt, ...(u.rejectReason !== undefined ? { rejectReason: u.rejectReason } : {}) });
+  }
+  if (!restored.length) return;
   try {
-    await store.updateItems([restored]);
-    S().patchItems([restored]);
-    S().select(u.id);
+    await store.updateItems(restored);
+    S().replaceItems(restored);
+    S().select(restored[0]?.id ?? null);
   } catch (e) {
-    S().pushUndo(u);
+    for (const u of entries) S().pushUndo(u);
     S().setNotice({ kind: 'error', text: `Undo not saved: ${(e as Error).message}` });
   }
 }

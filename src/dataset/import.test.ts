@@ -90,6 +90,18 @@ describe('readExportZip refuses a hostile or broken zip, naming file, line and f
     expect(readExportZip(zip).items[0]?.provenance).toMatchObject({ modelEvaluations: 40, threads: 2 });
   });
 
+  it('writes a rejected item\'s rejectReason into metadata.jsonl and reads it back; refuses one that is not a string or over 500 characters', () => {
+    const rejected = { ...entry('r', 'Crack', 'rejected').item, rejectReason: 'Crack broken into pieces' };
+    const zip = buildExportZip([rejected], new Map([['r', entry('r').images]]), ['Crack'], '2026-02-01T00:00:00Z');
+    const line = JSON.parse(strFromU8(unzipSync(zip)['metadata.jsonl'] as Uint8Array).trim()) as Line;
+    expect(line.rejectReason).toBe('Crack broken into pieces');
+    expect(readExportZip(zip).items[0]?.rejectReason).toBe('Crack broken into pieces');
+    expect(parseDatasetItem(good[1]?.item).rejectReason).toBeUndefined();
+    expect(parseDatasetItem({ ...rejected, rejectReason: 'x'.repeat(500) }).rejectReason).toHaveLength(500);
+    expect(() => parseDatasetItem({ ...rejected, rejectReason: 'x'.repeat(501) })).toThrow(/^field rejectReason: must be at most 500 characters, got 501$/);
+    expect(() => parseDatasetItem({ ...rejected, rejectReason: 7 })).toThrow(/^field rejectReason: expected a string, got 7$/);
+  });
+
   it('reads a quality record whose uncalibrated threshold JSON wrote as null back as NaN', () => {
     const quality = { classifierId: 'c', predictedClass: 'Crack', confidence: 0.9, requestedProbability: 0.9, consistent: true, nearestRefDistance: 1, memorisationThreshold: null, outlierScore: 1, outlierThreshold: 2, flags: ['outlier'], features: [0.5, 1] };
     const item = parseDatasetItem({ ...good[0]?.item, quality });

@@ -144,7 +144,7 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const ITEM_FIELDS = ['id', 'createdAt', 'status', 'decidedAt', 'className', 'width', 'height', 'provenance', 'citation', 'quality'] as const;
+const ITEM_FIELDS = ['id', 'createdAt', 'status', 'decidedAt', 'className', 'width', 'height', 'provenance', 'citation', 'quality', 'rejectReason'] as const;
 const PROVENANCE_FIELDS = [
   'className', 'prompt', 'seed', 'sampler', 'steps', 'guidance', 'guidanceInterval', 'eta', 'timestepSpacing', 'clipSample',
   'modelId', 'modelVersion', 'modelSha256', 'classIndex', 'maskSource', 'maskSha256', 'inpainting', 'backend', 'timings',
@@ -274,5 +274,6 @@ export function parseDatasetItem(raw: unknown, opts: ParseOptions = {}): Dataset
   if (item.provenance.className !== item.className)
     throw new RecordError('provenance.className', `must equal the item's className ${show(item.className)}, got ${show(item.provenance.className)}`);
   if (r.has('quality')) item.quality = parseQuality(r.obj('quality', QUALITY_FIELDS));
+  if (r.has('rejectReason')) item.rejectReason = r.str('rejectReason', 500);
   return item;
 }

@@ -18,6 +18,8 @@ export interface DatasetItem {
   citation: string;
   /** Per-image quality flags from the evaluation classifier, when it ran. */
   quality?: ImageQuality;
+  /** Why the inspector rejected it (one of the offered reasons or free text, at most 500 characters); only on rejected items. */
+  rejectReason?: string;
 }
 
 export interface ItemImages {

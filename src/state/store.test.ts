@@ -34,6 +34,18 @@ describe('studio store', () => {
     expect(useStudio.getState().popUndo()).toBeUndefined();
   });
 
+  it('undoes a bulk decision as one batch, single decisions one by one', () => {
+    const s = useStudio.getState();
+    s.pushUndo({ id: 'a', status: 'pending', decidedAt: null });
+    s.pushUndo({ id: 'b', status: 'pending', decidedAt: null, batch: 7 });
+    s.pushUndo({ id: 'c', status: 'accepted', decidedAt: 't', batch: 7 });
+    s.pushUndo({ id: 'd', status: 'pending', decidedAt: null, rejectReason: 'blurry' });
+    expect(useStudio.getState().popUndoBatch().map((e) => e.id)).toEqual(['d']);
+    expect(useStudio.getState().popUndoBatch().map((e) => e.id)).toEqual(['b', 'c']);
+    expect(useStudio.getState().popUndoBatch().map((e) => e.id)).toEqual(['a']);
+    expect(useStudio.getState().popUndoBatch()).toEqual([]);
+  });
+
   it('queues jobs with increasing ids and removes a queued one', () => {
     const s = useStudio.getState();
     const job = { className: 'Crack', prompt: '', sampler: 'dpmpp2m' as const, steps: 20, guidance: 2, seeds: [1, 2] };

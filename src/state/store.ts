@@ -9,6 +9,9 @@ import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/proto
 import type { SamplerName } from '../core/samplers';
 import type { DamagedRecord } from '../dataset/db';
 import type { DatasetItem, ReviewStatus } from '../dataset/types';
+import { selectItems, type ReviewFilter, type ReviewSort } from '../features/review/reviewModel';
+
+export type { ReviewFilter, ReviewSort };
 
 export type EngineStatus =
   | { kind: 'idle' }
@@ -57,8 +60,6 @@ export interface ItemView extends DatasetItem {
   maskUrl: string;
 }
 
-export type ReviewFilter = 'all' | ReviewStatus | 'flagged';
-
 export type MaskTool = 'brush' | 'eraser' | 'stroke' | 'ellipse';
 /** Mask canvas state (the pixels themselves live in src/features/mask/maskDoc.ts). */
 export interface CanvasState {
@@ -103,15 +104,36 @@ interface DatasetSlice {
   damaged: DamagedRecord[];
   setDamaged: (d: DamagedRecord[]) => void;
   filter: ReviewFilter;
+  /** show only this class in the grid (null: all) */
+  classFilter: string | null;
+  sort: ReviewSort;
   selectedId: string | null;
-  undo: { id: string; status: ReviewStatus; decidedAt: string | null }[];
+  /** the bulk selection (shift-click, Ctrl-click, select all); the selected item is reviewed when it is empty */
+  checked: string[];
+  /** One entry per item a decision changed; entries of one bulk decision share `batch` and are undone together. */
+  undo: UndoEntry[];
   setItems: (items: ItemView[]) => void;
   addItems: (items: ItemView[]) => void;
   patchItems: (items: DatasetItem[]) => void;
+  /** Replaces the stored fields of items by id (a field absent from the new record is gone), keeping their URLs. */
+  replaceItems: (items: DatasetItem[]) => void;
   setFilter: (f: ReviewFilter) => void;
+  setClassFilter: (c: string | null) => void;
+  setSort: (s: ReviewSort) => void;
   select: (id: string | null) => void;
-  pushUndo: (e: DatasetSlice['undo'][number]) => void;
-  popUndo: () => DatasetSlice['undo'][number] | undefined;
+  setChecked: (ids: string[]) => void;
+  pushUndo: (e: UndoEntry) => void;
+  popUndo: () => UndoEntry | undefined;
+  /** pops the entries of the last decision (all items of a bulk decision) */
+  popUndoBatch: () => UndoEntry[];
+}
+
+export interface UndoEntry {
+  id: string;
+  status: ReviewStatus;
+  decidedAt: string | null;
+  rejectReason?: string;
+  batch?: number;
 }
 
 interface CanvasSlice {
@@ -161,7 +183,10 @@ export const useStudio = create<StudioState>()(
       damaged: [],
       setDamaged: (damaged) => set({ damaged }),
       filter: 'all',
+      classFilter: null,
+      sort: 'created',
       selectedId: null,
+      checked: [],
       undo: [],
       setItems: (items) => set({ items }),
       addItems: (items) => set((s) => ({ items: [...s.items, ...items], selectedId: s.selectedId ?? items[0]?.id ?? null })),
@@ -169,21 +194,37 @@ export const useStudio = create<StudioState>()(
         const byId = new Map(patch.map((p) => [p.id, p]));
         set({ items: get().items.map((it) => (byId.has(it.id) ? { ...it, ...byId.get(it.id) } : it)) });
       },
-      setFilter: (filter) => set({ filter }),
+      replaceItems: (next) => {
+        const byId = new Map(next.map((p) => [p.id, p]));
+        set({ items: get().items.map((it) => { const n = byId.get(it.id); return n ? { ...n, url: it.url, maskUrl: it.maskUrl } : it; }) });
+      },
+      setFilter: (filter) => set({ filter, checked: [] }),
+      setClassFilter: (classFilter) => set({ classFilter, checked: [] }),
+      setSort: (sort) => set({ sort }),
       select: (selectedId) => set({ selectedId }),
-      pushUndo: (e) => set((s) => ({ undo: [...s.undo.slice(-199), e] })),
+      setChecked: (checked) => set({ checked }),
+      pushUndo: (e) => set((s) => ({ undo: [...s.undo.slice(-999), e] })),
       popUndo: () => {
         const u = get().undo;
         const last = u[u.length - 1];
         if (last) set({ undo: u.slice(0, -1) });
         return last;
       },
+      popUndoBatch: () => {
+        const u = get().undo;
+        const last = u[u.length - 1];
+        if (!last) return [];
+        let k = u.length - 1;
+        if (last.batch !== undefined) while (k > 0 && u[k - 1]?.batch === last.batch) k--;
+        set({ undo: u.slice(0, k) });
+        return u.slice(k);
+      },
     }),
     {
       name: 'dds-settings',
       version: 1,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s) => ({ settings: s.settings, filter: s.filter }),
+      partialize: (s) => ({ settings: s.settings, filter: s.filter, sort: s.sort }),
       // Settings saved by an older version lack newer fields: fill them from the defaults.
       merge: (persisted, current) => {
         const p = (persisted ?? {}) as Partial<StudioState>;
@@ -193,9 +234,12 @@ export const useStudio = create<StudioState>()(
   ),
 );
 
-/** Items visible under the current filter, in creation order. */
+/** Items visible under a status filter, in creation order. */
 export function visibleItems(items: readonly ItemView[], filter: ReviewFilter): ItemView[] {
-  if (filter === 'all') return [...items];
-  if (filter === 'flagged') return items.filter((i) => (i.quality?.flags.length ?? 0) > 0);
-  return items.filter((i) => i.status === filter);
+  return selectItems(items, { filter, className: null, sort: 'created' });
+}
+
+/** The grid's list: status filter, class filter and sort order of the store. */
+export function reviewList(s: Pick<StudioState, 'items' | 'filter' | 'classFilter' | 'sort'>): ItemView[] {
+  return selectItems(s.items, { filter: s.filter, className: s.classFilter, sort: s.sort });
 }
