@@ -14,7 +14,6 @@ import { parsePrompt } from './core/prompt';
 import type { GenerateRequest, ModelSource, Provenance, StepProgress } from './core/protocol';
 import { canvasState, type BasePhoto } from './features/mask/maskDoc';
 import * as store from './dataset/db';
-import { nameProblem } from './dataset/record';
 import type { DatasetItem, ReviewStatus } from './dataset/types';
 import type { ArchiveWorkerApi } from '../workers/archive.worker';
 import { useStudio, type ItemView, type ModelChoice } from './state/store';

@@ -26,6 +26,8 @@ describe('parseManifest', () => {
     ['missing required input', (m: any) => (m.inputs = m.inputs.filter((t: any) => t.role !== 'timestep')), /no input with role "timestep"/],
     ['inpainting without inputs', (m: any) => (m.inputs = m.inputs.filter((t: any) => t.role !== 'keepMask')), /conditions\.inpainting/],
     ['citation', (m: any) => (m.training.citation = ''), /training\.citation/],
+    ['class name with a path', (m: any) => (m.classes[1] = '../../evil'), /"classes\[1\]" must not contain a path separator.*folder names/],
+    ['class name with a control character', (m: any) => (m.classes[0] = 'Crack\u0007'), /"classes\[0\]" must not contain control characters/],
     ['guidance interval', (m: any) => (m.defaults.guidanceInterval = [5, 1]), /"defaults\.guidanceInterval" must satisfy 0 <= low < high, got \[5, 1\].*omit it/],
     ['guidance interval shape', (m: any) => (m.defaults.guidanceInterval = '0.3-5'), /"defaults\.guidanceInterval" must be two finite numbers/],
   ])('rejects a bad %s with a message naming the field and accepted values', (_name, mutate, message) => {

@@ -6,6 +6,7 @@
 import type { BetaSchedule, PredictionType, ScheduleConfig, TimestepSpacing } from './schedule';
 import { SAMPLER_NAMES, type SamplerName } from './samplers';
 import { StudioError } from './errors';
+import { nameProblem } from './names';
 import { checkGuidanceInterval, type GuidanceInterval } from './guidance';
 
 export const INPUT_ROLES = ['sample', 'timestep', 'classLabels', 'defectMask', 'knownImage', 'keepMask'] as const;
@@ -164,6 +165,10 @@ export function parseManifest(raw: Json): ModelManifest {
     fail('classes', `must be a non-empty array of class names, got ${describe(classesRaw)}`);
   const classes = classesRaw as string[];
   if (new Set(classes).size !== classes.length) fail('classes', 'has a duplicate name');
+  classes.forEach((c, i) => {
+    const why = nameProblem(c);
+    if (why) fail(`classes[${i}]`, `${why} (class names become folder names in exports)`);
+  });
   const nullClassIndex = num(m['nullClassIndex'], 'nullClassIndex', { int: true, min: 0 });
   if (nullClassIndex < classes.length) fail('nullClassIndex', `must not be the index of a real class (0..${classes.length - 1}); the default layout uses ${classes.length}`);
 

@@ -12,6 +12,7 @@ import { MAX_PHOTO_PIXELS } from '../core/limits';
 import type { Backend, BasePhotoInfo, PhotoWindow, Provenance } from '../core/protocol';
 import { SAMPLER_NAMES, type SamplerName } from '../core/samplers';
 import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../core/schedule';
+import { nameProblem } from '../core/names';
 import { REVIEW_STATUSES, type DatasetItem, type ReviewStatus } from './types';
 
 export class RecordError extends Error {
@@ -32,20 +33,7 @@ const show = (v: unknown): string => {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-/**
- * Why a name (item id, class name, photo name) is not safe to keep, or null. Path-unsafe characters that are not
- * separators (Windows' <>:"|?*) are allowed here: exports write every name through safePathSegment.
- */
-export function nameProblem(s: string): string | null {
-  if (s.length === 0) return 'must not be empty';
-  if (s.length > 200) return `must be at most 200 characters, got ${s.length}`;
-  if (CONTROL.test(s)) return `must not contain control characters, got ${show(s)}`;
-  if (/[/\\]/.test(s)) return `must not contain a path separator (/ or \\), got ${show(s)}`;
-  if (s === '.' || s === '..') return `must not be "." or "..", got ${show(s)}`;
-  return null;
-}
+export { nameProblem };
 
 class Reader {
   readonly strict: boolean;
