@@ -12,7 +12,7 @@
  * Group membership is global: a group moved for one class moves for every class that has it.
  */
 import { sha256 } from '@noble/hashes/sha256';
-import { bytesToHex } from '@noble/hashes/utils';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
 export interface SplitItem {
   className: string;
@@ -21,7 +21,7 @@ export interface SplitItem {
 
 /** data.py score(): the group's position in [0, 1]. */
 export function groupScore(group: string, seed: number): number {
-  const hex = bytesToHex(sha256(new TextEncoder().encode(`${seed}:${group}`))).slice(0, 8);
+  const hex = bytesToHex(sha256(utf8ToBytes(`${seed}:${group}`))).slice(0, 8);
   return parseInt(hex, 16) / 0xffffffff;
 }
 
