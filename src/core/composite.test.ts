@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { connectedRegions, cropWindow, generateInWindows, planWindows } from './composite';
-import { generateOnPhoto, generateTiled } from './tiled';
+import { DEFAULT_TILING, generateOnPhoto, generateTiled } from './tiled';
 import type { DenoiseFn } from './generate';
 import { parseManifest } from './manifest';
 import type { GenerateRequest } from './protocol';
@@ -116,8 +116,8 @@ describe('photo windows', () => {
     const wins = planWindows(mask, W, H, 64, 4);
     const legacy = await generateInWindows(m, null, darken, req, photo, mask, wins, 'wasm');
     expect(legacy.provenance.tiling).toBeUndefined();
-    const joint = await generateTiled(m, darken, req, photo, mask, wins, 'wasm');
-    expect(joint.provenance.tiling).toEqual({ method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32 });
+    const joint = await generateTiled(m, darken, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, feather: 0 });
+    expect(joint.provenance.tiling).toEqual({ method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32, feather: 0, reach: 4 });
     // Two windows sharing no rows: window 0's pixels come first on the joint canvas, so it draws the noise the
     // older path's window 0 drew from the same seed; window 1 had a seed of its own there.
     const w0 = wins[0]!, w1 = wins[1]!;

@@ -172,6 +172,14 @@ export interface Photo {
   name: string;
 }
 
+/** 1 on the pixels a photo item regenerated (the union of its windows' holes), 0 elsewhere. */
+export function regeneratedArea(windows: readonly PhotoWindow[], w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h);
+  for (const win of windows)
+    for (let y = win.y + win.hole.y0; y < win.y + win.hole.y1; y++) out.fill(1, y * w + win.x + win.hole.x0, y * w + win.x + win.hole.x1);
+  return out;
+}
+
 export function cropWindow(src: Uint8Array, w: number, win: PhotoWindow): Uint8Array {
   const out = new Uint8Array(win.size * win.size);
   for (let y = 0; y < win.size; y++) out.set(src.subarray((win.y + y) * w + win.x, (win.y + y) * w + win.x + win.size), y * win.size);

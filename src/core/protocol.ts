@@ -119,6 +119,17 @@ export interface Tiling {
   weighting: 'tent' | 'uniform';
   /** Most batch rows per model call; a step's rows (windows, twice when guided) go in calls of this many, in order. */
   rowsPerCall: number;
+  /**
+   * Pixels of a feather band along the inside of each hole's edge (off the painted pixels) where the known-region
+   * blend mixes the photo in with weights falling from 1 - 1/(F + 1) to 0 (a soft keep mask; the model's keep
+   * input stays binary). Absent = 0.
+   */
+  feather?: number;
+  /**
+   * With a feather: pixels of a hole farther than this from the painted defect are blended towards the photo too
+   * (weights rising to 1 over the feather's width), so only a soft band around the defect is regenerated.
+   */
+  reach?: number;
 }
 
 export interface BasePhotoInfo {

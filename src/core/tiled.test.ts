@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateInWindows, planWindows } from './composite';
+import { generateInWindows, planWindows, regeneratedArea } from './composite';
+import { chessboardDepth } from './seam';
 import type { DenoiseBatch, DenoiseFn } from './generate';
 import { guidanceApplies } from './guidance';
 import { parseManifest } from './manifest';
 import { createSampler } from './samplers';
 import type { GenerateRequest, PhotoWindow } from './protocol';
-import { buildCanvas, fuseOutputs, generateOnPhoto, generateTiled, windowWeights } from './tiled';
+import { buildCanvas, DEFAULT_TILING, fuseOutputs, generateOnPhoto, generateTiled, windowWeights } from './tiled';
 
 const m = parseManifest(JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8')));
 const W = 240, H = 289;
@@ -76,7 +77,7 @@ describe('joint (tiled) generation on a photo', () => {
     const wins = planWindows(mask, W, H, 64, 4);
     expect(wins).toHaveLength(1);
     for (const r of [req, { ...req, sampler: 'ddpm' as const, timestepSpacing: 'trailing' as const }, { ...req, guidance: 1 }]) {
-      const joint = await generateTiled(m, fake, r, photo, mask, wins, 'wasm');
+      const joint = await generateTiled(m, fake, r, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, feather: 0 });
       const legacy = await generateInWindows(m, null, fake, r, photo, mask, wins, 'wasm');
       expect(joint.png).toEqual(legacy.png);
       expect(joint.provenance.modelEvaluations).toBe(legacy.provenance.modelEvaluations);
@@ -89,7 +90,7 @@ describe('joint (tiled) generation on a photo', () => {
     const r = await generateOnPhoto(m, null, fake, req, photo, mask, 'wasm');
     const wins = r.provenance.windows ?? [];
     expect(wins.length).toBeGreaterThan(3);
-    expect(r.provenance.tiling).toEqual({ method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32 });
+    expect(r.provenance.tiling).toEqual({ method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32, feather: 6, reach: 4 });
     expect(Array.from(r.mask)).toEqual(Array.from(mask));
     let changed = 0;
     for (let i = 0; i < W * H; i++) {
@@ -117,11 +118,11 @@ describe('joint (tiled) generation on a photo', () => {
       expect(x.batch).toBeLessThanOrEqual(3);
       return fake(x);
     };
-    const d = await generateTiled(m, counting, req, photo, mask, wins, 'wasm', {}, { method: 'multidiffusion', weighting: 'tent', rowsPerCall: 3 });
+    const d = await generateTiled(m, counting, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, rowsPerCall: 3 });
     expect(d.pixels).toEqual(a.pixels);
     const { guidedSteps } = countSteps();
     expect(calls).toBe(guidedSteps * Math.ceil((2 * wins.length) / 3) + (req.steps - guidedSteps) * Math.ceil(wins.length / 3));
-    const u = await generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { method: 'multidiffusion', weighting: 'uniform', rowsPerCall: 32 });
+    const u = await generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, weighting: 'uniform' });
     expect(u.pixels).not.toEqual(a.pixels);
   });
 
@@ -151,13 +152,45 @@ describe('joint (tiled) generation on a photo', () => {
     });
   });
 
+  it('feathers: far from the painted defect a hole is the photo again, and its edge is pulled towards the photo', async () => {
+    // a diagonal stroke: its tiles' holes are blocks with corners far from it
+    const mask = new Uint8Array(W * H);
+    for (let t = 0; t < 130; t++) for (let d = -1; d <= 1; d++) mask[(60 + t) * W + 50 + t + d] = 1;
+    const wins = planWindows(mask, W, H, 64, 4);
+    const soft = await generateTiled(m, fake, req, photo, mask, wins, 'wasm');
+    const hard = await generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, feather: 0 });
+    const area = regeneratedArea(wins, W, H);
+    const depth = chessboardDepth(area, W, H, false);
+    const fromDefect = chessboardDepth(Uint8Array.from(mask, (v) => 1 - v), W, H, false);
+    const { feather = 0, reach = 0 } = DEFAULT_TILING;
+    let far = 0, edgeSoft = 0, edgeHard = 0, edgeN = 0;
+    for (let i = 0; i < W * H; i++) {
+      if (!area[i]) continue;
+      if ((fromDefect[i] as number) >= reach + feather + 1) {
+        far++;
+        expect(soft.pixels[i]).toBe(photo.pixels[i]);
+      }
+      if (depth[i] === 1 && (fromDefect[i] as number) > 2) {
+        edgeN++;
+        edgeSoft += Math.abs((soft.pixels[i] as number) - (photo.pixels[i] as number));
+        edgeHard += Math.abs((hard.pixels[i] as number) - (photo.pixels[i] as number));
+      }
+    }
+    expect(far).toBeGreaterThan(100);
+    expect(edgeN).toBeGreaterThan(100);
+    expect(edgeSoft / edgeN).toBeLessThan(0.5 * (edgeHard / edgeN));
+    // the painted pixels are regenerated in full either way
+    for (let i = 0; i < W * H; i++) if (mask[i]) expect(soft.pixels[i] === photo.pixels[i] && hard.pixels[i] !== photo.pixels[i]).toBe(false);
+  });
+
   it('stops between model calls when cancelled, and refuses a bad tiling', async () => {
     const mask = crack();
     const wins = planWindows(mask, W, H, 64, 4);
     let n = 0;
     await expect(generateTiled(m, fake, req, photo, mask, wins, 'wasm', { isCancelled: () => n++ > 2 })).rejects.toMatchObject({ name: 'aborted' });
-    await expect(generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { method: 'multidiffusion', weighting: 'tent', rowsPerCall: 1 })).rejects.toThrow(/rowsPerCall must be an integer from 2/);
+    await expect(generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, rowsPerCall: 1 })).rejects.toThrow(/rowsPerCall must be an integer from 2/);
     await expect(generateTiled(m, fake, req, photo, mask, [], 'wasm')).rejects.toThrow(/no windows/);
+    await expect(generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, feather: 2.5 })).rejects.toThrow(/tiling.feather must be an integer from 0 to 64/);
   });
 });
 

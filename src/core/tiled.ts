@@ -11,6 +11,10 @@
  * closed-form minimiser of eq. (3) with per-pixel weights W_i (eq. 5), which the paper takes for its update.
  * Then known-region blending (inpaint.ts) puts the photo, re-noised to the next timestep, back outside the
  * holes; after the last step only hole pixels are written into the photo, so every other pixel is the photo.
+ * The blend's keep mask can be soft inside the holes (tiling.feather, tiling.reach): along a hole's edge, and
+ * beyond `reach` pixels from the painted defect, the photo is blended in at every step with weights that ramp
+ * over `feather` pixels, so the regenerated texture fades into the photo instead of ending at a rectangle (on
+ * real tiles an unfeathered hole's edge showed as a step: scripts/photoBench.ts, src/core/seam.ts).
  *
  * Notation (code -> paper): windows[k] -> F_i (crop of the canvas J), out_k -> Phi(x_t^i | y_i),
  * weight -> W_i (a tent, or 1), modelOutput -> the weighted average sum_i F_i^{-1}(W_i * Phi) / sum_i F_i^{-1}(W_i).
@@ -26,6 +30,7 @@ import { checkPhoto, checkWindows, photoProvenance, planWindows, type Photo } fr
 import { combineGuidance, guidanceApplies } from './guidance';
 import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from './image';
 import { blendKnown } from './inpaint';
+import { chessboardDepth } from './seam';
 import type { ModelManifest } from './manifest';
 import type { MaskLibrary } from './maskLibrary';
 import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, StepProgress, Tiling } from './protocol';
@@ -34,8 +39,9 @@ import { createSampler } from './samplers';
 import { asLoopIndex } from './schedule';
 
 /** What the studio and the CLI use. 32 rows: 16 guided windows per call; the call's cost per row is flat on CPU. */
-export const DEFAULT_TILING: Tiling = { method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32 };
+export const DEFAULT_TILING: Tiling = { method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32, feather: 6, reach: 4 };
 export const MAX_ROWS_PER_CALL = 256;
+export const MAX_FEATHER = 64;
 
 /** Weight of window pixel (x, y): 1 in the middle, falling linearly to 1/(size/2) at the edges; 1 everywhere for 'uniform'. */
 export function windowWeights(size: number, weighting: Tiling['weighting']): Float64Array {
@@ -57,9 +63,13 @@ export interface Canvas {
   keep: Float32Array;
   /** windows covering each canvas pixel */
   coverage: Uint16Array;
+  /** 0 outside the holes; inside, the chessboard distance to the nearest pixel outside them (1 on the hole's edge) */
+  depth: Uint16Array;
+  /** chessboard distance to the nearest painted pixel in the windows' box (0 on it; 65535 when none) */
+  fromDefect: Uint16Array;
 }
 
-export function buildCanvas(photoWidth: number, windows: readonly PhotoWindow[], size: number): Canvas {
+export function buildCanvas(photoWidth: number, windows: readonly PhotoWindow[], size: number, defect?: Uint8Array): Canvas {
   const X0 = Math.min(...windows.map((w) => w.x)), Y0 = Math.min(...windows.map((w) => w.y));
   const bw = Math.max(...windows.map((w) => w.x)) + size - X0, bh = Math.max(...windows.map((w) => w.y)) + size - Y0;
   const at = new Int32Array(bw * bh).fill(-1);
@@ -70,14 +80,23 @@ export function buildCanvas(photoWidth: number, windows: readonly PhotoWindow[],
   }
   let n = 0;
   for (let i = 0; i < at.length; i++) if (at[i] === 0) at[i] = n++;
+  // Chessboard distance into the holes; pixels outside the box are the photo.
+  const dist = chessboardDepth(hole, bw, bh, true);
+  const notDefect = new Uint8Array(bw * bh).fill(1);
+  if (defect) for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) if (defect[(Y0 + y) * photoWidth + X0 + x]) notDefect[y * bw + x] = 0;
+  const toDefect = chessboardDepth(notDefect, bw, bh, false);
   const photoIndex = new Int32Array(n);
   const keep = new Float32Array(n);
+  const depth = new Uint16Array(n);
+  const fromDefect = new Uint16Array(n);
   for (let i = 0; i < at.length; i++) {
     const c = at[i] as number;
     if (c < 0) continue;
     const x = i % bw, y = (i - x) / bw;
     photoIndex[c] = (Y0 + y) * photoWidth + X0 + x;
     keep[c] = hole[i] ? 0 : 1;
+    depth[c] = dist[i] as number;
+    fromDefect[c] = toDefect[i] as number;
   }
   const coverage = new Uint16Array(n);
   const windowIndex = windows.map((w) => {
@@ -90,7 +109,7 @@ export function buildCanvas(photoWidth: number, windows: readonly PhotoWindow[],
       }
     return idx;
   });
-  return { photoIndex, windowIndex, keep, coverage };
+  return { photoIndex, windowIndex, keep, coverage, depth, fromDefect };
 }
 
 /**
@@ -137,12 +156,15 @@ export async function generateOnPhoto(
 ): Promise<GenerateResult> {
   checkPhoto(m, photo, mask);
   const windows = planWindows(Uint8Array.from(mask, (v) => (v ? 1 : 0)), photo.width, photo.height, m.image.width, margin);
-  return generateTiled(m, denoise, req, photo, mask, windows, backend, hooks);
+  // A single window stays the computation it always was (no feather, so no tiling record): the dataset record
+  // schema (src/dataset/record.ts) does not know provenance.tiling yet, and an export of such an item would not
+  // import. Tiled items need the record anyway.
+  return generateTiled(m, denoise, req, photo, mask, windows, backend, hooks, windows.length > 1 ? DEFAULT_TILING : { ...DEFAULT_TILING, feather: 0 });
 }
 
 /**
  * Generates a defect into the photo over the given windows, denoised jointly; provenance records the windows
- * and, for more than one window, the tiling (a single window needs none: see the header).
+ * and the tiling, except for a single window without feather (the one-window computation: see the header).
  */
 export async function generateTiled(
   m: ModelManifest,
@@ -163,6 +185,9 @@ export async function generateTiled(
     throw new StudioError('badRequest', `tiling ${JSON.stringify(tiling)} is not supported; accepted: method multidiffusion, weighting tent or uniform`);
   if (!Number.isInteger(tiling.rowsPerCall) || tiling.rowsPerCall < 2 || tiling.rowsPerCall > MAX_ROWS_PER_CALL)
     throw new StudioError('badRequest', `tiling.rowsPerCall must be an integer from 2 to ${MAX_ROWS_PER_CALL}, got ${tiling.rowsPerCall}`);
+  for (const [k, v] of [['feather', tiling.feather], ['reach', tiling.reach]] as const)
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= MAX_FEATHER))
+      throw new StudioError('badRequest', `tiling.${k} must be an integer from 0 to ${MAX_FEATHER} pixels, got ${v}`);
   const now = hooks.now ?? (() => Date.now());
   const t0 = now();
   const { width: w, height: h } = photo;
@@ -170,12 +195,30 @@ export async function generateTiled(
   const n = size * size;
   const K = windows.length;
   const bin = Uint8Array.from(mask, (v) => (v ? 1 : 0));
-  const canvas = buildCanvas(w, windows, size);
+  const canvas = buildCanvas(w, windows, size, bin);
   const N = canvas.photoIndex.length;
   if (!canvas.keep.some((v) => v === 0)) throw new StudioError('badRequest', 'the windows have no hole: nothing to regenerate');
   const keep = canvas.keep;
-  const known = fromUint8(Uint8Array.from(canvas.photoIndex, (p) => photo.pixels[p] as number), m.image.pixelRange);
-  for (let c = 0; c < N; c++) known[c] = (known[c] as number) * (keep[c] as number);
+  const photoC = fromUint8(Uint8Array.from(canvas.photoIndex, (p) => photo.pixels[p] as number), m.image.pixelRange);
+  const known = Float32Array.from(photoC, (v, c) => v * (keep[c] as number));
+  const maskC = Float32Array.from(canvas.photoIndex, (p) => bin[p] as number);
+  // The blend's keep mask: the model's (0 in the holes) where the feather is 0. With a feather F, off the painted
+  // pixels the photo is blended in along the inside of a hole's edge (weight 1 - d/(F + 1) at depth d) and,
+  // with a reach R, beyond R pixels from the painted defect (weight rising from 1/(F + 1) to 1 over F pixels):
+  // the regenerated background shrinks to a soft band around the defect, the model's keep input stays the
+  // rectangles it was trained with.
+  const feather = tiling.feather ?? 0;
+  const reach = tiling.reach;
+  const blendKeep = feather > 0
+    ? Float32Array.from(keep, (v, c) => {
+      if (v === 1) return 1;
+      const dm = canvas.fromDefect[c] as number;
+      if (dm === 0) return 0;
+      const edge = Math.max(0, 1 - (canvas.depth[c] as number) / (feather + 1));
+      const far = reach === undefined ? 0 : Math.min(1, Math.max(0, (dm - reach) / (feather + 1)));
+      return Math.max(edge, far);
+    })
+    : keep;
   const classIndex = m.classes.indexOf(req.className);
 
   // Static per-row inputs. Rows are [window 0..K-1 with the class ; window 0..K-1 with the null label] when the
@@ -184,7 +227,6 @@ export async function generateTiled(
     const idx = canvas.windowIndex[k] as Int32Array;
     for (let j = 0; j < n; j++) dst[at + j] = src[idx[j] as number] as number;
   };
-  const maskC = Float32Array.from(canvas.photoIndex, (p) => bin[p] as number);
   const makeCalls = (labels: number[]): DenoiseBatch[] => {
     const rows = labels.length * K;
     const calls: DenoiseBatch[] = [];
@@ -242,7 +284,7 @@ export async function generateTiled(
     const res = sampler.step(modelOutput, asLoopIndex(i, steps), x, rng);
     const next = sampler.timesteps[i + 1];
     if (next !== undefined) rng.fillGaussian(noise);
-    x = blendKnown(res.prevSample, known, keep, sampler.alphasCumprod, next ?? null, next !== undefined ? noise : null);
+    x = blendKnown(res.prevSample, photoC, blendKeep, sampler.alphasCumprod, next ?? null, next !== undefined ? noise : null);
     if (hooks.onProgress) {
       const elapsed = now() - t0;
       const p: StepProgress = { step: i + 1, totalSteps: steps, timestep: t, elapsedMs: elapsed, etaMs: (elapsed / (i + 1)) * (steps - i - 1) };
@@ -259,6 +301,6 @@ export async function generateTiled(
   const gen = toUint8(x, m.image.pixelRange);
   const out = photo.pixels.slice();
   for (let c = 0; c < N; c++) if (keep[c] === 0) out[canvas.photoIndex[c] as number] = gen[c] as number;
-  const provenance = photoProvenance(m, req, photo, bin, windows, backend, { totalMs: now() - t0, modelMs, steps }, modelEvaluations, K > 1 ? tiling : undefined);
+  const provenance = photoProvenance(m, req, photo, bin, windows, backend, { totalMs: now() - t0, modelMs, steps }, modelEvaluations, K > 1 || feather > 0 ? tiling : undefined);
   return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
 }
