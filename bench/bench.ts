@@ -132,7 +132,8 @@ async function generateOnce(page: Page): Promise<{ totalMs: number; modelMs: num
   const before = (await page.evaluate('globalThis.ddsDebug.store.getState().items.length')) as number;
   await page.getByLabel('Batch size').fill('1');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.waitForFunction(`globalThis.ddsDebug.store.getState().items.length > ${before}`, undefined, { timeout: 300_000, polling: 20 });
+  // A function, not a string: the app's Content-Security-Policy forbids the eval a string predicate needs.
+  await page.waitForFunction((n) => (globalThis as unknown as { ddsDebug: { store: { getState(): { items: unknown[] } } } }).ddsDebug.store.getState().items.length > n, before, { timeout: 300_000, polling: 20 });
   const finishedAt = (await page.evaluate('performance.now()')) as number;
   await page.getByRole('status').first().filter({ hasText: /^Ready$/ }).waitFor({ timeout: 60_000 });
   const t = (await page.evaluate('globalThis.ddsDebug.store.getState().items.at(-1)?.provenance.timings')) as

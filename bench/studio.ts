@@ -282,8 +282,12 @@ async function main() {
     // ---- 2. keypresses on 1,000 items ------------------------------------------------------------------------
     const seeded = (await page.evaluate(`(${SEED})(${ITEMS})`)) as { added: number; pngBytes: number; maskBytes: number };
     await page.reload();
-    const inStore = (await (await page.waitForFunction(`(() => { const s = globalThis.ddsDebug && globalThis.ddsDebug.store.getState(); return s && s.items.length >= ${ITEMS} ? performance.now() : 0; })()`, undefined, { timeout: 120_000 })).jsonValue()) as number;
-    const inGrid = (await (await page.waitForFunction(`document.querySelectorAll('ul.grid li[data-id]').length >= ${ITEMS} ? performance.now() : 0`, undefined, { timeout: 120_000 })).jsonValue()) as number;
+    // Functions, not strings: the app's Content-Security-Policy forbids the eval a string predicate needs.
+    const inStore = (await (await page.waitForFunction((k) => {
+      const d = (globalThis as unknown as { ddsDebug?: { store: { getState(): { items: unknown[] } } } }).ddsDebug;
+      return d && d.store.getState().items.length >= k ? performance.now() : 0;
+    }, ITEMS, { timeout: 120_000 })).jsonValue()) as number;
+    const inGrid = (await (await page.waitForFunction((k) => (document.querySelectorAll('ul.grid li[data-id]').length >= k ? performance.now() : 0), ITEMS, { timeout: 120_000 })).jsonValue()) as number;
     await waitReady(page);
     const readyAt = (await page.evaluate('performance.now()')) as number;
     const count = (await page.evaluate('globalThis.ddsDebug.store.getState().items.length')) as number;
@@ -340,6 +344,8 @@ async function main() {
     await cdp.send('HeapProfiler.collectGarbage');
     await sleep(200);
     const heapBefore = await heap();
+    // The dataset panel is a tab of the left column (issue 17's one-screen layout).
+    await page.getByRole('tablist', { name: 'Panels' }).getByRole('tab', { name: 'Dataset', exact: true }).click();
     const btn = page.getByRole('button', { name: 'Export dataset', exact: true });
     await btn.scrollIntoViewIfNeeded();
     // Page-clock end of the export: the button's busy state (disabled) is cleared when exportDataset() returns.
