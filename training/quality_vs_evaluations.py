@@ -2,6 +2,9 @@
 
   /usr/bin/python3 training/quality_vs_evaluations.py --n 64 --seed 1000 --threads 2
 
+Also the student at 4 deterministic DDIM steps (--no-ddim skips it): the same network sampled without consistency
+sampling's fresh noise, to choose the student's sampler by measurement.
+
 Runs training/evaluate_quality.py once per configuration on the same seeds, masks (the same seeded real mask shapes
 per seed) and real validation windows, then prints one table per measure with a row per configuration and a
 column per defect class, and the verdict the few-step issue asks for: a configuration stays "within one standard
@@ -23,10 +26,12 @@ import evaluate_quality  # noqa: E402
 REPO = evaluate_quality.REPO
 
 
-def configs(teacher: str, student: str, steps: list[int]) -> list[tuple[str, list[str], int]]:
+def configs(teacher: str, student: str, steps: list[int], ddim: bool) -> list[tuple[str, list[str], int]]:
     """(name, evaluate_quality arguments, network evaluations per window or -1 when counted from provenance)."""
     out = [("teacher", ["--model", teacher], -1)]
     out += [(f"student-{s}", ["--model", student, "--steps", str(s)], s) for s in steps]
+    if ddim:  # the deterministic alternative to consistency sampling's fresh noise: a DDIM step with the student's x0
+        out.append(("student-4-ddim", ["--model", student, "--steps", "4", "--sampler", "ddim"], 4))
     return out
 
 
@@ -49,9 +54,10 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(REPO, "training", "reports", "quality_vs_evaluations"))
+    ap.add_argument("--no-ddim", action="store_true", help="skip the student at 4 deterministic DDIM steps")
     ap.add_argument("--only", help="comma-separated config names to (re)run; the others are read from <out>")
     args = ap.parse_args(argv)
-    cfgs = configs(args.teacher, args.student, [int(s) for s in args.steps.split(",")])
+    cfgs = configs(args.teacher, args.student, [int(s) for s in args.steps.split(",")], not args.no_ddim)
     only = set(args.only.split(",")) if args.only else None
     reports = {}
     for name, extra, _ in cfgs:
