@@ -2,9 +2,15 @@
 
   python3 training/export.py --weights training/runs/default/weights.pt --out public/models/magtile-defect-64
 
-Writes <out>/model.onnx and <out>/manifest.json, and training/reference/model_io_<id>.json (a fixed input
-and PyTorch's output, which the TypeScript tests check onnxruntime-node and onnxruntime-web against).
-Before writing the manifest, the ONNX file is reloaded with onnxruntime and compared with PyTorch.
+Writes <out>/model.onnx, <out>/manifest.json, <out>/mask_library.json and model_io_<id>.json (a fixed input
+and PyTorch's output, which the TypeScript tests check onnxruntime-node and onnxruntime-web against): into
+training/reference/ for the embedded models' ids, else into <out> (or --reference-dir). Before writing the
+manifest, the ONNX file is reloaded with onnxruntime and compared with PyTorch.
+
+The manifest names its training data without a path of this machine (the data folder's name and a sha256 of
+its sorted file list) and cites it from --citation, the shipped Magnetic-tile citation, or a CITATION /
+README file in the data folder; without any, training.citation says it is uncited (ddstudio/userdata.py).
+A model trained on data other than the shipped Magnetic-tile set needs its own --id (not an embedded one).
 
 A distilled student (training/distill.py writes weights.pt with a "distillation" config) is exported the same
 way, with the teacher named from its manifest (--teacher-manifest) and the student's own sampler defaults:
@@ -29,10 +35,9 @@ from ddstudio.data import load_items  # noqa: E402
 from ddstudio.masklib import build_mask_library  # noqa: E402
 from ddstudio.onnx_check import compare  # noqa: E402
 from ddstudio.unet import UNet, UNetConfig, count_flops  # noqa: E402
+from ddstudio.userdata import EMBEDDED_MODEL_IDS, MAGTILE_CITATION, dataset_record, find_citation, id_problem, is_shipped  # noqa: E402
 
-CITATION = ('Y. Huang, C. Qiu, K. Yuan, "Surface defect saliency of magnetic tile", The Visual Computer 36(1):85-96, '
-            '2020, doi:10.1007/s00371-018-1588-5. Images from github.com/abin24/Magnetic-tile-defect-datasets. '
-            '(commit cc4eb530b57b9cb7225bf76023873043ffd50655).')
+CITATION = MAGTILE_CITATION  # the shipped data's citation (ddstudio/userdata.py), not a default for other data
 INPUT_NAMES = ["sample", "timestep", "class_labels", "defect_mask", "known_image", "keep_mask"]
 OUTPUT_NAME = "model_output"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -88,10 +93,13 @@ def main(argv=None):
     ap.add_argument("--weights", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
-    ap.add_argument("--reference-dir", default=os.path.join(REPO, "training", "reference"))
+    ap.add_argument("--reference-dir", help="where model_io_<id>.json goes (default: training/reference for the embedded "
+                                            "models' ids, else --out)")
     ap.add_argument("--atol", type=float, default=1e-4)
     ap.add_argument("--data", help="dataset root for the mask library (default: the one the model was trained on)")
-    ap.add_argument("--id", help="model id for the manifest (default: the config's model_id; a distilled student: <teacher id>-fast)")
+    ap.add_argument("--id", help="model id for the manifest (default: the config's model_id; a distilled student: <teacher id>-fast); "
+                                 "required, and not an embedded model's id, for a model of other data than the shipped set")
+    ap.add_argument("--citation", help="the training data's citation and licence (default: a CITATION / README file in the data folder)")
     ap.add_argument("--teacher-manifest", help="a distilled student: the teacher's manifest.json (id, version, sha256)")
     ap.add_argument("--checkpoint-out", help="also write the weights to resume from (model + EMA in float16, step, config; "
                                              "no optimizer state), e.g. training/checkpoints/<id>.pt, for committing")
@@ -102,6 +110,13 @@ def main(argv=None):
     distilled = cfg.get("distillation")
     if distilled and not args.teacher_manifest:
         ap.error("these weights are a distilled student: give --teacher-manifest (the teacher's manifest.json)")
+    data_root = args.data or os.path.join(REPO, cfg.get("data_root_used", cfg["data_root"]))
+    model_id = args.id or (cfg["model_id"] + "-fast" if distilled else cfg["model_id"])
+    problem = id_problem(model_id)
+    if problem and not (model_id in EMBEDDED_MODEL_IDS and is_shipped(data_root)):
+        ap.error(f"model id {problem}" + ("" if args.id else " (pass --id)"))
+    citation, citation_source = find_citation(data_root, args.citation)
+    dataset = cfg.get("dataset") or dataset_record(data_root)
     classes = cfg["classes"]
     size = cfg["image_size"]
     ucfg = UNetConfig(image_size=size, num_classes=len(classes), **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg["unet"].items()})
@@ -126,7 +141,7 @@ def main(argv=None):
         "format": "defect-diffusion-model",
         "formatVersion": 1,
         "task": "denoiser",
-        "id": args.id or (cfg["model_id"] + "-fast" if distilled else cfg["model_id"]),
+        "id": model_id,
         "version": f"1.0.0+step{ck['step']}" + (f".distill{distilled['student_steps']}" if distilled else ""),
         "file": "model.onnx",
         "sha256": sha256_file(onnx_path),
@@ -166,8 +181,8 @@ def main(argv=None):
             "steps": ck["step"], "weights": "raw" if args.raw else "ema",
             "parameters": sum(p.numel() for p in model.parameters()),
             "flopsPerCall": count_flops(model, size),
-            "dataset": cfg.get("data_root_used", cfg["data_root"]),
-            "citation": CITATION,
+            "dataset": dataset["name"], "datasetFiles": dataset["files"], "datasetFileListSha256": dataset["fileListSha256"],
+            "citation": citation, "citationSource": citation_source,
         },
         "onnxParity": {"maxAbsDiff": diffs[OUTPUT_NAME], "tolerance": args.atol, "runtime": "onnxruntime-node"},
     }
@@ -179,17 +194,17 @@ def main(argv=None):
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
-    data_root = args.data or os.path.join(REPO, cfg.get("data_root_used", cfg["data_root"]))
     _, items = load_items(data_root, classes)
     train_groups = set(cfg.get("train_groups", []))
     items = [it for it in items if not train_groups or it.group in train_groups]
     with open(os.path.join(args.out, "mask_library.json"), "w") as f:
         json.dump(build_mask_library(items, classes, size), f, separators=(",", ":"))
-    os.makedirs(args.reference_dir, exist_ok=True)
+    reference_dir = args.reference_dir or (os.path.join(REPO, "training", "reference") if model_id in EMBEDDED_MODEL_IDS else args.out)
+    os.makedirs(reference_dir, exist_ok=True)
     ref = {"modelId": manifest["id"], "sha256": manifest["sha256"], "tolerance": args.atol,
            "inputs": {k: {"dtype": "int64" if v.dtype == np.int64 else "float32", "dims": list(v.shape), "base64": b64(v)} for k, v in feeds.items()},
            "outputs": {OUTPUT_NAME: {"dtype": "float32", "dims": list(expected.shape), "base64": b64(expected)}}}
-    with open(os.path.join(args.reference_dir, f"model_io_{manifest['id']}.json"), "w") as f:
+    with open(os.path.join(reference_dir, f"model_io_{manifest['id']}.json"), "w") as f:
         json.dump(ref, f)
     if args.checkpoint_out:
         os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint_out)), exist_ok=True)
@@ -197,6 +212,7 @@ def main(argv=None):
         torch.save({"model": half(ck["model"]), "ema": half(ck["ema"]), "step": ck["step"], "config": cfg}, args.checkpoint_out)
     print(json.dumps({"onnx": onnx_path, "bytes": manifest["sizeBytes"], "sha256": manifest["sha256"],
                       "gflop_per_call": manifest["training"]["flopsPerCall"] / 1e9, "step": ck["step"]}))
+    return manifest
 
 
 if __name__ == "__main__":

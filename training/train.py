@@ -8,6 +8,11 @@ model and EMA weights only: what is committed to resume from). Uses CUDA when av
 ends the run at the next step boundary with its weights saved, like --max-minutes. --anneal-minutes lowers the
 learning rate over the end of a time-bounded run (a cosine to --anneal-floor x lr), so the weights it saves
 come from a settled optimiser rather than from full-lr noise.
+
+A model of other data than the shipped Magnetic-tile set needs --id (its model id; not an embedded model's id),
+which the checkpoint's config carries to export.py. The config records the data folder's name and a sha256 of
+its file list (ddstudio/userdata.py dataset_record). main returns {"step", "interrupted"}, so a caller
+(training/train_all.py) knows whether the run ended by a signal.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import WindowSampler, load_items, split_by_group  # noqa: E402
 from ddstudio.diffusion import GaussianDiffusion, ScheduleConfig  # noqa: E402
 from ddstudio.unet import UNet, UNetConfig, count_flops  # noqa: E402
+from ddstudio.userdata import dataset_record, id_problem, is_shipped  # noqa: E402
 
 
 def build(cfg: dict, num_classes: int) -> tuple[UNet, GaussianDiffusion]:
@@ -43,11 +49,22 @@ def anneal_factor(elapsed_s: float, budget_s: float, anneal_s: float, floor: flo
     return floor + (1.0 - floor) * 0.5 * (1.0 + np.cos(np.pi * frac))
 
 
+def remaining_s(elapsed_s: float, steps_done: int, step: int, max_minutes: float | None, max_steps: int | None) -> float | None:
+    """Seconds left until the first of the run's limits, at the rate of this invocation's steps so far."""
+    left = []
+    if max_minutes is not None:
+        left.append(max(0.0, max_minutes * 60 - elapsed_s))
+    if max_steps is not None and steps_done > 0:
+        left.append(max(0, max_steps - step) * elapsed_s / steps_done)
+    return min(left) if left else None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
     ap.add_argument("--run", required=True, help="run directory (checkpoints, log)")
     ap.add_argument("--data", help="dataset root, overrides the config's data_root")
+    ap.add_argument("--id", help="model id, overrides the config's model_id; required for data other than the shipped set")
     ap.add_argument("--init", help="weights.pt to start from when the run has no checkpoint")
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--max-steps", type=int, default=None)
@@ -68,6 +85,12 @@ def main(argv=None):
     with open(args.config) as f:
         cfg = json.load(f)
     data_root = resolve(args.data or cfg["data_root"], repo)
+    if args.id:
+        if id_problem(args.id):
+            ap.error(f"--id {id_problem(args.id)}")
+        cfg["model_id"] = args.id
+    elif not is_shipped(data_root) and id_problem(cfg["model_id"]):
+        ap.error(f"--data is not the shipped Magnetic-tile set, so the config's model id {id_problem(cfg['model_id'])}: pass --id")
     os.makedirs(args.run, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -77,6 +100,7 @@ def main(argv=None):
     train_items, val_items = split_by_group(items, cfg["val_fraction"], cfg["split_seed"])
     cfg["classes"] = classes
     cfg["data_root_used"] = os.path.relpath(data_root, repo)
+    cfg["dataset"] = dataset_record(data_root)
     cfg["train_groups"] = sorted({it.group for it in train_items})
     sampler = WindowSampler(train_items, len(classes), cfg["image_size"], cfg["jitter"], cfg["p_inpaint"], cfg["p_drop_mask"])
 
@@ -113,9 +137,10 @@ def main(argv=None):
         print(f"saved step {step}", flush=True)
 
     stop = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _frame: stop.append(signum))
+    previous = {sig: signal.signal(sig, lambda signum, _frame: stop.append(signum)) for sig in (signal.SIGTERM, signal.SIGINT)}
     t0 = last_save = time.time()
+    start_step = step
+    print(f"training from step {step} (Ctrl-C stops at the next step with the weights saved)", flush=True)
     log = open(os.path.join(args.run, "log.jsonl"), "a")
     null = len(classes)
     losses = []
@@ -151,6 +176,9 @@ def main(argv=None):
         losses.append(loss.item())
         if step % 50 == 0:
             rec = {"step": step, "loss": float(np.mean(losses)), "lr": lr, "elapsed_s": round(time.time() - t0, 1)}
+            eta = remaining_s(time.time() - t0, step - start_step, step, args.max_minutes, args.max_steps)
+            if eta is not None:
+                rec["eta_s"] = round(eta)
             losses = []
             log.write(json.dumps(rec) + "\n"), log.flush()
             print(json.dumps(rec), flush=True)
@@ -158,6 +186,10 @@ def main(argv=None):
             save()
             last_save = time.time()
     save()
+    log.close()
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    return {"step": step, "interrupted": bool(stop)}
 
 
 if __name__ == "__main__":

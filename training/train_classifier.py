@@ -14,6 +14,12 @@ macro average and reported as null.
 Writes training/runs/classifier/{best.pt,last.pt,log.jsonl} and exports <export>/model.onnx (outputs logits
 and features, dynamic batch; reloaded with onnxruntime-node and compared with PyTorch), manifest.json and
 reference_features.json (features of real training-split windows: no photo pixels ship to the browser).
+
+A user's data (any --data other than the shipped Magnetic-tile set) needs --id (the classifier's own id, not an
+embedded one), --out (the export folder) and --run; the manifest names the data and its citation as
+training/export.py does (ddstudio/userdata.py). training/train_all.py runs it beside the denoiser with the same
+--config, so both train on the same tile-group split. SIGINT / SIGTERM end training at the next step with the
+best checkpoint saved and exported.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ import base64
 import json
 import math
 import os
+import signal
 import sys
 import time
 
@@ -35,11 +42,16 @@ from ddstudio.classifier import (FEATURE_DIM, EvalClassifier, fixed_windows, loa
 from ddstudio.data import WindowSampler, load_items, split_by_group  # noqa: E402
 from ddstudio.metrics import nn_distances  # noqa: E402
 from ddstudio.onnx_check import compare  # noqa: E402
-from export import CITATION, sha256_file  # noqa: E402
+from ddstudio.userdata import EMBEDDED_MODEL_IDS, dataset_record, find_citation, id_problem, is_shipped  # noqa: E402
+from export import sha256_file  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_ID = "magtile-classifier-64"
-SPLIT_TEXT = "tile_group, val_fraction 0.2, seed 0, at least one held-out group per class"
+
+
+def split_text(cfg: dict) -> str:
+    return f"tile_group, val_fraction {cfg['val_fraction']}, seed {cfg['split_seed']}, at least one held-out group per class"
+
 VAL_SEED = 12345     # fixed validation windows
 REF_SEED = 54321     # reference (training-split) windows
 
@@ -74,20 +86,23 @@ def train(args, cfg: dict) -> str:
     os.makedirs(args.run, exist_ok=True)
     log = open(os.path.join(args.run, "log.jsonl"), "w")
     best, best_path = -1.0, os.path.join(args.run, "best.pt")
-    meta = {"classes": classes, "image_size": size, "data_root_used": os.path.relpath(root, REPO),
+    meta = {"classes": classes, "image_size": size, "data_root_used": os.path.relpath(root, REPO), "dataset": dataset_record(root),
             "val_fraction": cfg["val_fraction"], "split_seed": cfg["split_seed"], "val_per_class": args.val_per_class,
             "train_groups": sorted({it.group for it in train_items})}
     t0 = time.time()
     step, run_loss = 0, 0.0
+    stop: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: stop.append(signum)) for sig in (signal.SIGTERM, signal.SIGINT)}
     while True:
         elapsed = time.time() - t0
         frac = max(step / args.max_steps if args.max_steps else 0.0, elapsed / (args.max_minutes * 60))
-        done = frac >= 1.0
+        done = frac >= 1.0 or bool(stop)
         if step and (step % args.eval_every == 0 or done):
             acc = per_class_accuracy(predict(model, xv)[0], yv, classes)
             m = macro(acc)
             rec = {"step": step, "minutes": round(elapsed / 60, 2), "loss": round(run_loss / args.eval_every, 4),
-                   "macro": round(m, 4), "per_class": acc}
+                   "macro": round(m, 4), "per_class": acc,
+                   "eta_s": round(elapsed * (1 - frac) / frac) if 0 < frac < 1 and not stop else 0}
             log.write(json.dumps(rec) + "\n"), log.flush()
             print(json.dumps(rec), flush=True)
             run_loss = 0.0
@@ -111,8 +126,17 @@ def train(args, cfg: dict) -> str:
         opt.step()
         run_loss += float(loss)
         step += 1
+    if best < 0:  # stopped before the first evaluation: keep what there is
+        acc = per_class_accuracy(predict(model, xv)[0], yv, classes)
+        best = macro(acc)
+        save_checkpoint(best_path, model, {**meta, "step": step, "per_class_accuracy": acc, "macro_accuracy": best})
     save_checkpoint(os.path.join(args.run, "last.pt"), model, {**meta, "step": step})
     log.close()
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    args.interrupted = bool(stop)
+    if stop:
+        print(f"signal {stop[0]}: stopped at step {step}", flush=True)
     print(f"trained {step} steps in {(time.time() - t0) / 60:.1f} min; best macro accuracy {best:.3f}", flush=True)
     return best_path
 
@@ -158,10 +182,10 @@ def export(args, cfg: dict, weights: str) -> dict:
         lgo = np.asarray([nn_distances(f[i:i + 1], f[g != g[i]])[0] if (g != g[i]).any() else np.nan for i in range(len(f))])
         nn_stats[name] = {"valToTrain": _pct(nn_distances(fv[yv == c], f)),
                           "trainLeaveGroupOut": _pct(lgo[np.isfinite(lgo)])}
-    ref = {"format": "defect-diffusion-reference-features", "formatVersion": 1, "classifierId": MODEL_ID,
+    ref = {"format": "defect-diffusion-reference-features", "formatVersion": 1, "classifierId": args.id,
            "classifierSha256": sha256_file(onnx_path), "featureDim": FEATURE_DIM, "dtype": "float32", "byteOrder": "little",
            "source": f"classifier features of {args.ref_per_class} un-augmented {size}x{size} windows per class from the "
-                     f"TRAINING-split tile groups ({SPLIT_TEXT}), rng seed {REF_SEED}; no photo pixels are stored",
+                     f"TRAINING-split tile groups ({split_text(cfg)}), rng seed {REF_SEED}; no photo pixels are stored",
            "classes": ref_classes,
            "nearestNeighbour": {
                "metric": "L2 distance between 64-dim classifier features",
@@ -174,9 +198,11 @@ def export(args, cfg: dict, weights: str) -> dict:
         json.dump(ref, f, separators=(",", ":"))
 
     acc = ck["per_class_accuracy"]
+    dataset = ck.get("dataset") or dataset_record(resolve(args.data or cfg["data_root"]))
+    citation, citation_source = find_citation(resolve(args.data or cfg["data_root"]), args.citation)
     img = ["batch", 1, size, size]
     manifest = {
-        "format": "defect-diffusion-model", "formatVersion": 1, "task": "classifier", "id": MODEL_ID,
+        "format": "defect-diffusion-model", "formatVersion": 1, "task": "classifier", "id": args.id,
         "version": f"1.0.0+step{ck['step']}", "file": "model.onnx", "sha256": sha256_file(onnx_path),
         "sizeBytes": os.path.getsize(onnx_path),
         "image": {"width": size, "height": size, "channels": 1, "pixelRange": [-1, 1], "pixelScale": 1.0,
@@ -186,11 +212,12 @@ def export(args, cfg: dict, weights: str) -> dict:
                     {"name": "features", "role": "features", "dtype": "float32", "shape": ["batch", FEATURE_DIM]}],
         "classes": classes, "featureDim": FEATURE_DIM, "referenceFeatures": "reference_features.json",
         "validation": {"perClassAccuracy": acc, "macroAccuracy": ck["macro_accuracy"], "windowsPerClass": ck["val_per_class"],
-                       "split": SPLIT_TEXT,
+                       "split": split_text(cfg),
                        "note": "un-augmented windows from the held-out tile groups; null = no validation tile group of "
                                "that class in this split (left out of the macro average)"},
         "training": {"steps": ck["step"], "parameters": sum(p.numel() for p in model.parameters()),
-                     "dataset": ck["data_root_used"], "citation": CITATION},
+                     "dataset": dataset["name"], "datasetFiles": dataset["files"], "datasetFileListSha256": dataset["fileListSha256"],
+                     "citation": citation, "citationSource": citation_source},
         "onnxParity": {"maxAbsDiff": max(diffs.values()), "perOutput": diffs, "tolerance": args.atol, "runtime": "onnxruntime-node"},
     }
     with open(os.path.join(args.export, "manifest.json"), "w") as f:
@@ -206,8 +233,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=os.path.join(REPO, "training", "configs", "default.json"))
     ap.add_argument("--data", help="dataset root, overrides the config's data_root")
-    ap.add_argument("--run", default=os.path.join(REPO, "training", "runs", "classifier"))
-    ap.add_argument("--export", default=os.path.join(REPO, "public", "models", MODEL_ID))
+    ap.add_argument("--export", "--out", dest="export", help=f"export folder (default for the shipped data: public/models/{MODEL_ID})")
+    ap.add_argument("--id", help=f"classifier id for the manifest (default for the shipped data: {MODEL_ID})")
+    ap.add_argument("--citation", help="the training data's citation and licence (default: a CITATION / README file in the data folder)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--export-only", action="store_true", help="export <run>/best.pt without training")
     ap.add_argument("--max-minutes", type=float, default=6.0)
@@ -225,13 +253,27 @@ def main(argv=None):
     ap.add_argument("--ref-per-class", type=int, default=100)
     ap.add_argument("--atol", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--run", default=None, help="run folder (default for the shipped data: training/runs/classifier)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     with open(args.config) as f:
         cfg = json.load(f)
+    if is_shipped(resolve(args.data or cfg["data_root"])):
+        args.id = args.id or MODEL_ID
+        args.export = args.export or os.path.join(REPO, "public", "models", MODEL_ID)
+        args.run = args.run or os.path.join(REPO, "training", "runs", "classifier")
+        if id_problem(args.id) and args.id not in EMBEDDED_MODEL_IDS:
+            ap.error(f"--id {id_problem(args.id)}")
+    else:
+        missing = [f for f, v in (("--id", args.id), ("--out", args.export), ("--run", args.run)) if not v]
+        if missing:
+            ap.error(f"--data is not the shipped Magnetic-tile set: give {', '.join(missing)} (nothing is written into the repository for it)")
+        if id_problem(args.id):
+            ap.error(f"--id {id_problem(args.id)}")
+    args.interrupted = False
     weights = os.path.join(args.run, "best.pt") if args.export_only else train(args, cfg)
-    if not args.no_export:
-        export(args, cfg, weights)
+    manifest = None if args.no_export else export(args, cfg, weights)
+    return {"manifest": manifest, "interrupted": args.interrupted, "weights": weights}
 
 
 if __name__ == "__main__":
