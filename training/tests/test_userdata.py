@@ -1,5 +1,6 @@
-"""What a model folder says about its data (training/ddstudio/userdata.py): citation sources, the uncited
-wording, the dataset record without paths, the ids a user's model may not take."""
+"""What a model folder says about its data (training/ddstudio/userdata.py) and the data-folder check
+(training/ddstudio/datacheck.py): citation sources, the uncited wording, the dataset record without paths, the
+ids a user's model may not take, and what the check refuses and warns about."""
 import json
 import os
 import sys
@@ -11,6 +12,7 @@ TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 sys.path.insert(0, HERE)
+from ddstudio.datacheck import check_dataset  # noqa: E402
 from ddstudio.userdata import (EMBEDDED_MODEL_IDS, MAGTILE_CITATION, SHIPPED_DATA, UNCITED, dataset_record,  # noqa: E402
                                find_citation, first_paragraph, id_problem)
 from synthetic import make_dataset  # noqa: E402
@@ -69,6 +71,53 @@ class Ids(unittest.TestCase):
                     ids.add(json.load(f)["id"])
         self.assertTrue(ids)
         self.assertLessEqual(ids, set(EMBEDDED_MODEL_IDS))
+
+
+class DataCheck(unittest.TestCase):
+    def test_clean_synthetic_folder(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = check_dataset(make_dataset(os.path.join(d, "p"), per_class=3), 64, 0.2, 0)
+            self.assertTrue(r.ok, r.text())
+            self.assertEqual([c.name for c in r.classes], ["Scratch", "Spot", "Free"])
+            spot = r.classes[1]
+            self.assertEqual((spot.images, spot.masks, spot.box_masks), (3, 3, 3))
+            self.assertEqual(sum(c.train_images + c.val_images for c in r.classes), 9)
+            self.assertTrue(any("axis-aligned box" in w for w in r.warnings))
+
+    def test_refusals_and_warnings(self):
+        from PIL import Image
+        with tempfile.TemporaryDirectory() as d:
+            root = make_dataset(os.path.join(d, "p"), per_class=3)
+            Image.new("L", (80, 80)).save(os.path.join(root, "Scratch", "scratch_1_mask.png"))           # empty mask
+            Image.new("L", (10, 10)).save(os.path.join(root, "Scratch", "scratch_2_mask.png"))           # wrong size
+            Image.new("I;16", (80, 80)).save(os.path.join(root, "Spot", "deep.png"))                      # 16-bit
+            Image.new("L", (80, 80)).save(os.path.join(root, "Spot", "orphan_mask.png"))                  # no image
+            os.makedirs(os.path.join(root, "Empty"))
+            with open(os.path.join(root, "Free", "free_0.png"), "rb") as f, open(os.path.join(root, "Spot", "copy.png"), "wb") as g:
+                g.write(f.read())                                                                          # same file in 2 classes
+            with open(os.path.join(root, "manifest_extra.csv"), "w") as f:
+                f.write("image,group\nfree_0.png,a\n")
+            r = check_dataset(root, 64, 0.2, 0)
+            text = r.text()
+            self.assertFalse(r.ok)
+            for needle in ("Scratch/scratch_2.png: mask is 10x10, image is 80x80", "Spot/deep.png: mode I (16-bit or float)", "'Empty' has no",
+                           "the same file is in several classes", "needs columns 'image' and 'tile_group'"):
+                self.assertTrue(any(needle in x for x in r.refused), f"{needle!r} not refused:\n{text}")
+            for needle in ("Scratch: 1 empty masks", "Spot/orphan_mask.png: a mask without an image"):
+                self.assertTrue(any(needle in x for x in r.warnings), f"{needle!r} not warned:\n{text}")
+            self.assertIn("REFUSED", text)
+
+    def test_one_class_and_missing_folder(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertFalse(check_dataset(os.path.join(d, "nope"), 64, 0.2, 0).ok)
+            root = make_dataset(os.path.join(d, "p"), per_class=2)
+            for c in ("Spot", "Free"):
+                for fn in os.listdir(os.path.join(root, c)):
+                    os.remove(os.path.join(root, c, fn))
+                os.rmdir(os.path.join(root, c))
+            r = check_dataset(root, 64, 0.2, 0)
+            self.assertTrue(any("only one class folder" in x for x in r.refused), r.text())
+            self.assertTrue(any("no defect-free 'Free' class" in w for w in r.warnings), r.text())
 
 
 if __name__ == "__main__":
