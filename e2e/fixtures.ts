@@ -16,6 +16,10 @@ export class StudioPage {
   generateButton() {
     return this.page.getByRole('button', { name: 'Generate', exact: true });
   }
+  /** Shows one of the left column's panels (Generate, Mask, Dataset, Quality); the review area stays as it is. */
+  async openTab(name: 'Generate' | 'Mask' | 'Dataset' | 'Quality') {
+    await this.page.getByRole('tablist', { name: 'Panels' }).getByRole('tab', { name, exact: true }).click();
+  }
   async backend() {
     return (await this.page.getByTestId('backend').textContent())?.trim();
   }
@@ -24,6 +28,8 @@ export class StudioPage {
 interface Fixtures {
   offsite: string[];
   studio: StudioPage;
+  /** Content-Security-Policy violations so far: 'securitypolicyviolation' events of the page and CSP console reports (workers included). */
+  cspViolations: () => Promise<string[]>;
 }
 
 export const test = base.extend<Fixtures>({
@@ -38,6 +44,18 @@ export const test = base.extend<Fixtures>({
       },
     );
     await use(blocked);
+  },
+  cspViolations: async ({ page }, use) => {
+    const reported: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) reported.push(`console: ${m.text()}`);
+    });
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (globalThis as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective}: ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
+    });
+    await use(async () => [...((await page.evaluate('globalThis.__cspViolations ?? []')) as string[]), ...reported]);
   },
   studio: async ({ page, offsite }, use) => {
     void offsite;

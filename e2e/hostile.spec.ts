@@ -46,6 +46,7 @@ test('a crafted import is refused by name, stores nothing, and a corrupt stored 
   await expect(page.getByRole('alert')).toContainText('Import failed, nothing was imported: metadata.jsonl line 2, field provenance: missing; expected an object; nothing was imported');
   await expect(page.getByRole('tab', { name: /^All \(2\)$/ })).toBeVisible();
   // The page is still usable: the Export button works.
+  await studio.openTab('Dataset');
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export dataset' }).click();
   const exported = Object.keys(unzipSync(readFileSync(await (await download).path()))).filter((f) => f.endsWith('.png'));
@@ -68,6 +69,7 @@ test('a crafted import is refused by name, stores nothing, and a corrupt stored 
   await page.reload();
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
   await expect(page.getByRole('tab', { name: /^All \(2\)$/ })).toBeVisible();
+  await studio.openTab('Dataset');
   const damaged = page.getByRole('group', { name: 'Damaged items' });
   await expect(damaged).toContainText('1 stored item is damaged and not shown');
   await expect(damaged).toContainText('broken: field createdAt: missing');

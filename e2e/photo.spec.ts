@@ -15,6 +15,7 @@ test('paint a mask on a real defect-free photo: only the window changes, the exp
   await page.getByLabel('Defect class').selectOption('Crack');
   await page.getByLabel('Steps').fill('4');
   await page.getByLabel('Batch size').fill('1');
+  await studio.openTab('Mask');
   await page.getByLabel('Base photo').setInputFiles(photo as string);
   await expect(page.getByText(/^Photo .*\.jpg \(\d+×\d+\)/)).toBeVisible();
 
@@ -35,6 +36,7 @@ test('paint a mask on a real defect-free photo: only the window changes, the exp
   await studio.generateButton().click();
   await expect(page.getByRole('tab', { name: /^Pending \(1\)$/ })).toBeVisible({ timeout: 120_000 });
   await page.getByRole('button', { name: 'Accept', exact: true }).click();
+  await studio.openTab('Dataset');
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export dataset' }).click();
   const files = unzipSync(readFileSync(await (await download).path()));

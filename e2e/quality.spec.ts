@@ -34,7 +34,7 @@ test('downstream check: real-only vs real + accepted synthetic, on real images s
   await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
   await page.keyboard.press('a');
   await page.keyboard.press('a');
-  await page.getByText('Quality of accepted images').click();
+  await studio.openTab('Quality');
   await page.getByLabel('Real images folder').setInputFiles(realFolder(8));
   await expect(page.getByText(/^48 real images read \(Blowhole 8, Break 8, Crack 8, Fray 8, Uneven 8, Free 8\)/)).toBeVisible({ timeout: 60_000 });
   await page.getByRole('button', { name: 'Run downstream check' }).click();

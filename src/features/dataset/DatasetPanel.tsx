@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { deleteDamaged, deleteRejected, exportDamaged, exportDataset, fillToTarget, importDataset } from '../../engine';
 import { storageInfo, type StorageInfo } from '../../dataset/db';
 import { useStudio } from '../../state/store';
+import { rejectReasonCounts } from '../review/reviewModel';
 
 const NO_CLASSES: readonly string[] = [];
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
@@ -25,7 +26,9 @@ export function DatasetPanel() {
     return m;
   }, [items]);
   const accepted = (c: string) => acceptedByClass.get(c) ?? 0;
-  const max = Math.max(1, ...classes.map((c) => Math.max(accepted(c), targets[c] ?? 0)));
+  const reasons = useMemo(() => rejectReasonCounts(items), [items]);
+  // At least 10 on the scale: with no target set, one accepted image must not look like a full bar.
+  const max = Math.max(10, ...classes.map((c) => Math.max(accepted(c), targets[c] ?? 0)));
   const notice = (kind: 'error' | 'info', text: string) => useStudio.getState().setNotice({ kind, text });
 
   const download = (bytes: Uint8Array, name: string, type: string) => {
@@ -62,22 +65,35 @@ export function DatasetPanel() {
   return (
     <section className="panel dataset" aria-label="Dataset">
       <h2>Dataset</h2>
-      <svg className="chart" role="img" aria-label="Accepted images per class against the target" width={300} height={classes.length * 22 + 4}>
+      <p className="legend">
+        <span className="key" style={{ background: '#3b82f6' }} /> accepted <span className="key line red" /> target (set under Targets per class)
+      </p>
+      <svg className="chart" role="img" aria-label="Accepted images per class against the target" width={320} height={classes.length * 22 + 4}>
         {classes.map((c, i) => {
           const a = accepted(c);
           const t = targets[c] ?? 0;
-          const x0 = 70;
-          const w = 200;
+          const x0 = 62;
+          const w = 180;
           return (
             <g key={c} transform={`translate(0 ${i * 22 + 2})`}>
               <text x={0} y={14} fontSize={12}>{c}</text>
               <rect x={x0} y={3} width={(a / max) * w} height={14} fill="#3b82f6" />
               {t > 0 && <line x1={x0 + (t / max) * w} x2={x0 + (t / max) * w} y1={0} y2={20} stroke="#dc2626" strokeWidth={2} />}
-              <text x={x0 + w + 4} y={14} fontSize={11}>{a}/{t}</text>
+              <text x={x0 + w + 6} y={14} fontSize={11}>{t > 0 ? `${a} / ${t}` : `${a} (no target)`}</text>
             </g>
           );
         })}
       </svg>
+      {reasons.size > 0 && (
+        <table className="reasons-table" aria-label="Reject reasons per class" data-testid="reject-reasons">
+          <thead><tr><th>class</th><th>reject reason</th><th className="num">n</th></tr></thead>
+          <tbody>
+            {[...reasons].flatMap(([cls, m]) => [...m].sort((a, b) => b[1] - a[1]).map(([r, n], k) => (
+              <tr key={`${cls}\u0000${r}`}><td>{k === 0 ? cls : ''}</td><td>{r}</td><td className="num">{n}</td></tr>
+            )))}
+          </tbody>
+        </table>
+      )}
       <details>
         <summary>Targets per class</summary>
         <div className="targets">

@@ -11,18 +11,17 @@ const STUDENT_SAMPLERS: readonly SamplerName[] = ['consistency'];
 const TEACHER_SAMPLERS: readonly SamplerName[] = SAMPLER_NAMES.filter((s) => s !== 'consistency');
 
 export function GeneratePanel() {
-  const { settings, update, classes, status, queue, interval, distillation, defaultSteps } = useStudio(
+  const { settings, update, classes, status, interval, distillation } = useStudio(
     useShallow((s) => ({
-      settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status, queue: s.queue,
-      interval: s.model?.manifest.defaults.guidanceInterval, distillation: s.model?.manifest.distillation, defaultSteps: s.model?.manifest.defaults.steps,
+      settings: s.settings, update: s.updateSettings, classes: s.model?.manifest.classes ?? NO_CLASSES, status: s.status,
+      interval: s.model?.manifest.defaults.guidanceInterval, distillation: s.model?.manifest.distillation,
     })),
   );
   // A distilled student is sampled by consistency sampling with its guidance built in; a teacher by the others.
   const samplers = distillation ? STUDENT_SAMPLERS : TEACHER_SAMPLERS;
-  const busy = status.kind === 'generating';
-  const canGenerate = status.kind === 'ready' || status.kind === 'generating';
-  const progress = status.kind === 'generating' ? status.progress : null;
   const [notes, setNotes] = useState<string[]>([]);
+  // Until a model is loaded its defaults are not known: show no number rather than one that changes on load.
+  const loaded = status.kind === 'ready' || status.kind === 'generating';
   return (
     <section className="panel controls" aria-label="Generation settings">
       <ModelPicker />
@@ -68,7 +67,7 @@ export function GeneratePanel() {
         </label>
         <label>
           Steps
-          <input type="number" min={1} max={200} value={settings.steps}
+          <input type="number" min={1} max={200} value={loaded ? settings.steps : ''} disabled={!loaded} placeholder={loaded ? undefined : 'loading…'}
             onChange={(e) => update({ steps: Math.min(200, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
         </label>
       </div>
@@ -81,7 +80,7 @@ export function GeneratePanel() {
         ) : (
           <label title={interval ? `Applied at noise levels sigma in (${interval[0]}, ${interval[1]}] (the model's setting); the other steps use the class alone.` : 'Applied at every step.'}>
             Guidance
-            <input type="number" min={0} max={30} step={0.5} value={settings.guidance}
+            <input type="number" min={0} max={30} step={0.5} value={loaded ? settings.guidance : ''} disabled={!loaded} placeholder={loaded ? undefined : 'loading…'}
               onChange={(e) => update({ guidance: Math.min(30, Math.max(0, Number(e.target.value) || 0)) })} />
           </label>
         )}
@@ -91,6 +90,23 @@ export function GeneratePanel() {
             onChange={(e) => update({ batchSize: Math.min(16, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
         </label>
       </div>
+    </section>
+  );
+}
+
+/**
+ * Generate / Fast preview / Cancel, the progress of the running image and the queue: always on screen under the
+ * left column's tabs, whichever tab is open.
+ */
+export function GenerateActions() {
+  const { settings, status, queue, distillation, defaultSteps } = useStudio(
+    useShallow((s) => ({ settings: s.settings, status: s.status, queue: s.queue, distillation: s.model?.manifest.distillation, defaultSteps: s.model?.manifest.defaults.steps })),
+  );
+  const busy = status.kind === 'generating';
+  const canGenerate = status.kind === 'ready' || status.kind === 'generating';
+  const progress = status.kind === 'generating' ? status.progress : null;
+  return (
+    <section className="panel actions" aria-label="Generate">
       <div className="buttons">
         <button type="button" onClick={() => enqueueFromSettings()} disabled={!canGenerate || !settings.className}
           title={distillation ? `${settings.steps} network evaluation${settings.steps === 1 ? '' : 's'} per window` : undefined}>Generate</button>

@@ -11,35 +11,103 @@ interface Row {
   target: number;
   consistency: number | null;
   kid: { mean: number; std: number } | null;
+  /** KID between two halves of the real reference set at the same subset size: what "as close as real" looks like */
+  realKid: { mean: number; std: number } | null;
   diversity: number | null;
   realDiversity: number | null;
 }
 
 const NO_CLASSES: readonly string[] = [];
+const fmt = (v: number, d = 3) => (v < 0 ? `−${(-v).toFixed(d)}` : v.toFixed(d));
 
-/** Horizontal bar with a label; value in [0, max]. */
-function Bar({ value, max, color, label }: { value: number; max: number; color: string; label: string }) {
-  const w = 120;
+/** A nice step for an axis from lo to hi with about `n` ticks. */
+function ticks(lo: number, hi: number, n = 4): number[] {
+  const raw = (hi - lo) / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-12; v += step) out.push(Math.abs(v) < step / 1e6 ? 0 : v);
+  return out;
+}
+
+const LABEL_W = 62;
+const PLOT_W = 200;
+const ROW_H = 20;
+
+/** Per-class dot-and-whisker plot on a shared axis, with a zero line and a per-class reference band. */
+function KidPlot({ rows }: { rows: Row[] }) {
+  const vals = rows.flatMap((r) => [r.kid ? [r.kid.mean - r.kid.std, r.kid.mean + r.kid.std] : [], r.realKid ? [r.realKid.mean - r.realKid.std, r.realKid.mean + r.realKid.std] : []].flat());
+  const lo = Math.min(0, ...vals);
+  const hi = vals.length ? Math.max(1e-3, ...vals) : 0.1;
+  const x = (v: number) => LABEL_W + ((v - lo) / (hi - lo)) * PLOT_W;
+  const h = rows.length * ROW_H + 30;
   return (
-    <svg width={w + 60} height={14} role="img" aria-label={label}>
-      <rect x={0} y={2} width={w} height={10} fill="#f3f4f6" />
-      <rect x={0} y={2} width={Math.max(0, Math.min(1, value / max)) * w} height={10} fill={color} />
-      <text x={w + 4} y={11} fontSize={10}>{label}</text>
+    <svg className="plot" width={LABEL_W + PLOT_W + 16} height={h} role="img" aria-label="KID to real per class: dot is the mean, whiskers the spread over subsets, grey band the real-vs-real reference">
+      {ticks(lo, hi).map((t) => (
+        <g key={t}>
+          <line x1={x(t)} x2={x(t)} y1={0} y2={rows.length * ROW_H} stroke={t === 0 ? '#374151' : '#e5e7eb'} strokeWidth={t === 0 ? 1 : 1} />
+          <text x={x(t)} y={rows.length * ROW_H + 12} fontSize={10} textAnchor="middle">{fmt(t, 2)}</text>
+        </g>
+      ))}
+      <text x={LABEL_W + PLOT_W / 2} y={h - 4} fontSize={10} textAnchor="middle" fill="#4b5563">KID (lower is closer to real; below 0: indistinguishable)</text>
+      {rows.map((r, i) => {
+        const y = i * ROW_H + ROW_H / 2;
+        return (
+          <g key={r.cls}>
+            <text x={0} y={y + 4} fontSize={11}>{r.cls}</text>
+            {r.realKid && <rect x={x(r.realKid.mean - r.realKid.std)} y={y - 6} width={Math.max(1, x(r.realKid.mean + r.realKid.std) - x(r.realKid.mean - r.realKid.std))} height={12} fill="#d1d5db" />}
+            {r.realKid && <line x1={x(r.realKid.mean)} x2={x(r.realKid.mean)} y1={y - 7} y2={y + 7} stroke="#6b7280" strokeWidth={2} />}
+            {r.kid ? (
+              <>
+                <line x1={x(r.kid.mean - r.kid.std)} x2={x(r.kid.mean + r.kid.std)} y1={y} y2={y} stroke="#dc2626" strokeWidth={1.5} />
+                <circle cx={x(r.kid.mean)} cy={y} r={3.5} fill="#dc2626" />
+              </>
+            ) : <text x={LABEL_W + 4} y={y + 4} fontSize={10} fill="#6b7280">needs ≥ 2 accepted</text>}
+          </g>
+        );
+      })}
+    </svg>
+  );
+}
+
+/** Per-class diversity bars (generated) with the real data's diversity as a line on each. */
+function DiversityPlot({ rows }: { rows: Row[] }) {
+  const max = Math.max(1e-6, ...rows.flatMap((r) => [r.diversity ?? 0, r.realDiversity ?? 0])) * 1.05;
+  const x = (v: number) => LABEL_W + (v / max) * PLOT_W;
+  const h = rows.length * ROW_H + 30;
+  return (
+    <svg className="plot" width={LABEL_W + PLOT_W + 16} height={h} role="img" aria-label="Diversity per class: bar is the accepted images, grey line the real images">
+      {ticks(0, max).map((t) => (
+        <g key={t}>
+          <line x1={x(t)} x2={x(t)} y1={0} y2={rows.length * ROW_H} stroke={t === 0 ? '#374151' : '#e5e7eb'} />
+          <text x={x(t)} y={rows.length * ROW_H + 12} fontSize={10} textAnchor="middle">{t.toFixed(1)}</text>
+        </g>
+      ))}
+      <text x={LABEL_W + PLOT_W / 2} y={h - 4} fontSize={10} textAnchor="middle" fill="#4b5563">mean pairwise feature distance</text>
+      {rows.map((r, i) => {
+        const y = i * ROW_H + ROW_H / 2;
+        return (
+          <g key={r.cls}>
+            <text x={0} y={y + 4} fontSize={11}>{r.cls}</text>
+            {r.diversity !== null && <rect x={LABEL_W} y={y - 5} width={x(r.diversity) - LABEL_W} height={10} fill="#7c3aed" />}
+            {r.realDiversity !== null && <line x1={x(r.realDiversity)} x2={x(r.realDiversity)} y1={y - 8} y2={y + 8} stroke="#374151" strokeWidth={2} />}
+          </g>
+        );
+      })}
     </svg>
   );
 }
 
 /**
  * Per-class quality of the ACCEPTED images, on the embedded classifier's features: label consistency, KID
- * (unbiased, polynomial kernel; mean ± std over subsets) against the shipped real reference features,
- * diversity (mean pairwise feature distance) next to the real data's, accepted versus target. Recomputed as
- * items are accepted, only while the panel is open.
+ * (unbiased, polynomial kernel; mean ± std over subsets) against the shipped real reference features with the
+ * real-vs-real KID at the same subset size as reference, diversity (mean pairwise feature distance) against the
+ * real data's, accepted versus target. Computed only while the panel is shown (`open`).
  */
-export function QualityPanel() {
+export function QualityPanel({ open }: { open: boolean }) {
   const { items, classes, targets, qualityInfo } = useStudio(
     useShallow((s) => ({ items: s.items, classes: s.model?.manifest.classes ?? NO_CLASSES, targets: s.settings.targets, qualityInfo: s.model?.quality })),
   );
-  const [open, setOpen] = useState(false);
   const [ref, setRef] = useState<ReferenceFeatures | null>(null);
   const [err, setErr] = useState<string | null>(null);
   useEffect(() => {
@@ -55,53 +123,69 @@ export function QualityPanel() {
       const acc = items.filter((i) => i.className === cls && i.status === 'accepted' && i.quality);
       const feats = acc.map((i) => Float32Array.from(i.quality?.features ?? []));
       const real = ref.classes[cls]?.features ?? [];
+      const m = Math.min(50, feats.length, Math.floor(real.length / 2));
+      const halves = [real.filter((_, k) => k % 2 === 0), real.filter((_, k) => k % 2 === 1)] as const;
       return {
         cls,
         n: acc.length,
         target: targets[cls] ?? 0,
         consistency: acc.length ? acc.filter((i) => i.quality?.consistent).length / acc.length : null,
         kid: feats.length >= 2 && real.length >= 2 ? kid(feats, real, { subsets: 20, subsetSize: 50, seed: 0 }) : null,
+        realKid: m >= 2 ? kid(halves[0], halves[1], { subsets: 20, subsetSize: m, seed: 1 }) : null,
         diversity: feats.length >= 2 ? meanPairwiseDistance(feats) : null,
         realDiversity: real.length >= 2 ? meanPairwiseDistance(real) : null,
       };
     });
   }, [open, ref, items, classes, targets]);
-  const kidMax = Math.max(1e-6, ...rows.map((r) => (r.kid ? r.kid.mean + r.kid.std : 0)));
-  const divMax = Math.max(1e-6, ...rows.flatMap((r) => [r.diversity ?? 0, r.realDiversity ?? 0]));
+  const anyNegative = rows.some((r) => r.kid && r.kid.mean < 0);
 
   return (
     <section className="panel quality" aria-label="Quality">
-      <details open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
-        <summary>Quality of accepted images</summary>
-        {!qualityInfo?.enabled && <p className="empty">Per-image checks are off: {qualityInfo?.reason ?? 'no model loaded'}.</p>}
-        {err && <p className="empty">{err}</p>}
-        {open && ref && (
+      <h2>Quality of accepted images</h2>
+      {!qualityInfo?.enabled && <p className="empty">Per-image checks are off: {qualityInfo?.reason ?? 'no model loaded'}.</p>}
+      {err && <p className="empty">{err}</p>}
+      {open && ref && (
+        <>
           <table className="quality-table" data-testid="quality-table">
             <thead>
-              <tr><th>class</th><th>accepted / target</th><th>label consistency</th><th>KID to real (lower is closer)</th><th>diversity (generated / real)</th></tr>
+              <tr><th>class</th><th className="num" title="accepted images / target (– : no target set)">acc. / target</th><th className="num" title="share the classifier calls the asked class">consist.</th><th className="num" title="KID to real, mean ± std over subsets">KID ± std</th><th className="num" title="diversity of accepted / of real">divers. / real</th></tr>
             </thead>
             <tbody>
               {rows.map((r) => (
                 <tr key={r.cls}>
                   <td>{r.cls}</td>
-                  <td><Bar value={r.n} max={Math.max(1, r.target, r.n)} color="#3b82f6" label={`${r.n} / ${r.target}`} /></td>
-                  <td>{r.consistency === null ? '—' : <Bar value={r.consistency} max={1} color="#16a34a" label={`${(r.consistency * 100).toFixed(0)}%`} />}</td>
-                  <td>{r.kid === null ? 'needs ≥ 2' : <Bar value={r.kid.mean} max={kidMax} color="#dc2626" label={`${r.kid.mean.toFixed(3)} ± ${r.kid.std.toFixed(3)}`} />}</td>
-                  <td>
-                    {r.diversity === null ? '—' : <Bar value={r.diversity} max={divMax} color="#7c3aed" label={`${r.diversity.toFixed(2)}`} />}
-                    {r.realDiversity !== null && <Bar value={r.realDiversity} max={divMax} color="#9ca3af" label={`real ${r.realDiversity.toFixed(2)}`} />}
-                  </td>
+                  <td className="num" title={r.target > 0 ? undefined : 'no target set (Dataset tab, Targets per class)'}>{r.n} / {r.target > 0 ? r.target : '–'}</td>
+                  <td className="num">{r.consistency === null ? '—' : `${(r.consistency * 100).toFixed(0)}%`}</td>
+                  <td className="num">{r.kid === null ? '—' : `${fmt(r.kid.mean)} ± ${r.kid.std.toFixed(3)}`}</td>
+                  <td className="num">{r.diversity === null ? '—' : r.diversity.toFixed(2)} / {r.realDiversity === null ? '—' : r.realDiversity.toFixed(2)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-        )}
-        <p className="empty">
-          Measured with the embedded classifier {CLASSIFIER_ID} (its features, not Inception: not comparable with published FID/KID). The same
-          numbers for an exported dataset from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;</code>.
-        </p>
-        {open && qualityInfo?.enabled && <DownstreamPanel />}
-      </details>
+          <h3>KID to real</h3>
+          <p className="legend">
+            <span className="key" style={{ background: '#dc2626' }} /> accepted: mean, whiskers ± std over subsets
+            {' '}<span className="key" style={{ background: '#9ca3af' }} /> real vs real (two halves of the reference set, same subset size)
+          </p>
+          <KidPlot rows={rows} />
+          <p className="empty" data-testid="kid-note">
+            KID here is the unbiased estimator: it can come out below 0, which means the accepted images cannot be told from the real ones at this
+            sample size (not that they are "better than real"). A value inside the grey band is as close as two samples of real images are.
+            {anyNegative ? ' Some classes show this now.' : ''}
+          </p>
+          <h3>Diversity</h3>
+          <p className="legend">
+            <span className="key" style={{ background: '#7c3aed' }} /> accepted images
+            {' '}<span className="key line" /> real images (lower than real: the model repeats itself)
+          </p>
+          <DiversityPlot rows={rows} />
+        </>
+      )}
+      <p className="empty">
+        Measured with the embedded classifier {CLASSIFIER_ID} (its features, not Inception: not comparable with published FID/KID). The same
+        numbers for an exported dataset from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;</code>.
+      </p>
+      {qualityInfo?.enabled && <DownstreamPanel />}
     </section>
   );
 }
