@@ -6,8 +6,10 @@ import type { Browser } from '@playwright/test';
 import { modelLoader, readRecorded, reproduce } from '../scripts/reproduce';
 import { test, expect, StudioPage } from './fixtures';
 
-test('studio loop: generate a batch, review by keyboard, survive a reload, export a checked zip, import it elsewhere', async ({ studio, page, context, baseURL, offsite }) => {
+test('studio loop: generate a batch, review by keyboard, survive a reload, export a checked zip, import it elsewhere', async ({ studio, page, context, baseURL, offsite, cspViolations }) => {
   await studio.open('?backend=wasm');
+  // The built app runs under its Content-Security-Policy (vite.config.ts): the meta tag is there.
+  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute('content', /default-src 'self'.*'wasm-unsafe-eval'/);
   await page.getByLabel('Defect class').selectOption('Crack');
   await page.getByLabel('Seed').fill('11');
   await page.getByLabel('Steps').fill('4');
@@ -23,11 +25,13 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   await page.keyboard.press('r');
   await expect(page.getByRole('tab', { name: /^Accepted \(2\)$/ })).toBeVisible();
   await expect(page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
-  // U undoes the last decision, R redoes it.
+  // U undoes the last decision; 2 rejects again, with the class's second reason.
   await page.keyboard.press('u');
   await expect(page.getByRole('tab', { name: /^Rejected \(0\)$/ })).toBeVisible();
-  await page.keyboard.press('r');
+  await expect(page.getByRole('group', { name: 'Reject this image because' }).getByRole('button').nth(1)).toHaveText('2 Wrong defect class');
+  await page.keyboard.press('2');
   await expect(page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
+  await expect(page.getByTestId('detail-reason')).toHaveText('Reason: Wrong defect class');
 
   await page.reload();
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
@@ -45,9 +49,11 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   await expect(page.getByLabel('Seed')).toHaveValue(seed);
   await expect(page.getByRole('note')).toContainText(`Seed ${seed} and its settings are in the form (with no canvas mask in use, the same library mask is drawn again).`);
   await expect(page.getByTestId('detail-flags')).toHaveText(/^(none|(inconsistent|memorised|outlier)(, (inconsistent|memorised|outlier))*)$/);
-  await page.getByText('Quality of accepted images').click();
-  await expect(page.getByTestId('quality-table').getByRole('row', { name: /Crack/ })).toContainText('2 / 0');
+  await studio.openTab('Quality');
+  await expect(page.getByTestId('quality-table').getByRole('row', { name: /Crack/ })).toContainText('2 / –');
 
+  await studio.openTab('Dataset');
+  await expect(page.getByTestId('reject-reasons').getByRole('row', { name: /Crack/ })).toContainText(/Wrong defect class\s*1/);
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export dataset' }).click();
   const files = unzipSync(readFileSync(await (await download).path()));
@@ -71,6 +77,8 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   const lines = strFromU8(files['metadata.jsonl'] as Uint8Array).trim().split('\n').map((l) => JSON.parse(l));
   expect(lines).toHaveLength(3);
   expect(lines.filter((l) => l.status === 'accepted').map((l) => l.file).sort()).toEqual(images.sort());
+  expect(lines.filter((l) => l.status === 'rejected').map((l) => l.rejectReason)).toEqual(['Wrong defect class']);
+  expect(lines.filter((l) => l.status !== 'rejected').every((l) => l.rejectReason === undefined)).toBe(true);
   for (const l of lines) {
     expect(files[l.file]).toBeDefined();
     expect(l.provenance).toMatchObject({ className: 'Crack', steps: 4, backend: 'wasm', modelId: 'magtile-defect-64', threads: expect.any(Number) });
@@ -100,6 +108,8 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   await expect(other.page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
   await fresh.close();
   expect(offsite).toEqual([]);
+  // Generate, review and export ran under the policy without a single violation (page and workers).
+  expect(await cspViolations()).toEqual([]);
 });
 
 test('bad input gets a clear message and loses nothing: a corrupt model file, a manifest that does not match its ONNX file, a non-zip import', async ({ studio, page }) => {
