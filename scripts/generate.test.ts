@@ -1,5 +1,12 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseGenerateArgs, UsageError } from './generate';
+import { regeneratedArea } from '../src/core/composite';
+import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/image';
+import { parseGenerateArgs, runGenerate, UsageError } from './generate';
+import { modelLoader, readRecorded, reproduce } from './reproduce';
 
 const req = ['--model', 'public/models/magtile-defect-64', '--class', 'Crack', '--out', '/tmp/x'];
 
@@ -19,4 +26,52 @@ describe('generate arguments', () => {
       expect(() => parseGenerateArgs(argv)).toThrow(/accepted: LOW,HIGH .* or all/);
     }
   });
+});
+
+describe('generate on whole photos (--photos, --masks)', () => {
+  const FREE = '../shared/datasets/magnetic-tile/train/Free';
+  const CRACK = '../shared/datasets/magnetic-tile/train/Crack';
+  const hasReal = existsSync(FREE) && existsSync(CRACK);
+
+  it('needs --photos and --masks together, and not with --mask', () => {
+    expect(() => parseGenerateArgs([...req, '--photos', FREE])).toThrow(/--photos and --masks go together/);
+    expect(() => parseGenerateArgs([...req, '--photos', FREE, '--masks', CRACK, '--mask', 'm.png'])).toThrow(/either --mask/);
+    expect(parseGenerateArgs([...req, '--photos', FREE, '--masks', CRACK])).toMatchObject({ photos: FREE, masks: CRACK });
+    if (process.env.CI) expect(hasReal, `${FREE} and ${CRACK} are missing`).toBe(true);
+  });
+
+  it.skipIf(!hasReal)('writes photo-sized images and masks of real masks on real photos, reproduced bit for bit', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-photos-'));
+    try {
+      // two defect-free photos in their own folder (the record names the photo within it)
+      const photos = join(tmp, 'photos');
+      mkdirSync(photos);
+      for (const f of readdirSync(FREE).filter((n) => n.endsWith('.jpg')).sort().slice(0, 2)) copyFileSync(join(FREE, f), join(photos, f));
+      const out = join(tmp, 'out');
+      const base = { model: 'public/models/magtile-defect-64', className: 'Crack', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out, steps: 2, photos, masks: CRACK };
+      await runGenerate({ ...base, seeds: [1, 2, 3] }, () => {});
+      const lines = readFileSync(join(out, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines).toHaveLength(3);
+      for (const rec of lines) {
+        const photo = decodeImage(readFileSync(join(photos, rec.basePhoto.name)));
+        const img = decodeToGray(readFileSync(join(out, rec.file)));
+        const mask = decodeMaskPng(readFileSync(join(out, rec.mask)));
+        expect([img.width, img.height, mask.width, mask.height]).toEqual([photo.width, photo.height, photo.width, photo.height]);
+        expect(rec.basePhoto.sha256).toBe(createHash('sha256').update(photo.pixels).digest('hex'));
+        expect(rec.windows.length).toBeGreaterThanOrEqual(1);
+        const area = regeneratedArea(rec.windows, photo.width, photo.height);
+        for (let i = 0; i < area.length; i++) if (!area[i] && img.pixels[i] !== photo.pixels[i]) expect.fail(`${rec.file}: pixel ${i} outside the windows' holes differs from the photo`);
+        expect(mask.pixels.some((v) => v)).toBe(true);
+      }
+      // The same seeds give the same bytes; the shard is what reproduce makes again from the photos folder.
+      await runGenerate({ ...base, seeds: [2], out: join(tmp, 'again') }, () => {});
+      expect(readFileSync(join(tmp, 'again', lines[1].file))).toEqual(readFileSync(join(out, lines[1].file)));
+      const models = modelLoader(base.model, undefined, 0);
+      const outcomes = await reproduce(models.modelFor, readRecorded(out), photos, 0);
+      await models.release();
+      expect(outcomes).toEqual(lines.map(() => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

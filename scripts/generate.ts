@@ -7,23 +7,38 @@
  * Image k of a run uses seed (seed + k); --seed-start/--seed-end (end exclusive) give disjoint,
  * reproducible shards for several machines. Writes images/<class>/<class>_s<seed>.png, masks/<class>/... and
  * metadata.jsonl. The same arguments give byte-identical files (timings live only in metadata.jsonl).
+ *
+ * On whole photos:
+ *   npm run generate -- --model <dir> --class Fray --photos <folder of defect-free photos> \
+ *     --masks <folder of real masks of the class> --n 100 --seed 1 --out <dir>
+ * Each image picks a photo (PNG or JPEG, by sorted name) and a real mask (the folder's *.png, e.g. a class folder
+ * of the training split: only its masks are read) from its seed, puts the mask on the photo at native scale where
+ * it was on its own part (src/core/photoMask.ts), and generates it there (src/core/tiled.ts: windows tiled and
+ * denoised jointly); images and masks are photo-sized, metadata.jsonl records basePhoto (its file name within
+ * --photos and the sha256 of its gray pixels), the windows and the tiling. npm run reproduce -- --photos <folder>
+ * makes them again.
  */
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateImage } from '../src/core/generate';
 import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/guidance';
-import { decodeMaskPng } from '../src/core/image';
-import type { GenerateRequest } from '../src/core/protocol';
+import { decodeImage, decodeMaskPng, type Gray } from '../src/core/image';
+import { checkPhotoSize } from '../src/core/limits';
+import type { ModelManifest } from '../src/core/manifest';
+import { placeRealMask } from '../src/core/photoMask';
+import { Rng, deriveSeed } from '../src/core/rng';
+import { generateOnPhoto } from '../src/core/tiled';
+import type { GenerateRequest, GenerateResult } from '../src/core/protocol';
 import { SAMPLER_NAMES, type SamplerName } from '../src/core/samplers';
 import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../src/core/schedule';
-import { loadNodeModel, NODE_BACKENDS, type NodeBackend } from './lib/nodeModel';
+import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from './lib/nodeModel';
 
 export class UsageError extends Error {}
 
 const USAGE = `usage: npm run generate -- --model <dir> --class <name> [--n 16 --seed 1 | --seed-start A --seed-end B]
        [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--guidance-interval LOW,HIGH|all] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
-       [--no-clip] [--prompt text] [--mask mask.png] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
+       [--no-clip] [--prompt text] [--mask mask.png | --photos <dir> --masks <dir>] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
        sampler, steps, guidance, guidance interval and spacing default to the model manifest's "defaults";
        --guidance-interval: guide only the steps whose noise level sigma is in (LOW, HIGH]; all = every step`;
 
@@ -41,6 +56,9 @@ export interface GenerateArgs {
   clip: boolean;
   prompt: string;
   mask?: string;
+  /** Whole photos: a folder of defect-free photos and one of real masks of the class. */
+  photos?: string;
+  masks?: string;
   backend: NodeBackend;
   threads: number;
   out: string;
@@ -67,7 +85,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
         model: { type: 'string' }, class: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' },
         'seed-start': { type: 'string' }, 'seed-end': { type: 'string' }, sampler: { type: 'string' }, steps: { type: 'string' },
         guidance: { type: 'string' }, 'guidance-interval': { type: 'string' }, eta: { type: 'string' }, spacing: { type: 'string' }, 'no-clip': { type: 'boolean' },
-        prompt: { type: 'string' }, mask: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
+        prompt: { type: 'string' }, mask: { type: 'string' }, photos: { type: 'string' }, masks: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
       },
       strict: true,
     }));
@@ -100,6 +118,9 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     if (why) throw new UsageError(`--guidance-interval "${gi}" is not valid: ${why}; accepted: LOW,HIGH (noise levels sigma, 0 <= LOW < HIGH) or all`);
     guidanceInterval = [parts[0] as number, parts[1] as number];
   }
+  if ((values.photos === undefined) !== (values.masks === undefined))
+    throw new UsageError('--photos and --masks go together: a folder of defect-free photos and a folder of real masks of the class (the model\'s mask library holds window-sized shapes, not whole-part masks)');
+  if (values.photos !== undefined && values.mask !== undefined) throw new UsageError('use either --mask (one window-sized mask) or --photos/--masks, not both');
   const eta = Number(values.eta ?? '0');
   if (!(Number.isFinite(eta) && eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be a number from 0 to 1, got "${values.eta}"`);
   return {
@@ -115,6 +136,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     clip: !values['no-clip'],
     prompt: values.prompt ?? '',
     mask: values.mask,
+    ...(values.photos !== undefined ? { photos: values.photos, masks: values.masks } : {}),
     backend: choice('backend', values.backend, NODE_BACKENDS) ?? 'native',
     threads: int('threads', values.threads, 0) ?? 0,
     out: values.out,
@@ -137,6 +159,8 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
   mkdirSync(imgDir, { recursive: true });
   if (m.conditions.defectMask) mkdirSync(maskDir, { recursive: true });
   const written: string[] = [];
+  const photoSet = a.photos !== undefined && a.masks !== undefined ? openPhotoSet(a.photos, a.masks) : null;
+  if (photoSet && !m.conditions.inpainting) throw new UsageError(`--photos: model ${m.id} cannot keep a known image (no inpainting inputs)`);
   const guidanceInterval = a.guidanceInterval === 'all' ? undefined : (a.guidanceInterval ?? m.defaults.guidanceInterval);
   for (const seed of a.seeds) {
     const req: GenerateRequest = {
@@ -144,7 +168,9 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
       guidance: a.guidance ?? m.defaults.guidance, ...(guidanceInterval ? { guidanceInterval } : {}), eta: a.eta, timestepSpacing: a.spacing ?? m.defaults.timestepSpacing,
       clipSample: a.clip, ...(defectMask ? { defectMask } : {}),
     };
-    const r = await generateImage(m, model.maskLibrary, model.denoise, req, model.backend, { now: () => performance.now() });
+    const r = photoSet
+      ? await generateOnPhotoSet(m, model, req, photoSet, seed)
+      : await generateImage(m, model.maskLibrary, model.denoise, req, model.backend, { now: () => performance.now() });
     const name = `${a.className}_s${seed}`;
     writeFileSync(join(imgDir, `${name}.png`), r.png);
     written.push(join(imgDir, `${name}.png`));
@@ -155,10 +181,59 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
     }
     // One line per finished image, so an interrupted run still describes every PNG it wrote.
     writeFileSync(join(a.out, 'metadata.jsonl'), JSON.stringify(rec) + '\n', { flag: 'a' });
-    log(`${name}.png  ${(r.provenance.timings.totalMs / 1000).toFixed(2)} s  (${model.backend})`);
+    log(`${name}.png  ${(r.provenance.timings.totalMs / 1000).toFixed(2)} s  (${model.backend})${r.provenance.basePhoto ? `  on ${r.provenance.basePhoto.name}, ${r.provenance.windows?.length} window(s)` : ''}`);
   }
   await model.session.release();
   return written;
+}
+
+interface PhotoSet {
+  photos: string[];
+  masks: string[];
+  photoDir: string;
+  maskDir: string;
+  cache: Map<string, Gray>;
+}
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+function openPhotoSet(photoDir: string, maskDir: string): PhotoSet {
+  for (const [flag, d] of [['--photos', photoDir], ['--masks', maskDir]] as const)
+    if (!existsSync(d) || !statSync(d).isDirectory()) throw new UsageError(`${flag} ${d} is not a folder`);
+  // A dataset class folder holds defect photos and their masks: only files named *mask*.png are masks there.
+  const pngs = readdirSync(maskDir).filter((f) => /\.png$/i.test(f)).sort();
+  const named = pngs.filter((f) => /mask/i.test(f));
+  const masks = named.length ? named : pngs;
+  const photos = readdirSync(photoDir).filter((f) => IMAGE_EXT.test(f) && !/mask/i.test(f)).sort();
+  if (!photos.length) throw new UsageError(`--photos ${photoDir} holds no PNG or JPEG photos`);
+  if (!masks.length) throw new UsageError(`--masks ${maskDir} holds no PNG masks`);
+  return { photos, masks, photoDir, maskDir, cache: new Map() };
+}
+
+function readGray(set: PhotoSet, dir: string, name: string): Gray {
+  const key = join(dir, name);
+  let g = set.cache.get(key);
+  if (!g) {
+    g = decodeImage(new Uint8Array(readFileSync(key)), key);
+    if (dir === set.photoDir) checkPhotoSize(name, g.width, g.height);
+    set.cache.set(key, g);
+  }
+  return g;
+}
+
+/** Photo and mask chosen by the seed (Rng(deriveSeed(seed, 3)): photo, then masks until one lands on it). */
+async function generateOnPhotoSet(m: ModelManifest, model: NodeModel, req: GenerateRequest, set: PhotoSet, seed: number): Promise<GenerateResult> {
+  const rng = new Rng(deriveSeed(seed, 3));
+  const photoName = set.photos[rng.nextUint32() % set.photos.length] as string;
+  const photo = readGray(set, set.photoDir, photoName);
+  if (photo.width < m.image.width || photo.height < m.image.height) throw new UsageError(`${photoName} is ${photo.width}x${photo.height}, smaller than the model's ${m.image.width}x${m.image.height} window`);
+  for (let tries = 0; tries < 16; tries++) {
+    const maskName = set.masks[rng.nextUint32() % set.masks.length] as string;
+    const src = readGray(set, set.maskDir, maskName);
+    const mask = placeRealMask({ width: src.width, height: src.height, pixels: Uint8Array.from(src.pixels, (v) => (v > 127 ? 1 : 0)) }, photo.width, photo.height, rng);
+    if (mask) return generateOnPhoto(m, model.maskLibrary, model.denoise, req, { ...photo, name: photoName }, mask, model.backend, { now: () => performance.now() });
+  }
+  throw new UsageError(`seed ${seed}: 16 masks from ${set.maskDir} in a row were empty or fell off ${photoName}`);
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('scripts/generate.ts');

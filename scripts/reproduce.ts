@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateInWindows } from '../src/core/composite';
 import { generateImage } from '../src/core/generate';
-import { generateTiled } from '../src/core/tiled';
+import { generateTiled, parseTiling } from '../src/core/tiled';
 import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/image';
 import type { GenerateRequest, GenerateResult, Provenance } from '../src/core/protocol';
 import { parseProvenanceRecord } from '../src/dataset/record';
@@ -128,6 +128,8 @@ export function readRecorded(path: string): RecordedEntry[] {
       let provenance: Provenance;
       try {
         provenance = parseProvenanceRecord(rec, { allowUnknown: true });
+        // The record schema does not carry the tiling of a jointly denoised photo item yet: read it here.
+        if (rec['tiling'] !== undefined) provenance.tiling = parseTiling(rec['tiling']);
       } catch (e) {
         out.push({ name, problem: `${at}, ${(e as Error).message}` });
         return;

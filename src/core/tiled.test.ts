@@ -7,7 +7,7 @@ import { guidanceApplies } from './guidance';
 import { parseManifest } from './manifest';
 import { createSampler } from './samplers';
 import type { GenerateRequest, PhotoWindow } from './protocol';
-import { buildCanvas, DEFAULT_TILING, fuseOutputs, generateOnPhoto, generateTiled, windowWeights } from './tiled';
+import { buildCanvas, DEFAULT_TILING, fuseOutputs, generateOnPhoto, generateTiled, parseTiling, windowWeights } from './tiled';
 
 const m = parseManifest(JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8')));
 const W = 240, H = 289;
@@ -191,6 +191,11 @@ describe('joint (tiled) generation on a photo', () => {
     await expect(generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, rowsPerCall: 1 })).rejects.toThrow(/rowsPerCall must be an integer from 2/);
     await expect(generateTiled(m, fake, req, photo, mask, [], 'wasm')).rejects.toThrow(/no windows/);
     await expect(generateTiled(m, fake, req, photo, mask, wins, 'wasm', {}, { ...DEFAULT_TILING, feather: 2.5 })).rejects.toThrow(/tiling.feather must be an integer from 0 to 64/);
+    // a recorded tiling read back from JSON
+    expect(parseTiling(JSON.parse(JSON.stringify(DEFAULT_TILING)))).toEqual(DEFAULT_TILING);
+    expect(() => parseTiling({ ...DEFAULT_TILING, extra: 1 })).toThrow(/unknown field "extra"/);
+    expect(() => parseTiling({ ...DEFAULT_TILING, rowsPerCall: 0 })).toThrow(/rowsPerCall must be an integer from 2 to 256/);
+    expect(() => parseTiling('multidiffusion')).toThrow(/must be an object/);
   });
 });
 

@@ -43,6 +43,31 @@ export const DEFAULT_TILING: Tiling = { method: 'multidiffusion', weighting: 'te
 export const MAX_ROWS_PER_CALL = 256;
 export const MAX_FEATHER = 64;
 
+/**
+ * Reads a recorded provenance.tiling (a JSON value), or says why it is not one; for readers of metadata.jsonl
+ * (scripts/reproduce.ts, and the dataset record schema once it carries the field).
+ */
+export function parseTiling(raw: unknown): Tiling {
+  const bad = (why: string): never => {
+    throw new StudioError('badRequest', `tiling ${why}, got ${JSON.stringify(raw)}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('must be an object');
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['method', 'weighting', 'rowsPerCall', 'feather', 'reach'].includes(k)) bad(`has an unknown field "${k}"`);
+  if (o['method'] !== 'multidiffusion') bad('method must be "multidiffusion"');
+  if (o['weighting'] !== 'tent' && o['weighting'] !== 'uniform') bad('weighting must be "tent" or "uniform"');
+  const int = (k: string, lo: number, hi: number) => {
+    const v = o[k];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi)) bad(`${k} must be an integer from ${lo} to ${hi}`);
+    return v as number;
+  };
+  return {
+    method: 'multidiffusion', weighting: o['weighting'] as Tiling['weighting'], rowsPerCall: int('rowsPerCall', 2, MAX_ROWS_PER_CALL),
+    ...(o['feather'] !== undefined ? { feather: int('feather', 0, MAX_FEATHER) } : {}),
+    ...(o['reach'] !== undefined ? { reach: int('reach', 0, MAX_FEATHER) } : {}),
+  };
+}
+
 /** Weight of window pixel (x, y): 1 in the middle, falling linearly to 1/(size/2) at the edges; 1 everywhere for 'uniform'. */
 export function windowWeights(size: number, weighting: Tiling['weighting']): Float64Array {
   const out = new Float64Array(size * size).fill(1);

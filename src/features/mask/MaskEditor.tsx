@@ -131,9 +131,8 @@ export function MaskEditor() {
       if (canvasState.photo) URL.revokeObjectURL(canvasState.photo.url);
       canvasState.photo = photo;
       canvasState.doc = new MaskDoc(photo.width, photo.height);
-      // The brush scales with the photo but a stroke's region plus the margin on both sides must fit in one window.
-      const widest = size - 2 * canvas.margin - 2;
-      update({ photoName: photo.name, useMask: true, brush: Math.max(3, Math.min(widest, Math.round(photo.width / 60))) }, true);
+      // The brush starts in proportion to the photo (a region of any size is tiled, so nothing caps it but the slider).
+      update({ photoName: photo.name, useMask: true, brush: Math.max(3, Math.min(64, Math.round(photo.width / 60))) }, true);
     } catch (err) {
       useStudio.getState().setNotice({ kind: 'error', text: (err as Error).message });
     }
@@ -186,7 +185,7 @@ export function MaskEditor() {
       )}
       <small>
         {canvas.photoName
-          ? `Photo ${canvas.photoName} (${doc.width}×${doc.height}): each painted region gets its own ${size}×${size} window; only the region plus the margin is regenerated.`
+          ? `Photo ${canvas.photoName} (${doc.width}×${doc.height}): paint defects of any size. Small regions get a ${size}×${size} window each, a larger one overlapping ${size}×${size} windows generated together; only the painted region plus the margin is regenerated, fading into the photo.`
           : canvas.useMask
             ? `Painting on a ${doc.width}×${doc.height} window: the painted mask is used for every image of the batch.`
             : 'No mask in use: each image gets a random real mask shape of its class.'}
