@@ -90,6 +90,14 @@ describe('readExportZip refuses a hostile or broken zip, naming file, line and f
     expect(readExportZip(zip).items[0]?.provenance).toMatchObject({ modelEvaluations: 40, threads: 2 });
   });
 
+  it('reads a tiled photo item\'s tiling back, and refuses a bad one naming the field', () => {
+    const tiling = { method: 'multidiffusion', weighting: 'tent', rowsPerCall: 32, feather: 6, reach: 4 };
+    const zip = crafted((l) => Object.assign((l[0] as Line).provenance, { tiling }));
+    expect(readExportZip(zip).items[0]?.provenance.tiling).toEqual(tiling);
+    const bad = crafted((l) => Object.assign((l[0] as Line).provenance, { tiling: { ...tiling, method: 'stitch' } }));
+    expect(() => readExportZip(bad)).toThrow(/line 1, field provenance\.tiling: tiling method must be "multidiffusion"/);
+  });
+
   it('writes a rejected item\'s rejectReason into metadata.jsonl and reads it back; refuses one that is not a string or over 500 characters', () => {
     const rejected = { ...entry('r', 'Crack', 'rejected').item, rejectReason: 'Crack broken into pieces' };
     const zip = buildExportZip([rejected], new Map([['r', entry('r').images]]), ['Crack'], '2026-02-01T00:00:00Z');

@@ -13,6 +13,7 @@ import type { Backend, BasePhotoInfo, PhotoWindow, Provenance } from '../core/pr
 import { SAMPLER_NAMES, type SamplerName } from '../core/samplers';
 import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../core/schedule';
 import { nameProblem } from '../core/names';
+import { parseTiling } from '../core/tiled';
 import { REVIEW_STATUSES, type DatasetItem, type ReviewStatus } from './types';
 
 export class RecordError extends Error {
@@ -55,6 +56,15 @@ class Reader {
     const v = this.o[k];
     if (v === undefined) throw new RecordError(this.at(k), `missing; expected ${expected}`);
     return v;
+  }
+  /** A field checked by a parser of its own (a StudioError from it becomes this field's RecordError). */
+  parsed<T>(k: string, parse: (v: unknown) => T): T {
+    const v = this.get(k, 'a value');
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new RecordError(this.at(k), (e as Error).message);
+    }
   }
   bad(k: string, expected: string): never {
     throw new RecordError(this.at(k), `expected ${expected}, got ${show(this.o[k])}`);
@@ -136,7 +146,7 @@ const ITEM_FIELDS = ['id', 'createdAt', 'status', 'decidedAt', 'className', 'wid
 const PROVENANCE_FIELDS = [
   'className', 'prompt', 'seed', 'sampler', 'steps', 'guidance', 'guidanceInterval', 'eta', 'timestepSpacing', 'clipSample',
   'modelId', 'modelVersion', 'modelSha256', 'classIndex', 'maskSource', 'maskSha256', 'inpainting', 'backend', 'timings',
-  'basePhoto', 'windows', 'maskOrigin', 'threads', 'modelEvaluations',
+  'basePhoto', 'windows', 'tiling', 'maskOrigin', 'threads', 'modelEvaluations',
 ] as const;
 const QUALITY_FIELDS = [
   'classifierId', 'predictedClass', 'confidence', 'requestedProbability', 'consistent', 'nearestRefDistance',
@@ -197,6 +207,7 @@ function parseProvenance(p: Reader): Provenance {
   if (p.has('maskOrigin')) out.maskOrigin = p.oneOf('maskOrigin', ['painted', 'library', 'prompt'] as const);
   if (p.has('threads')) out.threads = p.int('threads', 1, 1024);
   if (p.has('modelEvaluations')) out.modelEvaluations = p.int('modelEvaluations', 1, Number.MAX_SAFE_INTEGER);
+  if (p.has('tiling')) out.tiling = p.parsed('tiling', parseTiling);
   return out;
 }
 
