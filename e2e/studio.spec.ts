@@ -160,7 +160,7 @@ test('a user model (model.onnx + manifest.json) loads, is stored in the browser 
   await page.reload();
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
   await expect(page.locator('.model-picker select')).toHaveValue('my-tiles');
-  await expect(page.locator('.model-picker select').getByRole('option')).toHaveText([/magtile-defect-64 \(embedded default\)/, /my-tiles \(loaded/]);
+  await expect(page.locator('.model-picker select').getByRole('option')).toHaveText([/^magtile-defect-64 \(embedded default\)/, /^magtile-defect-64-fast \(embedded, distilled: 4 calls per window\)/, /my-tiles \(loaded/]);
 });
 
 test('a worker crash mid-batch fails that job with a message, keeps what was stored, and the next batch runs on a fresh worker', async ({ studio, page, offsite }) => {

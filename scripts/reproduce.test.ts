@@ -119,3 +119,35 @@ describe('reproduce from recorded provenance', () => {
     expect(await reproduce(models.modelFor, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'not checked', why: expect.stringMatching(/part.png is not the photo it was made on/) })]);
   });
 });
+
+describe('reproduce: the distilled student (consistency sampling draws fresh seeded noise at every step)', () => {
+  const STUDENT = 'public/models/magtile-defect-64-fast';
+  const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-repro-fast-'));
+  const models = modelLoader(STUDENT, undefined, 0);
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('makes window items (4 steps and the 1-step preview) and a tiled photo item again bit for bit', async () => {
+    const base = { model: STUDENT, className: 'Fray', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen') };
+    await runGenerate({ ...base, seeds: [5, 6] }, () => {});
+    await runGenerate({ ...base, seeds: [7], steps: 1 }, () => {});
+    const items = readable(readRecorded(join(tmp, 'gen')));
+    expect(items.map((i) => [i.provenance.sampler, i.provenance.modelEvaluations])).toEqual([['consistency', 4], ['consistency', 4], ['consistency', 1]]);
+    const out = await reproduce(models.modelFor, items, undefined, 0);
+    expect(out.map((o) => [o.status, 'maxDiff' in o ? o.maxDiff : null])).toEqual([['reproduced', 0], ['reproduced', 0], ['reproduced', 0]]);
+
+    const W = 160, H = 140;
+    const photos = join(tmp, 'photos');
+    mkdirSync(photos, { recursive: true });
+    writeFileSync(join(photos, 'tile.png'), encodeGrayPng(Uint8Array.from({ length: W * H }, (_, i) => 100 + ((i * 13) % 31)), W, H));
+    const photo = { ...decodeImage(readFileSync(join(photos, 'tile.png'))), name: 'tile.png' };
+    const mask = new Uint8Array(W * H);
+    for (let y = 20; y < 120; y++) for (let x = 40; x < 130; x++) if ((x - 85) ** 2 / 45 ** 2 + (y - 70) ** 2 / 50 ** 2 < 1) mask[y * W + x] = 1;
+    const model = await models.modelFor({ backend: 'native', threads: 1 } as Provenance);
+    const d = model.manifest.defaults;
+    const req = { className: 'Fray', prompt: '', seed: 3, sampler: d.sampler, steps: d.steps, guidance: d.guidance, eta: 0, timestepSpacing: d.timestepSpacing, clipSample: true };
+    const r = await generateOnPhoto(model.manifest, model.maskLibrary, model.denoise, req, photo, mask, 'native');
+    expect(r.provenance.windows!.length).toBeGreaterThan(1);
+    const item = { name: 'fray-on-photo', provenance: { ...r.provenance, threads: 1 }, png: r.png, maskPng: r.maskPng };
+    expect(await reproduce(models.modelFor, [item], photos, 0)).toEqual([expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })]);
+  });
+});

@@ -6,7 +6,12 @@ export const DEFAULT_MODEL_ID = 'magtile-defect-64';
  * Every model shipped in public/models, default first: the 20-step guided teacher and its distilled few-step
  * student (training/distill.py; README "Few-step sampling" says which is default and why).
  */
-export const EMBEDDED_MODEL_IDS: readonly string[] = [DEFAULT_MODEL_ID];
+export const EMBEDDED_MODEL_IDS: readonly string[] = [DEFAULT_MODEL_ID, 'magtile-defect-64-fast'];
+/** What the model picker says of an embedded model beside its id. */
+export const EMBEDDED_MODEL_NOTES: Readonly<Record<string, string>> = {
+  [DEFAULT_MODEL_ID]: 'embedded default',
+  'magtile-defect-64-fast': 'embedded, distilled: 4 calls per window',
+};
 /** The embedded evaluation classifier behind the per-image quality flags and the quality panel. */
 export const CLASSIFIER_ID = 'magtile-classifier-64';
 

@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { DiffusionClient } from './client/diffusionClient';
-import { readUrlConfig, modelBaseUrl, CLASSIFIER_ID, DEFAULT_MODEL_ID, EMBEDDED_MODEL_IDS } from './config';
+import { readUrlConfig, modelBaseUrl, CLASSIFIER_ID, DEFAULT_MODEL_ID, EMBEDDED_MODEL_IDS, EMBEDDED_MODEL_NOTES } from './config';
 import { StudioError, isErrorCode } from './core/errors';
 import { formatBytes, MAX_IMPORT_INFLATED_BYTES, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_INFLATED_BYTES } from './core/limits';
 import { parseManifest } from './core/manifest';
@@ -120,7 +120,7 @@ export function applyPrompt(): string[] {
 async function refreshModels(): Promise<ModelChoice[]> {
   const users = await store.listUserModels().catch(() => []);
   const models: ModelChoice[] = [
-    ...EMBEDDED_MODEL_IDS.map((id) => ({ id, label: `${id} (embedded${id === DEFAULT_MODEL_ID ? ' default' : ''})`, source: 'embedded' as const })),
+    ...EMBEDDED_MODEL_IDS.map((id) => ({ id, label: `${id} (${EMBEDDED_MODEL_NOTES[id] ?? 'embedded'})`, source: 'embedded' as const })),
     ...users.map((u) => ({ id: u.id, label: `${u.id} (loaded ${u.addedAt.slice(0, 10)})`, source: 'user' as const })),
   ];
   S().setModels(models);
