@@ -63,7 +63,8 @@ class ReferenceFileTest(unittest.TestCase):
         a = make_reference.dumps_reference(make_reference.build_reference())
         b = make_reference.dumps_reference(make_reference.build_reference())
         self.assertEqual(a, b)
-        self.assertLess(len(a.encode()), 300 * 1024)
+        # 312 KiB with the four consistency-sampling runs (12 KiB); the bound keeps the file reviewable, not a size target
+        self.assertLess(len(a.encode()), 384 * 1024)
 
     def test_compare_detects_schedule_drift(self):
         ref = json.loads(make_reference.REFERENCE_PATH.read_text(encoding="utf-8"))
