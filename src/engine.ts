@@ -167,6 +167,7 @@ export async function startEngine(): Promise<void> {
     const wanted = urlConfig.modelId !== DEFAULT_MODEL_ID ? urlConfig.modelId : S().settings.modelId || DEFAULT_MODEL_ID;
     await activateModel(models.some((m) => m.id === wanted) ? wanted : DEFAULT_MODEL_ID);
     performance.mark('dds:model-ready');
+    restoreQueue();
     void store.requestPersistence().catch(() => false);
   } catch (e) {
     S().setStatus({ kind: 'error', ...fail(e) });
@@ -293,6 +294,31 @@ export function fillToTarget(): number {
   }
   void runQueue();
   return queued;
+}
+
+/**
+ * The queue as it was before a reload: requests without a painted mask are queued again for the images they had
+ * left; those with a painted mask or photo are dropped (their pixels lived in this page only), and a notice says
+ * how many of each.
+ */
+function restoreQueue(): void {
+  const jobs = S().restoredQueue;
+  if (!jobs.length) return;
+  useStudio.setState({ restoredQueue: [] });
+  const classes = S().model?.manifest.classes ?? [];
+  const keep = jobs.filter((j) => !j.masked && classes.includes(j.className));
+  const dropped = jobs.length - keep.length;
+  let images = 0;
+  for (const j of keep) {
+    const seeds = j.seeds.slice(j.done);
+    images += seeds.length;
+    S().enqueue({ className: j.className, prompt: j.prompt, sampler: j.sampler, steps: j.steps, guidance: j.guidance, seeds });
+  }
+  const parts: string[] = [];
+  if (keep.length) parts.push(`${keep.length} queued request${keep.length === 1 ? '' : 's'} from before the reload ${keep.length === 1 ? 'was' : 'were'} queued again (${images} image${images === 1 ? '' : 's'} left)`);
+  if (dropped) parts.push(`${dropped} request${dropped === 1 ? '' : 's'} with a painted mask or photo, or a class this model does not have, ${dropped === 1 ? 'was' : 'were'} dropped (a mask and photo are not kept across a reload): paint and Generate again`);
+  S().setNotice({ kind: 'info', text: `${parts.join('; ')}.` });
+  void runQueue();
 }
 
 let running = false;

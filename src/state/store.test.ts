@@ -64,3 +64,22 @@ describe('studio store', () => {
     expect(saved.state.items).toBeUndefined();
   });
 });
+
+describe('the queue across a reload', () => {
+  it('keeps well-formed jobs with images left and drops the rest (localStorage is not trusted)', async () => {
+    const { sanitizeQueue } = await import('./store');
+    const job = { id: 3, className: 'Crack', prompt: '', sampler: 'dpmpp2m', steps: 20, guidance: 1.5, seeds: [5, 6, 7], done: 1 };
+    expect(sanitizeQueue([job, { ...job, masked: 'photo' }])).toEqual([{ ...job, id: 0 }, { ...job, id: 0, masked: 'photo' }]);
+    expect(sanitizeQueue([{ ...job, done: 3 }, { ...job, sampler: 'euler' }, { ...job, seeds: [-1] }, { ...job, steps: 0 }, null, 'x'])).toEqual([]);
+    expect(sanitizeQueue({ not: 'a list' })).toEqual([]);
+  });
+
+  it('persists the queue and reads it back into restoredQueue, not into the queue', async () => {
+    useStudio.getState().enqueue({ className: 'Crack', prompt: '', sampler: 'dpmpp2m', steps: 20, guidance: 1.5, seeds: [1, 2] });
+    const stored = JSON.parse(mem.get('dds-settings') as string) as { state: { queue: unknown[] } };
+    expect(stored.state.queue).toHaveLength(1);
+    await useStudio.persist.rehydrate();
+    expect(useStudio.getState().queue).toEqual([]);
+    expect(useStudio.getState().restoredQueue).toMatchObject([{ className: 'Crack', seeds: [1, 2], done: 0 }]);
+  });
+});

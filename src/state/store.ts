@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import { persist, createJSONStorage } from 'zustand/middleware';
 import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/protocol';
-import type { SamplerName } from '../core/samplers';
+import { SAMPLER_NAMES, type SamplerName } from '../core/samplers';
 import type { DamagedRecord } from '../dataset/db';
 import type { DatasetItem, ReviewStatus } from '../dataset/types';
 import { selectItems, type ReviewFilter, type ReviewSort } from '../features/review/reviewModel';
@@ -92,6 +92,8 @@ interface SettingsSlice {
 }
 interface QueueSlice {
   queue: QueueJob[];
+  /** The queue as it was before a reload (read from localStorage); the engine re-queues or drops it at start-up. */
+  restoredQueue: QueueJob[];
   preview: string | null;
   lastProgressSteps: number[];
   enqueue: (job: Omit<QueueJob, 'id' | 'done'>) => number;
@@ -149,6 +151,23 @@ export const DEFAULT_SETTINGS: Settings = {
 
 let nextJobId = 1;
 
+/** The well-formed jobs of a stored queue with images left to make; anything else is dropped. */
+export function sanitizeQueue(raw: unknown): QueueJob[] {
+  if (!Array.isArray(raw)) return [];
+  const out: QueueJob[] = [];
+  for (const j of raw.slice(0, 1000) as Partial<QueueJob>[]) {
+    if (typeof j !== 'object' || j === null) continue;
+    const seeds = Array.isArray(j.seeds) ? j.seeds : null;
+    const ok = typeof j.className === 'string' && typeof j.prompt === 'string' && SAMPLER_NAMES.includes(j.sampler as SamplerName)
+      && Number.isInteger(j.steps) && (j.steps as number) >= 1 && (j.steps as number) <= 1000
+      && typeof j.guidance === 'number' && Number.isFinite(j.guidance) && seeds !== null && seeds.length <= 10_000
+      && seeds.every((s) => Number.isSafeInteger(s) && s >= 0) && Number.isInteger(j.done) && (j.done as number) >= 0 && (j.done as number) < seeds.length
+      && (j.masked === undefined || j.masked === 'window' || j.masked === 'photo');
+    if (ok) out.push({ id: 0, className: j.className as string, prompt: j.prompt as string, sampler: j.sampler as SamplerName, steps: j.steps as number, guidance: j.guidance as number, seeds: seeds as number[], done: j.done as number, ...(j.masked ? { masked: j.masked } : {}) });
+  }
+  return out;
+}
+
 export const useStudio = create<StudioState>()(
   persist(
     (set, get) => ({
@@ -166,6 +185,7 @@ export const useStudio = create<StudioState>()(
       updateSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
 
       queue: [],
+      restoredQueue: [],
       preview: null,
       lastProgressSteps: [],
       enqueue: (job) => {
@@ -224,11 +244,13 @@ export const useStudio = create<StudioState>()(
       name: 'dds-settings',
       version: 1,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s) => ({ settings: s.settings, filter: s.filter, sort: s.sort }),
-      // Settings saved by an older version lack newer fields: fill them from the defaults.
+      // The queue is kept so a reload mid-batch does not silently drop it (the engine restores it at start-up).
+      partialize: (s) => ({ settings: s.settings, filter: s.filter, sort: s.sort, queue: s.queue }),
+      // Settings saved by an older version lack newer fields: fill them from the defaults. A stored queue goes
+      // to restoredQueue (checked field by field: localStorage is not trusted), never straight into the queue.
       merge: (persisted, current) => {
-        const p = (persisted ?? {}) as Partial<StudioState>;
-        return { ...current, ...p, settings: { ...DEFAULT_SETTINGS, ...(p.settings ?? {}) } };
+        const { queue, ...p } = (persisted ?? {}) as Partial<StudioState>;
+        return { ...current, ...p, settings: { ...DEFAULT_SETTINGS, ...(p.settings ?? {}) }, queue: [], restoredQueue: sanitizeQueue(queue) };
       },
     },
   ),
