@@ -216,6 +216,7 @@ test('a full storage quota stops the queue with a message; what was stored survi
   console.log(`stored before the quota ran out: ${stored} of 16`);
   expect(stored).toBeGreaterThan(0);
   expect(stored).toBeLessThan(16);
+  await expect(page.getByRole('alert')).toContainText(`The ${16 - stored} images left in the queue were not made.`);
 
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL as string).origin });
   await page.reload();

@@ -403,8 +403,12 @@ export async function runQueue(): Promise<void> {
           continue;
         }
         if (err.name === 'storageFull') {
+          // Nothing more can be saved: the rest of the queue is dropped (and says so) rather than kept paused,
+          // where a reload would start it again into a full storage.
+          const left = S().queue.reduce((a, j) => a + j.seeds.length - j.done, 0);
+          for (const j of S().queue) removeQueuedJob(j.id);
           S().setStatus({ kind: 'ready' });
-          S().setNotice({ kind: 'error', text: err.message });
+          S().setNotice({ kind: 'error', text: `${err.message} The ${left} image${left === 1 ? '' : 's'} left in the queue ${left === 1 ? 'was' : 'were'} not made.` });
           break;
         }
         if (err.name === 'badRequest') {
