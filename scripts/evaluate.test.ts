@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeGrayPng } from '../src/core/image';
 import { Rng } from '../src/core/rng';
 import { groupScore } from '../src/core/split';
-import { listReal, parseEvaluateArgs, realWindows, runEvaluate, UsageError } from './evaluate';
+import { listReal, parseEvaluateArgs, readSynthetic, realWindows, runEvaluate, UsageError } from './evaluate';
 import { decodeJpegGray } from '../src/core/image';
 
 const REAL = '../shared/datasets/magnetic-tile/train';
@@ -106,5 +106,35 @@ describe.skipIf(!hasReal)('evaluate on a tiny dataset', () => {
     expect(typeof d.delta.mean).toBe('number');
     expect(d.warning).toMatch(/Blowhole, Break, Fray, Uneven have no held-out test samples/);
     expect(d.warning).toMatch(/fewer than 10/);
+  });
+});
+
+describe('evaluate goes on past a bad item, and says which and why', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-eval-bad-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('leaves out an unreadable or too small synthetic image, and an unreadable real image, naming each', () => {
+    const ds = join(tmp, 'synthetic');
+    mkdirSync(join(ds, 'images', 'Crack'), { recursive: true });
+    writeFileSync(join(ds, 'images', 'Crack', 'good.png'), encodeGrayPng(new Uint8Array(64 * 64).fill(120), 64, 64));
+    writeFileSync(join(ds, 'images', 'Crack', 'junk.png'), 'not a png');
+    writeFileSync(join(ds, 'images', 'Crack', 'tiny.png'), encodeGrayPng(new Uint8Array(16 * 16), 16, 16));
+    const syn = readSynthetic(ds, 64, 64);
+    expect(syn.images.map((i) => i.name)).toEqual(['good.png']);
+    expect(syn.skipped.map((s) => s.item)).toEqual(['Crack/junk.png', 'Crack/tiny.png']);
+    expect(syn.skipped[1]?.why).toMatch(/is 16x16; the classifier needs at least 64x64/);
+
+    const real = join(tmp, 'real');
+    mkdirSync(join(real, 'Crack'), { recursive: true });
+    const good = readdirSync(join(REAL, 'Crack')).filter((f) => f.endsWith('.jpg')).sort()[0] as string;
+    copyFileSync(join(REAL, 'Crack', good), join(real, 'Crack', good));
+    writeFileSync(join(real, 'Crack', 'broken.jpg'), 'not a jpeg');
+    const images = [
+      { className: 'Crack', path: join(real, 'Crack', good), maskPath: null, group: 'g1', test: false },
+      { className: 'Crack', path: join(real, 'Crack', 'broken.jpg'), maskPath: null, group: 'g2', test: true },
+    ];
+    const w = realWindows(images, CLASSES, 3, 64, 0, 16);
+    expect(w.test).toEqual([false, false, false]); // the held-out side had only the broken image
+    expect(w.skipped).toEqual([{ item: join(real, 'Crack', 'broken.jpg'), why: expect.any(String) }]);
   });
 });

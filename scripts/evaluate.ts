@@ -132,8 +132,9 @@ function centreCrop(g: Gray, w: number, h: number, name: string): { pixels: Uint
   return { pixels: out, cropped: true };
 }
 
-export function readSynthetic(path: string, w: number, h: number): { images: SyntheticImage[]; kind: string; cropped: number } {
+export function readSynthetic(path: string, w: number, h: number): { images: SyntheticImage[]; kind: string; cropped: number; skipped: { item: string; why: string }[] } {
   const raw: { className: string; name: string; png: Uint8Array }[] = [];
+  const skipped: { item: string; why: string }[] = [];
   let kind: string;
   if (statSync(path).isFile()) {
     const bytes = new Uint8Array(readFileSync(path));
@@ -145,7 +146,8 @@ export function readSynthetic(path: string, w: number, h: number): { images: Syn
     }
     if (files['metadata.jsonl']) {
       kind = 'exported zip (accepted items)';
-      const ds = readExportZip(bytes);
+      const ds = readExportZip(bytes, { skipBad: true });
+      for (const s of ds.skipped) skipped.push({ item: `metadata.jsonl line ${s.line}${s.id !== undefined ? ` (${s.id})` : ''}`, why: s.problem });
       for (const it of ds.items) if (it.status === 'accepted') raw.push({ className: it.className, name: it.id, png: (ds.images.get(it.id) as { png: Uint8Array }).png });
     } else {
       kind = 'zip (images/<class>/*.png)';
@@ -165,13 +167,19 @@ export function readSynthetic(path: string, w: number, h: number): { images: Syn
   }
   if (!raw.length) throw new UsageError(`--dataset ${path} holds no images; accepted: an exported .zip or a folder with images/<class>/*.png`);
   let cropped = 0;
-  const images = raw.map((r) => {
-    const g = decodeToGray(r.png);
-    const c = centreCrop(g, w, h, `${r.className}/${r.name}`);
-    if (c.cropped) cropped++;
-    return { className: r.className, name: r.name, pixels: c.pixels };
+  const images = raw.flatMap((r) => {
+    // One unreadable or too small image is reported and left out; the others are evaluated.
+    try {
+      const c = centreCrop(decodeToGray(r.png), w, h, `${r.className}/${r.name}`);
+      if (c.cropped) cropped++;
+      return [{ className: r.className, name: r.name, pixels: c.pixels }];
+    } catch (e) {
+      skipped.push({ item: `${r.className}/${r.name}`, why: (e as Error).message });
+      return [];
+    }
   });
-  return { images, kind, cropped };
+  if (!images.length) throw new UsageError(`--dataset ${path}: none of its ${raw.length} images could be read (first: ${skipped[0]?.item}: ${skipped[0]?.why})`);
+  return { images, kind, cropped, skipped };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -312,6 +320,8 @@ export interface RealWindows {
   pixels: Uint8Array[];
   labels: number[];
   test: boolean[];
+  /** Real images that could not be used (unreadable, a mask of another size), with why; the rest go on. */
+  skipped: { item: string; why: string }[];
 }
 
 /**
@@ -319,18 +329,26 @@ export interface RealWindows {
  * s (0 train, 1 test) uses Rng(deriveSeed(windowSeed, 2 ci + s)), so classes and sides are independent streams.
  */
 export function realWindows(images: readonly RealImage[], classes: readonly string[], perClass: number, size: number, windowSeed: number, jitter: number): RealWindows {
-  const out: RealWindows = { pixels: [], labels: [], test: [] };
+  const out: RealWindows = { pixels: [], labels: [], test: [], skipped: [] };
   classes.forEach((c, ci) => {
     const cache = new Map<string, Loaded>();
     for (const side of [0, 1]) {
       const pool = images.filter((r) => r.className === c && r.test === (side === 1));
-      if (!pool.length) continue;
       const rng = new Rng(deriveSeed(windowSeed, 2 * ci + side));
-      for (let k = 0; k < perClass; k++) {
-        const r = pool[Math.floor(rng.nextFloat() * pool.length)] as RealImage;
+      for (let k = 0; k < perClass && pool.length; k++) {
+        const at = Math.floor(rng.nextFloat() * pool.length);
+        const r = pool[at] as RealImage;
         let l = cache.get(r.path);
         if (!l) {
-          l = loadReal(r);
+          try {
+            l = loadReal(r);
+          } catch (e) {
+            // One bad real image is reported and left out; the draw goes on from the others.
+            out.skipped.push({ item: r.path, why: (e as Error).message });
+            pool.splice(at, 1);
+            k--;
+            continue;
+          }
           cache.set(r.path, l);
         }
         out.pixels.push(cropWindow(l, size, rng, jitter));
@@ -368,6 +386,7 @@ export async function runEvaluate(a: EvaluateArgs, log: (s: string) => void = (s
     const unknown = [...new Set(syn.images.map((i) => i.className))].filter((c) => !classes.includes(c));
     if (unknown.length) throw new UsageError(`--dataset has classes ${unknown.join(', ')}, which classifier ${m.id} does not know; accepted: ${classes.join(', ')}`);
     log(`evaluate: ${syn.images.length} synthetic images (${syn.kind})`);
+    for (const s of syn.skipped) log(`evaluate: not evaluated: ${s.item}: ${s.why}`);
     const se = await clf.embed(syn.images.map((i) => i.pixels));
     const synLabels = syn.images.map((i) => classes.indexOf(i.className));
 
@@ -377,6 +396,7 @@ export async function runEvaluate(a: EvaluateArgs, log: (s: string) => void = (s
     if (!list.images.length) throw new UsageError(`--real ${a.real} holds no images in class folders named ${classes.join(', ')}`);
     const rw = realWindows(list.images, classes, a.realPerClass, size, a.windowSeed, a.jitter);
     log(`evaluate: ${rw.pixels.length} real windows from ${list.images.length} images`);
+    for (const s of rw.skipped) log(`evaluate: real image left out: ${s.item}: ${s.why}`);
     const re = await clf.embed(rw.pixels);
 
     const perClass: Record<string, unknown> = {};
@@ -481,11 +501,12 @@ export async function runEvaluate(a: EvaluateArgs, log: (s: string) => void = (s
 
     const out: Record<string, unknown> = {
       classifier: { id: m.id, version: m.version, sha256: m.sha256 },
-      dataset: { path: a.dataset, kind: syn.kind, n: syn.images.length, centreCropped: syn.cropped },
+      dataset: { path: a.dataset, kind: syn.kind, n: syn.images.length, centreCropped: syn.cropped, notEvaluated: syn.skipped },
       real: {
         path: a.real,
         images: { train: list.images.filter((i) => !i.test).length, test: list.images.filter((i) => i.test).length },
         ignoredFolders: list.ignored,
+        leftOut: rw.skipped,
         windowsPerClassPerSide: a.realPerClass,
         windowSeed: a.windowSeed,
         classifierAccuracyOnRealWindows: { train: realAcc(false), test: realAcc(true) },
