@@ -219,8 +219,8 @@ export class DiffusionClient {
    * The running job fails with the crash's message (calls waiting on the worker fail through its `dead`
    * promise). A model that was loaded is reloaded on a fresh worker at once, also when no job was running
    * (else the next job would find a worker without a model); a crash while idle is reported through
-   * `onIdleCrash` once the reload has ended; a crash during a load is left to the caller of loadModel (no retry
-   * loop).
+   * `onIdleCrash` once the reload has ended; a crash during a load (also a restart's: offline, the fresh worker's
+   * script may not load) is left to the caller of loadModel (no retry loop).
    */
   private crashed(which: Promise<Spawned>, worker: Worker, err: StudioError): void {
     worker.terminate();
@@ -232,6 +232,9 @@ export class DiffusionClient {
       job.reject(err);
     }
     if (!this.model || !this.lastSource) return;
+    // A worker that dies while a restart is loading the model (offline, its script cannot be fetched) belongs to
+    // that restart: its caller gets the failure; reporting it as a crash while idle would be wrong.
+    if (this.restarting) return;
     const notify = job ? undefined : this.options.onIdleCrash; // a job's caller has its error already
     this.restart().then(
       (reloaded) => notify?.({ error: err, reloaded }),
