@@ -81,5 +81,12 @@ test('a crafted import is refused by name, stores nothing, and a corrupt stored 
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
   await expect(page.getByRole('tab', { name: /^All \(2\)$/ })).toBeVisible();
   await expect(page.getByRole('group', { name: 'Damaged items' })).toHaveCount(0);
+
+  // With "Skip bad records" the good line goes in and the bad one is reported by line and field.
+  await studio.openTab('Dataset');
+  await page.getByLabel('Skip bad records').check();
+  await page.getByLabel('Dataset zip').setInputFiles({ name: 'crafted.zip', mimeType: 'application/zip', buffer: crafted() });
+  await expect(page.getByRole('alert')).toContainText('Imported 1 items; skipped 1 bad record: metadata.jsonl line 2, field provenance: missing');
+  await expect(page.getByRole('tab', { name: /^All \(3\)$/ })).toBeVisible();
   expect(offsite).toEqual([]);
 });

@@ -564,11 +564,11 @@ export async function exportDataset(): Promise<{ bytes: Uint8Array; name: string
  * stored in one transaction (all or nothing). Items whose id is already in the studio are kept as they are and
  * counted, not overwritten.
  */
-export async function importDataset(file: File): Promise<{ imported: number; alreadyHere: number }> {
+export async function importDataset(file: File, opts: { skipBad?: boolean } = {}): Promise<{ imported: number; alreadyHere: number; skipped: { line: number; problem: string }[] }> {
   if (file.size > MAX_IMPORT_INFLATED_BYTES)
     throw new StudioError('badRequest', `${file.name} is ${formatBytes(file.size)}; the limit for a dataset zip is ${formatBytes(MAX_IMPORT_INFLATED_BYTES)}`);
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const read = await archiveCall((w) => w.readExport(Comlink.transfer(bytes, [bytes.buffer])));
+  const read = await archiveCall((w) => w.readExport(Comlink.transfer(bytes, [bytes.buffer]), opts.skipBad ?? false));
   const images = new Map(read.images.map((i) => [i.id, i]));
   const existing = new Set(S().items.map((i) => i.id));
   const fresh = read.items.filter((i) => !existing.has(i.id));
@@ -579,7 +579,7 @@ export async function importDataset(file: File): Promise<{ imported: number; alr
   });
   await store.putItems(entries);
   S().addItems(entries.map(({ item, images: img }) => ({ ...item, url: pngUrl(img.png), maskUrl: pngUrl(img.maskPng) })));
-  return { imported: fresh.length, alreadyHere: read.items.length - fresh.length };
+  return { imported: fresh.length, alreadyHere: read.items.length - fresh.length, skipped: read.skipped };
 }
 
 export async function deleteRejected(): Promise<number> {

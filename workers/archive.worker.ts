@@ -7,11 +7,12 @@
 import * as Comlink from 'comlink';
 import { readModelZip, type ModelFiles } from '../src/dataset/modelZip';
 import type { DatasetItem, ItemImages } from '../src/dataset/types';
-import { buildExportZip, readExportZip } from '../src/dataset/zip';
+import { buildExportZip, readExportZip, type SkippedLine } from '../src/dataset/zip';
 
 export interface ArchiveWorkerApi {
   buildExport(items: DatasetItem[], images: ItemImages[], classes: string[], now: string): Uint8Array;
-  readExport(bytes: Uint8Array): { items: DatasetItem[]; images: ItemImages[] };
+  /** skipBad: leave out (and report) lines that fail, instead of refusing the whole zip. */
+  readExport(bytes: Uint8Array, skipBad?: boolean): { items: DatasetItem[]; images: ItemImages[]; skipped: SkippedLine[] };
   readModelZip(bytes: Uint8Array, name: string): ModelFiles;
 }
 
@@ -20,12 +21,12 @@ const api: ArchiveWorkerApi = {
     const zip = buildExportZip(items, new Map(images.map((i) => [i.id, i])), classes, now);
     return Comlink.transfer(zip, [zip.buffer as ArrayBuffer]);
   },
-  readExport(bytes) {
-    const { items, images } = readExportZip(bytes);
+  readExport(bytes, skipBad = false) {
+    const { items, images, skipped } = readExportZip(bytes, { skipBad });
     const list = [...images.values()];
     // Stored entries may be views into one buffer (the zip's): transfer each buffer once.
     const buffers = new Set(list.flatMap((i) => [i.png.buffer as ArrayBuffer, i.maskPng.buffer as ArrayBuffer]));
-    return Comlink.transfer({ items, images: list }, [...buffers]);
+    return Comlink.transfer({ items, images: list, skipped }, [...buffers]);
   },
   readModelZip(bytes, name) {
     const files = readModelZip(bytes, name);

@@ -15,6 +15,7 @@ export function DatasetPanel() {
   );
   const [storage, setStorage] = useState<StorageInfo | null>(null);
   const [busy, setBusy] = useState(false);
+  const [skipBad, setSkipBad] = useState(false);
   const importInput = useRef<HTMLInputElement>(null);
   useEffect(() => {
     void storageInfo().then(setStorage);
@@ -53,8 +54,9 @@ export function DatasetPanel() {
   const onImport = async (f: File) => {
     setBusy(true);
     try {
-      const { imported, alreadyHere } = await importDataset(f);
-      notice('info', `Imported ${imported} items${alreadyHere ? `; ${alreadyHere} with an id already in the studio were kept as they are` : ''}.`);
+      const { imported, alreadyHere, skipped } = await importDataset(f, { skipBad });
+      const skippedText = skipped.length ? `; skipped ${skipped.length} bad record${skipped.length === 1 ? '' : 's'}: ${skipped.slice(0, 3).map((s) => s.problem).join('; ')}${skipped.length > 3 ? '; …' : ''}` : '';
+      notice(skipped.length ? 'error' : 'info', `Imported ${imported} items${alreadyHere ? `; ${alreadyHere} with an id already in the studio were kept as they are` : ''}${skippedText}.`);
     } catch (e) {
       notice('error', `Import failed, nothing was imported: ${(e as Error).message}`);
     } finally {
@@ -110,6 +112,9 @@ export function DatasetPanel() {
         <button type="button" onClick={() => notice('info', `Queued ${fillToTarget()} generations to reach the targets.`)}>Fill to target</button>
         <button type="button" onClick={() => void onExport()} disabled={busy || items.length === 0}>Export dataset</button>
         <button type="button" onClick={() => importInput.current?.click()} disabled={busy}>Import dataset…</button>
+        <label className="check" title="Off: a zip with any bad record is refused whole. On: the good records are imported and each bad one is reported.">
+          <input type="checkbox" checked={skipBad} onChange={(e) => setSkipBad(e.target.checked)} /> Skip bad records
+        </label>
         <button type="button" onClick={() => void deleteRejected().then((n) => notice('info', `Deleted ${n} rejected items.`))}>Delete rejected</button>
         <input ref={importInput} type="file" hidden accept=".zip" aria-label="Dataset zip"
           onChange={(e) => {
