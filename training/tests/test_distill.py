@@ -11,6 +11,8 @@ import unittest
 
 import numpy as np
 
+from .needs import needs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
@@ -18,15 +20,6 @@ sys.path.insert(0, TRAINING)
 DATA = os.path.join(REPO, "..", "shared", "datasets", "magnetic-tile", "train")
 TEACHER = os.path.join(TRAINING, "checkpoints", "magtile-defect-64.pt")
 NEEDS = os.path.isdir(DATA) and shutil.which("node") and os.path.isdir(os.path.join(REPO, "node_modules", "onnxruntime-node"))
-
-
-def require_inputs(test: unittest.TestCase) -> None:
-    """With CI set a missing dataset or npm install is a failure; elsewhere the test is skipped."""
-    if NEEDS:
-        return
-    if os.environ.get("CI"):
-        test.fail(f"CI is set but the dataset ({DATA}) or node_modules/onnxruntime-node is missing")
-    test.skipTest("needs the magnetic-tile dataset and npm ci")
 
 
 class DistillLoss(unittest.TestCase):
@@ -55,8 +48,8 @@ class DistillLoss(unittest.TestCase):
 
 
 class DistillSmoke(unittest.TestCase):
+    @needs(bool(NEEDS), "the magnetic-tile dataset and npm ci (onnxruntime-node)")
     def test_teacher_chunk_matches_the_default_sampler_and_a_tiny_run_exports(self):
-        require_inputs(self)
         import torch
         import distill
         import export

@@ -6,6 +6,8 @@ import os
 import sys
 import unittest
 
+from .needs import needs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
@@ -13,7 +15,7 @@ sys.path.insert(0, TRAINING)
 DATA = os.path.join(REPO, "..", "shared", "datasets", "magnetic-tile", "train")
 
 
-@unittest.skipUnless(os.path.isdir(DATA), "magnetic-tile dataset not present")
+@needs(os.path.isdir(DATA), "the magnetic-tile dataset")
 class GroupGap(unittest.TestCase):
     def test_one_class(self):
         import json

@@ -8,6 +8,8 @@ import sys
 import tempfile
 import unittest
 
+from .needs import needs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
@@ -15,8 +17,8 @@ sys.path.insert(0, TRAINING)
 DATA = os.path.join(REPO, "..", "shared", "datasets", "magnetic-tile", "train")
 
 
-@unittest.skipUnless(os.path.isdir(DATA), "magnetic-tile dataset not present")
-@unittest.skipUnless(shutil.which("node") and os.path.isdir(os.path.join(REPO, "node_modules", "onnxruntime-node")), "needs node + npm ci")
+@needs(os.path.isdir(DATA), "the magnetic-tile dataset")
+@needs(bool(shutil.which("node")) and os.path.isdir(os.path.join(REPO, "node_modules", "onnxruntime-node")), "node + npm ci")
 class TrainExportSmoke(unittest.TestCase):
     def test_train_export_reload(self):
         import train

@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 import unittest
+
+from .needs import needs
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,10 +46,7 @@ def strings(v):
             yield from strings(x)
 
 
-def needs_node(test):
-    if HAS_NODE or os.environ.get("CI"):
-        return test  # under CI a missing node_modules fails the test instead of skipping it
-    return unittest.skip("needs node + npm ci (onnxruntime-node, tsx)")(test)
+needs_node = needs(HAS_NODE, "node + npm ci (onnxruntime-node, tsx)")
 
 
 class TrainAll(unittest.TestCase):
