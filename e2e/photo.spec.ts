@@ -1,3 +1,4 @@
+import { missing } from '../scripts/lib/needs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
@@ -10,7 +11,7 @@ const FREE = '../shared/datasets/magnetic-tile/train/Free';
 const photo = existsSync(FREE) ? join(FREE, readdirSync(FREE).filter((f) => f.endsWith('.jpg')).sort()[0] as string) : null;
 
 test('paint a mask on a real defect-free photo: only the window changes, the exported mask is the painted one', async ({ studio, page, offsite }) => {
-  test.skip(!photo, 'magnetic-tile dataset not present');
+  test.skip(missing(photo !== null, FREE), 'magnetic-tile dataset not present');
   await studio.open('?backend=wasm&debug');
   await page.getByLabel('Defect class').selectOption('Crack');
   await page.getByLabel('Steps').fill('4');

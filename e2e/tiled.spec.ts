@@ -1,3 +1,4 @@
+import { missing } from '../scripts/lib/needs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
@@ -12,8 +13,7 @@ const FREE = '../shared/datasets/magnetic-tile/train/Free';
 const photo = existsSync(FREE) ? join(FREE, readdirSync(FREE).filter((f) => f.endsWith('.jpg')).sort()[0] as string) : null;
 
 test('a crack taller than the model window and a large Fray region on a real photo: tiled, only the regenerated area changes, masks exact, reproduced in Node', async ({ studio, page, offsite }) => {
-  if (process.env.CI) expect(photo, `${FREE} is missing`).not.toBeNull();
-  test.skip(!photo, 'magnetic-tile dataset not present');
+  test.skip(missing(photo !== null, FREE), 'magnetic-tile dataset not present');
   await studio.open('?backend=wasm&debug');
   await page.getByLabel('Steps').fill('4');
   await page.getByLabel('Batch size').fill('1');

@@ -1,3 +1,4 @@
+import { missing } from './lib/needs';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ describe('evaluate arguments', () => {
   });
 });
 
-describe.skipIf(!hasReal)('evaluate on a tiny dataset', () => {
+describe.skipIf(missing(hasReal, REAL))('evaluate on a tiny dataset', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-eval-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -6,6 +6,7 @@
  * the same pixel pairs, and across tile edges inside the area against the rest of it. The same measure on the
  * result with a visible step pasted in (the regenerated background 16 gray levels brighter) shows it would catch one.
  */
+import { missing } from './lib/needs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,13 +22,7 @@ const hasReal = existsSync(join(DATASET, 'Free'));
 /** Largest gradient-energy ratio (result / photo, same pairs) allowed on the edge and the 4 contours inside it. */
 const SEAM_LIMIT = 2;
 
-describe('seam test data', () => {
-  it('is present where CI runs (a missing dataset fails there instead of skipping)', () => {
-    if (process.env.CI) expect(hasReal, `${DATASET}/Free is missing`).toBe(true);
-  });
-});
-
-describe.skipIf(!hasReal)('no seams where a generated defect meets the photo', () => {
+describe.skipIf(missing(hasReal, `${DATASET}/Free`))('no seams where a generated defect meets the photo', () => {
   let model: NodeModel;
   beforeAll(async () => {
     model = await loadNodeModel('public/models/magtile-defect-64', 'native', 1);
