@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import WindowSampler, load_items, split_by_group  # noqa: E402
 from ddstudio.diffusion import ScheduleConfig, make_alphas_cumprod  # noqa: E402
 from ddstudio.samplers import create_sampler, guidance_applies, sample_loop  # noqa: E402
-from train import build, resolve  # noqa: E402
+from train import build, ema_update, resolve  # noqa: E402
 
 TEACHER_SAMPLER = {"sampler": "dpmpp2m", "steps": 20, "spacing": "linspace", "guidance": 1.5, "interval": (0.28, 5.42)}
 
@@ -219,10 +219,7 @@ def main(argv=None):
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
         opt.step()
         step += 1
-        decay = min(args.ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), student.parameters()):
-                pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+        ema_update(ema, student, step, args.ema_decay)
         losses.append(loss.item())
         if step % 25 == 0:
             rec = {"step": step, "loss": float(np.mean(losses)), "trajectories": pool.trajectories(),

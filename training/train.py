@@ -39,6 +39,14 @@ def build(cfg: dict, num_classes: int) -> tuple[UNet, GaussianDiffusion]:
                                                cfg.get("loss_weighting", "min_snr"))
 
 
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, step: int, max_decay: float) -> None:
+    """One EMA step after optimiser step `step` (1-based), decay warmed up as (1 + step) / (10 + step)."""
+    decay = min(max_decay, (1 + step) / (10 + step))
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+
+
 def resolve(path: str, base: str) -> str:
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(base, path))
 
@@ -169,10 +177,7 @@ def main(argv=None):
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
         opt.step()
         step += 1
-        decay = min(cfg["ema_decay"], (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+        ema_update(ema, model, step, cfg["ema_decay"])
         losses.append(loss.item())
         if step % 50 == 0:
             rec = {"step": step, "loss": float(np.mean(losses)), "lr": lr, "elapsed_s": round(time.time() - t0, 1)}
