@@ -26,12 +26,12 @@ import evaluate_quality  # noqa: E402
 REPO = evaluate_quality.REPO
 
 
-def configs(teacher: str, student: str, steps: list[int], ddim: bool) -> list[tuple[str, list[str], int]]:
-    """(name, evaluate_quality arguments, network evaluations per window or -1 when counted from provenance)."""
-    out = [("teacher", ["--model", teacher], -1)]
-    out += [(f"student-{s}", ["--model", student, "--steps", str(s)], s) for s in steps]
+def configs(teacher: str, student: str, steps: list[int], ddim: bool) -> list[tuple[str, list[str]]]:
+    """(name, evaluate_quality arguments); evaluations per window are read from the generated provenance."""
+    out = [("teacher", ["--model", teacher])]
+    out += [(f"student-{s}", ["--model", student, "--steps", str(s)]) for s in steps]
     if ddim:  # the deterministic alternative to consistency sampling's fresh noise: a DDIM step with the student's x0
-        out.append(("student-4-ddim", ["--model", student, "--steps", "4", "--sampler", "ddim"], 4))
+        out.append(("student-4-ddim", ["--model", student, "--steps", "4", "--sampler", "ddim"]))
     return out
 
 
@@ -60,7 +60,7 @@ def main(argv=None):
     cfgs = configs(args.teacher, args.student, [int(s) for s in args.steps.split(",")], not args.no_ddim)
     only = set(args.only.split(",")) if args.only else None
     reports = {}
-    for name, extra, _ in cfgs:
+    for name, extra in cfgs:
         out = os.path.join(args.out, name)
         if only is None or name in only:
             evaluate_quality.main(extra + ["--n", str(args.n), "--seed", str(args.seed), "--threads", str(args.threads), "--out", out])
@@ -90,7 +90,7 @@ def main(argv=None):
         lines.append("")
         lines.append("| config | evaluations / window | " + " | ".join(c + (hdr(c) if hdr else "") for c in classes) + " |")
         lines.append("|---|---|" + "---|" * len(classes))
-        for name, _, _ in cfgs:
+        for name, _ in cfgs:
             r = reports[name]
             lines.append(f"| {name} | {r['evaluations']:.1f} | " + " | ".join(f(r["perClass"][c]) for c in classes) + " |")
         lines.append("")
@@ -99,7 +99,7 @@ def main(argv=None):
     lines.append("")
     lines.append("| config | " + " | ".join(classes) + " | all |")
     lines.append("|---|" + "---|" * (len(classes) + 1))
-    for name, _, _ in cfgs[1:]:
+    for name, _ in cfgs[1:]:
         row = {}
         for c in classes:
             s, tt = reports[name]["perClass"][c], t[c]
