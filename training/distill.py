@@ -143,6 +143,8 @@ def main(argv=None):
     ap.add_argument("--save-minutes", type=float, default=10.0)
     ap.add_argument("--max-per-class", type=int, default=None, help="smoke tests: use only N images per class")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--init", help="continue an earlier student: its weights.pt (EMA weights) start the student and its EMA "
+                    "instead of the teacher; its trajectory count offsets the teacher batches' seeds so new ones are drawn")
     args = ap.parse_args(argv)
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -160,6 +162,15 @@ def main(argv=None):
     teacher.eval().requires_grad_(False).to(device)
     student = copy.deepcopy(teacher).train().requires_grad_(True)
     ema = copy.deepcopy(teacher)
+    init = None
+    if args.init:
+        ick = torch.load(args.init, map_location="cpu")
+        student.load_state_dict(ick["ema"]), ema.load_state_dict(ick["ema"])
+        prev = ick["config"].get("distillation", {})
+        init = {"from": os.path.relpath(os.path.abspath(args.init), repo), "student_steps": prev.get("student_steps", 0),
+                "trajectories": prev.get("trajectories", 0)}
+        print(f"student starts from {args.init} ({init['student_steps']} steps, {init['trajectories']} trajectories)", flush=True)
+    chunk_offset = -(-init["trajectories"] // args.chunk) if init else 0
     sched = ScheduleConfig(**cfg["schedule"])
     alphas_cumprod = torch.from_numpy(make_alphas_cumprod(sched)).float().to(device)
     opt = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=0.0)
@@ -175,11 +186,13 @@ def main(argv=None):
         print(f"resumed from {last} at step {step}", flush=True)
     dcfg = {**cfg, "distillation": {"teacher": os.path.relpath(os.path.abspath(args.teacher), repo), "teacher_step": tck["step"],
                                     "teacher_sampler": {**TEACHER_SAMPLER, "interval": list(TEACHER_SAMPLER["interval"])},
-                                    "target": "trajectory endpoint x0", "lr": args.lr, "batch": args.batch}}
+                                    "target": "trajectory endpoint x0", "lr": args.lr, "batch": args.batch,
+                                    **({"init": init} if init else {})}}
 
     def save():
-        dcfg["distillation"]["trajectories"] = pool.trajectories()
-        dcfg["distillation"]["student_steps"] = step
+        # totals over this run and the student it continues (--init)
+        dcfg["distillation"]["trajectories"] = pool.trajectories() + (init["trajectories"] if init else 0)
+        dcfg["distillation"]["student_steps"] = step + (init["student_steps"] if init else 0)
         torch.save({"model": student.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step, "config": dcfg}, last + ".tmp")
         os.replace(last + ".tmp", last)
         w = os.path.join(args.run, "weights.pt")
@@ -188,7 +201,7 @@ def main(argv=None):
         print(f"saved step {step} ({pool.trajectories()} trajectories)", flush=True)
 
     def grow():
-        k = len(pool.chunks)
+        k = chunk_offset + len(pool.chunks)
         brng = np.random.default_rng([cfg["seed"], 7, k])
         batch = sampler.batch(args.chunk, brng)
         t = time.time()
