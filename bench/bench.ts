@@ -19,8 +19,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { generateImage, type DenoiseBatch } from '../src/core/generate';
-import type { GenerateRequest } from '../src/core/protocol';
+import { generateImage } from '../src/core/diffusion/generate';
+import type { DenoiseBatch } from '../src/core/model/denoiser';
+import type { GenerateRequest } from '../src/core/model/protocol';
 import { loadNodeModel, type NodeBackend } from '../scripts/lib/nodeModel';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, student: { type: 'string' }, 'no-webgpu': { type: 'boolean' }, startup: { type: 'boolean' } } });

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { encodeGrayPng, encodeMaskPng } from '../src/core/image';
-import type { Provenance } from '../src/core/protocol';
+import { encodeGrayPng, encodeMaskPng } from '../src/core/formats/image';
+import type { Provenance } from '../src/core/model/protocol';
 import type { DatasetItem, ItemImages } from '../src/dataset/types';
 import { buildExportZip } from '../src/dataset/zip';
 import { test, expect } from './fixtures';

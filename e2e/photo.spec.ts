@@ -2,7 +2,7 @@ import { missing } from '../scripts/lib/needs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import { decodeToGray } from '../src/core/image';
+import { decodeToGray } from '../src/core/formats/image';
 import { modelLoader, readRecorded, reproduce } from '../scripts/reproduce';
 import { test, expect } from './fixtures';
 

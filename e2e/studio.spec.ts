@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
-import { decodeCocoRle } from '../src/core/coco';
-import { decodeToGray } from '../src/core/image';
+import { decodeCocoRle } from '../src/core/formats/coco';
+import { decodeToGray } from '../src/core/formats/image';
 import type { Browser } from '@playwright/test';
 import { modelLoader, readRecorded, reproduce } from '../scripts/reproduce';
 import { test, expect, StudioPage } from './fixtures';

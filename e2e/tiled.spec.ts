@@ -2,9 +2,9 @@ import { missing } from '../scripts/lib/needs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import { regeneratedArea } from '../src/core/composite';
-import { decodeToGray } from '../src/core/image';
-import type { PhotoWindow, Provenance } from '../src/core/protocol';
+import { regeneratedArea } from '../src/core/diffusion/composite';
+import { decodeToGray } from '../src/core/formats/image';
+import type { PhotoWindow, Provenance } from '../src/core/model/protocol';
 import { modelLoader, reproduce } from '../scripts/reproduce';
 import { test, expect } from './fixtures';
 

@@ -1,6 +1,6 @@
 /**
  * Reads a model .zip the way the studio's "Load model" does before it loads the network: the archive limits and
- * the files it takes (src/dataset/modelZip.ts), the manifest rules (src/core/manifest.ts), the refusal of an
+ * the files it takes (src/dataset/modelZip.ts), the manifest rules (src/core/model/manifest.ts), the refusal of an
  * embedded model's id (any id under public/models), the ONNX file's sha256, and the mask library. Prints the
  * model's id and classes.
  *
@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkSha256, parseManifest } from '../src/core/manifest';
-import { parseMaskLibrary } from '../src/core/maskLibrary';
+import { checkSha256, parseManifest } from '../src/core/model/manifest';
+import { parseMaskLibrary } from '../src/core/formats/maskLibrary';
 import { readModelZip } from '../src/dataset/modelZip';
 
 const path = process.argv[2];

@@ -3,11 +3,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeGrayPng } from '../src/core/image';
-import { Rng } from '../src/core/rng';
-import { groupScore } from '../src/core/split';
+import { encodeGrayPng } from '../src/core/formats/image';
+import { Rng } from '../src/core/diffusion/rng';
+import { groupScore } from '../src/core/quality/split';
 import { listReal, parseEvaluateArgs, readSynthetic, realWindows, runEvaluate, UsageError } from './evaluate';
-import { decodeJpegGray } from '../src/core/image';
+import { decodeJpegGray } from '../src/core/formats/image';
 
 const REAL = '../shared/datasets/magnetic-tile/train';
 const CLASSIFIER = 'public/models/magtile-classifier-64';

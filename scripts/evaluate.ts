@@ -18,7 +18,7 @@
  * the class; diversity (mean pairwise feature distance) against the reference's; memorised count (nearest
  * distance to a same-class reference feature or real window under memorisationThreshold); outlier share
  * (outlierScore above the 99th percentile of the reference windows' own scores). Plus the downstream check
- * (src/core/quality.ts downstreamCheck) on real windows split by tile_group (--groups; src/core/split.ts, the
+ * (src/core/quality/quality.ts downstreamCheck) on real windows split by tile_group (--groups; src/core/quality/split.ts, the
  * TypeScript copy of training/ddstudio/data.py split_by_group, pinned to it by training/reference/split_reference.json)
  * or, without --groups, by file (each file its own group, as data.py does without a manifest). With the defaults (--split-seed 0 --test-fraction 0.2) the test groups are the
  * classifier's and the denoiser's held-out validation groups.
@@ -27,8 +27,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { unzipSync } from 'fflate';
-import { validationGroups } from '../src/core/split';
-import { decodeImage, decodeToGray, type Gray } from '../src/core/image';
+import { validationGroups } from '../src/core/quality/split';
+import { decodeImage, decodeToGray, type Gray } from '../src/core/formats/image';
 import {
   argmax,
   classStats,
@@ -41,8 +41,8 @@ import {
   outlierScore,
   outlierThreshold,
   percentile,
-} from '../src/core/quality';
-import { deriveSeed, Rng } from '../src/core/rng';
+} from '../src/core/quality/quality';
+import { deriveSeed, Rng } from '../src/core/diffusion/rng';
 import { readExportZip } from '../src/dataset/zip';
 import { DEFAULT_CLASSIFIER, loadClassifier } from './lib/classifier';
 

@@ -4,8 +4,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { regeneratedArea } from '../src/core/composite';
-import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/image';
+import { regeneratedArea } from '../src/core/diffusion/composite';
+import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/formats/image';
 import { parseGenerateArgs, runGenerate, UsageError } from './generate';
 import { modelLoader, readRecorded, reproduce } from './reproduce';
 

@@ -13,7 +13,7 @@
  *     --masks <folder of real masks of the class> --n 100 --seed 1 --out <dir>
  * Each image picks a photo (PNG or JPEG, by sorted name) and a real mask (the folder's *.png, e.g. a class folder
  * of the training split: only its masks are read) from its seed, puts the mask on the photo at native scale where
- * it was on its own part (src/core/photoMask.ts), and generates it there (src/core/tiled.ts: windows tiled and
+ * it was on its own part (src/core/formats/photoMask.ts), and generates it there (src/core/diffusion/tiled.ts: windows tiled and
  * denoised jointly); images and masks are photo-sized, metadata.jsonl records basePhoto (its file name within
  * --photos and the sha256 of its gray pixels), the windows and the tiling. npm run reproduce -- --photos <folder>
  * makes them again.
@@ -21,17 +21,17 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateImage } from '../src/core/generate';
-import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/guidance';
-import { decodeImage, decodeMaskPng, type Gray } from '../src/core/image';
-import { checkPhotoSize } from '../src/core/limits';
-import type { ModelManifest } from '../src/core/manifest';
-import { placeRealMask } from '../src/core/photoMask';
-import { Rng, deriveSeed } from '../src/core/rng';
-import { generateOnPhoto } from '../src/core/tiled';
-import type { GenerateRequest, GenerateResult } from '../src/core/protocol';
-import { SAMPLER_NAMES, type SamplerName } from '../src/core/samplers';
-import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../src/core/schedule';
+import { generateImage } from '../src/core/diffusion/generate';
+import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/diffusion/guidance';
+import { decodeImage, decodeMaskPng, type Gray } from '../src/core/formats/image';
+import { checkPhotoSize } from '../src/core/model/limits';
+import type { ModelManifest } from '../src/core/model/manifest';
+import { placeRealMask } from '../src/core/formats/photoMask';
+import { Rng, deriveSeed } from '../src/core/diffusion/rng';
+import { generateOnPhoto } from '../src/core/diffusion/tiled';
+import type { GenerateRequest, GenerateResult } from '../src/core/model/protocol';
+import { SAMPLER_NAMES, type SamplerName } from '../src/core/diffusion/samplers';
+import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../src/core/diffusion/schedule';
 import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from './lib/nodeModel';
 
 export class UsageError extends Error {}

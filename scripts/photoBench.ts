@@ -2,7 +2,7 @@
  * Defects on whole photos, timed and measured: real defect-free magnetic-tile photos, painted strokes and real
  * defect masks (scripts/lib/photoCases.ts), generated with the model's default settings on onnxruntime-node.
  * Prints, per case: the photo, the mask, the number of windows, network evaluations, time per photo, and the
- * seam measure (src/core/seam.ts: gradient energy across the edge of the regenerated area against the photo's
+ * seam measure (src/core/quality/seam.ts: gradient energy across the edge of the regenerated area against the photo's
  * own elsewhere; and across the tile edges inside it against the rest of the regenerated area).
  *
  *   npx tsx scripts/photoBench.ts [--model public/models/magtile-defect-64] [--threads 1] [--out /tmp/photos]
@@ -15,11 +15,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { planWindows, regeneratedArea } from '../src/core/composite';
-import { decodeImage, encodeGrayPng } from '../src/core/image';
-import type { GenerateRequest } from '../src/core/protocol';
-import { seamMeasure, tileEdgeEnergy } from '../src/core/seam';
-import { DEFAULT_TILING, generateOnPhoto, generateTiled } from '../src/core/tiled';
+import { planWindows, regeneratedArea } from '../src/core/diffusion/composite';
+import { decodeImage, encodeGrayPng } from '../src/core/formats/image';
+import type { GenerateRequest } from '../src/core/model/protocol';
+import { seamMeasure, tileEdgeEnergy } from '../src/core/quality/seam';
+import { DEFAULT_TILING, generateOnPhoto, generateTiled } from '../src/core/diffusion/tiled';
 import { loadNodeModel } from './lib/nodeModel';
 import { crackMask, diskMask, freePhoto, realMask } from './lib/photoCases';
 

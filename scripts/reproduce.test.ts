@@ -2,9 +2,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateOnPhoto } from '../src/core/tiled';
-import { decodeImage, encodeGrayPng } from '../src/core/image';
-import type { Provenance } from '../src/core/protocol';
+import { generateOnPhoto } from '../src/core/diffusion/tiled';
+import { decodeImage, encodeGrayPng } from '../src/core/formats/image';
+import type { Provenance } from '../src/core/model/protocol';
 import { runGenerate } from './generate';
 import { modelLoader, parseReproduceArgs, readRecorded, reproduce, summarise, UsageError, type ModelFor, type RecordedEntry, type RecordedImage } from './reproduce';
 

@@ -1,7 +1,7 @@
 /**
  * No seams, measured on real photos with the real model (onnxruntime-node): a 160-px crack and a large real
  * Fray mask on defect-free magnetic-tile photos, generated with the model's default settings through the
- * studio's path (generateOnPhoto: tiled, jointly denoised, feathered). src/core/seam.ts measures the gradient
+ * studio's path (generateOnPhoto: tiled, jointly denoised, feathered). src/core/quality/seam.ts measures the gradient
  * energy across the edge of the regenerated area and the contours just inside it against the photo's own on
  * the same pixel pairs, and across tile edges inside the area against the rest of it. The same measure on the
  * result with a visible step pasted in (the regenerated background 16 gray levels brighter) shows it would catch one.
@@ -10,11 +10,11 @@ import { missing } from './lib/needs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { regeneratedArea } from '../src/core/composite';
-import { decodeImage } from '../src/core/image';
-import type { GenerateRequest } from '../src/core/protocol';
-import { seamMeasure, tileEdgeEnergy } from '../src/core/seam';
-import { generateOnPhoto } from '../src/core/tiled';
+import { regeneratedArea } from '../src/core/diffusion/composite';
+import { decodeImage } from '../src/core/formats/image';
+import type { GenerateRequest } from '../src/core/model/protocol';
+import { seamMeasure, tileEdgeEnergy } from '../src/core/quality/seam';
+import { generateOnPhoto } from '../src/core/diffusion/tiled';
 import { loadNodeModel, type NodeModel } from './lib/nodeModel';
 import { crackMask, DATASET, freePhoto, realMask } from './lib/photoCases';
 

@@ -1,5 +1,5 @@
 /** Start-up settings read from the URL: ?backend=auto|webgpu|wasm&threads=N&model=<id> (tests and benchmarks). */
-import type { BackendPreference } from './core/protocol';
+import type { BackendPreference } from './core/model/protocol';
 
 export const DEFAULT_MODEL_ID = 'magtile-defect-64';
 /**

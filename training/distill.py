@@ -15,7 +15,7 @@ eq. (5): f(x_t, t) = x_0 along the ODE); guidance is folded in because the targe
 arXiv:2210.03142, stage one). The loss is on x_0 in the regenerated area only (the kept area is pasted anyway),
 through the same v-prediction output the contract has: x0 = alpha_t x_t - sigma_t v.
 
-Sampling the student (src/core/samplers/consistency.ts): x0 = f(x_t, t) at t = 999, re-noise it to the next grid
+Sampling the student (src/core/diffusion/samplers/consistency.ts): x0 = f(x_t, t) at t = 999, re-noise it to the next grid
 timestep with fresh seeded noise, repeat (multistep consistency sampling, Song et al. 2023, Algorithm 1). 1, 2, 4 or
 8 evaluations use the same network.
 

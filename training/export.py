@@ -74,7 +74,7 @@ def fixed_inputs(size: int, num_classes: int) -> dict[str, np.ndarray]:
 
 
 def distillation_block(distilled: dict, teacher_manifest: str) -> dict:
-    """The manifest's "distillation" object (src/core/manifest.ts Distillation) for a student of that teacher."""
+    """The manifest's "distillation" object (src/core/model/manifest.ts Distillation) for a student of that teacher."""
     with open(teacher_manifest) as f:
         t = json.load(f)
     ts = distilled["teacher_sampler"]

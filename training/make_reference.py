@@ -4,7 +4,7 @@
 
 Contents (schema in the docstring of build_reference): schedule arrays from ddstudio.diffusion, timestep grids
 from ddstudio.samplers.set_timesteps, and full sampling runs of every sampler x prediction type on a fixed
-1x1x8x8 input with a fixed fake model (fake_model below; src/core/parity.test.ts implements the same
+1x1x8x8 input with a fixed fake model (fake_model below; src/core/diffusion/parity.test.ts implements the same
 function). Noise for DDPM, DDIM eta > 0, consistency sampling and the inpainting re-noise is drawn here from numpy, stored in the file
 in the order it was consumed, and replayed by the TypeScript test, so no cross-language RNG is involved.
 training/tests/test_reference.py regenerates this in memory and compares it with the committed file, so a

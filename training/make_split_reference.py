@@ -1,4 +1,4 @@
-"""Write training/reference/split_reference.json: the held-out tile groups src/core/split.ts must reproduce.
+"""Write training/reference/split_reference.json: the held-out tile groups src/core/quality/split.ts must reproduce.
 
     /usr/bin/python3 training/make_split_reference.py          # from the repository root
 
@@ -6,7 +6,7 @@ ddstudio.data.split_by_group decides which tile groups the denoiser and the eval
 on; the studio's downstream check and scripts/evaluate.ts must hold out exactly those. This file records, for
 synthetic cases that exercise both per-class fix-ups and for the class/tile_group pairs of the shipped dataset's
 manifest_extra.csv (names only, no images), the (class, group) list in load order and the validation groups
-split_by_group returns. src/core/split.test.ts checks the TypeScript split against it;
+split_by_group returns. src/core/quality/split.test.ts checks the TypeScript split against it;
 training/tests/test_split.py regenerates it in memory and compares it with the committed file.
 """
 from __future__ import annotations

@@ -5,17 +5,18 @@
 import * as Comlink from 'comlink';
 import type { InferenceSession } from 'onnxruntime-common';
 import { StudioError } from '../src/core/errors';
-import { generateOnPhoto } from '../src/core/tiled';
-import { generateImage, type DenoiseFn, type GenerateHooks } from '../src/core/generate';
-import { checkSha256, parseManifest, type ModelManifest } from '../src/core/manifest';
-import { parseMaskLibrary, type MaskLibrary } from '../src/core/maskLibrary';
-import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/protocol';
+import { generateOnPhoto } from '../src/core/diffusion/tiled';
+import { generateImage, type GenerateHooks } from '../src/core/diffusion/generate';
+import type { DenoiseFn } from '../src/core/model/denoiser';
+import { checkSha256, parseManifest, type ModelManifest } from '../src/core/model/manifest';
+import { parseMaskLibrary, type MaskLibrary } from '../src/core/formats/maskLibrary';
+import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/model/protocol';
 import { createOrtDenoiser, probeClassLabels, type TensorCtor } from '../src/runtime/ortDenoiser';
 import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './runtime';
-import { QualityJudge } from '../src/core/imageQuality';
-import { downstreamCheck, parseReferenceFeatures } from '../src/core/quality';
-import { cropWindow } from '../src/core/composite';
-import { fromUint8 } from '../src/core/image';
+import { QualityJudge } from '../src/core/quality/imageQuality';
+import { downstreamCheck, parseReferenceFeatures } from '../src/core/quality/quality';
+import { cropWindow } from '../src/core/diffusion/composite';
+import { fromUint8 } from '../src/core/formats/image';
 
 interface Loaded {
   manifest: ModelManifest;

@@ -8,8 +8,8 @@
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import { StudioError } from '../src/core/errors';
-import type { BackendPreference, HandshakeInfo } from '../src/core/protocol';
-import { PROTOCOL_VERSION } from '../src/core/protocol';
+import type { BackendPreference, HandshakeInfo } from '../src/core/model/protocol';
+import { PROTOCOL_VERSION } from '../src/core/model/protocol';
 
 type OrtModule = typeof import('onnxruntime-web');
 export type BrowserBackend = 'webgpu' | 'wasm';

@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { StudioError } from '../../src/core/errors';
-import { fromUint8 } from '../../src/core/image';
-import { parseReferenceFeatures, type ReferenceFeatures } from '../../src/core/quality';
+import { fromUint8 } from '../../src/core/formats/image';
+import { parseReferenceFeatures, type ReferenceFeatures } from '../../src/core/quality/quality';
 
 export interface ClassifierManifest {
   id: string;

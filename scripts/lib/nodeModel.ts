@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
-import type { DenoiseFn } from '../../src/core/generate';
-import { checkSha256, parseManifest, type ModelManifest } from '../../src/core/manifest';
-import { parseMaskLibrary, type MaskLibrary } from '../../src/core/maskLibrary';
+import type { DenoiseFn } from '../../src/core/model/denoiser';
+import { checkSha256, parseManifest, type ModelManifest } from '../../src/core/model/manifest';
+import { parseMaskLibrary, type MaskLibrary } from '../../src/core/formats/maskLibrary';
 import { createOrtDenoiser, type TensorCtor } from '../../src/runtime/ortDenoiser';
 import { StudioError } from '../../src/core/errors';
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage, type Gray } from '../../src/core/image';
+import { decodeImage, type Gray } from '../../src/core/formats/image';
 
 export const DATASET = '../shared/datasets/magnetic-tile/train';
 

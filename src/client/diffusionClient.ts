@@ -5,9 +5,9 @@
  */
 import * as Comlink from 'comlink';
 import { StudioError, isErrorCode } from '../core/errors';
-import type { DenoiseBatch } from '../core/generate';
-import type { DownstreamInput, DownstreamResult } from '../core/quality';
-import { PROTOCOL_VERSION } from '../core/protocol';
+import type { DenoiseBatch } from '../core/model/denoiser';
+import type { DownstreamInput, DownstreamResult } from '../core/quality/quality';
+import { PROTOCOL_VERSION } from '../core/model/protocol';
 import type {
   BackendPreference,
   DiffusionWorkerApi,
@@ -17,7 +17,7 @@ import type {
   LoadedModelInfo,
   ModelSource,
   StepProgress,
-} from '../core/protocol';
+} from '../core/model/protocol';
 
 /** Maps whatever crossed the worker boundary to a StudioError with a known code. */
 export function toStudioError(e: unknown): StudioError {
@@ -144,7 +144,7 @@ export class DiffusionClient {
     });
   }
 
-  /** Puts a defect into a photo (any size) where the mask says; see src/core/composite.ts. */
+  /** Puts a defect into a photo (any size) where the mask says; see src/core/diffusion/composite.ts. */
   generateOnPhoto(request: GenerateRequest, photo: { width: number; height: number; pixels: Uint8Array; name: string }, mask: Uint8Array, margin: number, onProgress: (p: StepProgress) => void): Promise<GenerateResult> {
     return this.job(onProgress, (api, progress) => {
       const p = { ...photo, pixels: photo.pixels.slice() };

@@ -4,9 +4,9 @@
  */
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { encodeGrayPng, encodeMaskPng } from '../core/image';
-import type { Provenance } from '../core/protocol';
-import { SAMPLER_NAMES } from '../core/samplers';
+import { encodeGrayPng, encodeMaskPng } from '../core/formats/image';
+import type { Provenance } from '../core/model/protocol';
+import { SAMPLER_NAMES } from '../core/diffusion/samplers';
 import { parseDatasetItem } from './record';
 import { safePathSegment, unzipWithLimits } from './safeZip';
 import type { DatasetItem, ItemImages } from './types';

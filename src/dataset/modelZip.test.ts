@@ -1,6 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { MAX_MODEL_ZIP_ENTRIES } from '../core/limits';
+import { MAX_MODEL_ZIP_ENTRIES } from '../core/model/limits';
 import { readModelZip } from './modelZip';
 
 describe('readModelZip (issue 16 case 6)', () => {

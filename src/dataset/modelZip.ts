@@ -5,7 +5,7 @@
  */
 import { strFromU8 } from 'fflate';
 import { StudioError } from '../core/errors';
-import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_ENTRIES, MAX_MODEL_ZIP_INFLATED_BYTES } from '../core/limits';
+import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_ENTRIES, MAX_MODEL_ZIP_INFLATED_BYTES } from '../core/model/limits';
 import { unzipWithLimits } from './safeZip';
 
 export interface ModelFiles {

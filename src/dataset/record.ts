@@ -5,15 +5,15 @@
  * parseDatasetItem returns a fresh object holding only the schema's fields; a problem throws RecordError naming
  * the field (dotted path) and what was expected.
  */
-import { MAX_SEED, MAX_STEPS } from '../core/generate';
-import { checkGuidanceInterval } from '../core/guidance';
-import type { ImageQuality, QualityFlag } from '../core/imageQuality';
-import { MAX_PHOTO_PIXELS } from '../core/limits';
-import type { Backend, BasePhotoInfo, PhotoWindow, Provenance } from '../core/protocol';
-import { SAMPLER_NAMES, type SamplerName } from '../core/samplers';
-import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../core/schedule';
-import { nameProblem } from '../core/names';
-import { parseTiling } from '../core/tiled';
+import { MAX_SEED, MAX_STEPS } from '../core/diffusion/generate';
+import { checkGuidanceInterval } from '../core/diffusion/guidance';
+import type { ImageQuality, QualityFlag } from '../core/quality/imageQuality';
+import { MAX_PHOTO_PIXELS } from '../core/model/limits';
+import type { Backend, BasePhotoInfo, PhotoWindow, Provenance } from '../core/model/protocol';
+import { SAMPLER_NAMES, type SamplerName } from '../core/diffusion/samplers';
+import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../core/diffusion/schedule';
+import { nameProblem } from '../core/model/names';
+import { parseTiling } from '../core/diffusion/tiled';
 import { REVIEW_STATUSES, type DatasetItem, type ReviewStatus } from './types';
 
 export class RecordError extends Error {

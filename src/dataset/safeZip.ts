@@ -7,7 +7,7 @@ import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
 import { unzipSync } from 'fflate';
 import { StudioError, type ErrorCode } from '../core/errors';
-import { formatBytes } from '../core/limits';
+import { formatBytes } from '../core/model/limits';
 
 export interface UnzipLimits {
   /** What the zip is, for messages ("the dataset zip", "model.zip"). */

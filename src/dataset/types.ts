@@ -1,5 +1,5 @@
-import type { ImageQuality } from '../core/imageQuality';
-import type { Provenance } from '../core/protocol';
+import type { ImageQuality } from '../core/quality/imageQuality';
+import type { Provenance } from '../core/model/protocol';
 
 export type ReviewStatus = 'pending' | 'accepted' | 'rejected';
 export const REVIEW_STATUSES: readonly ReviewStatus[] = ['pending', 'accepted', 'rejected'];

@@ -1,8 +1,8 @@
 import { strFromU8, unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { decodeCocoRle } from '../core/coco';
-import { decodeToGray, encodeGrayPng, encodeMaskPng } from '../core/image';
-import type { Provenance } from '../core/protocol';
+import { decodeCocoRle } from '../core/formats/coco';
+import { decodeToGray, encodeGrayPng, encodeMaskPng } from '../core/formats/image';
+import type { Provenance } from '../core/model/protocol';
 import { buildExportZip, readExportZip } from './zip';
 import type { DatasetItem, ItemImages, ReviewStatus } from './types';
 

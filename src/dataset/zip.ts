@@ -13,10 +13,10 @@
  * character Windows refuses becomes a safe segment with a hash suffix; metadata.jsonl keeps the real names.
  */
 import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
-import { buildCoco } from '../core/coco';
+import { buildCoco } from '../core/formats/coco';
 import { StudioError } from '../core/errors';
-import { decodeMaskPng, decodeToGray } from '../core/image';
-import { MAX_IMPORT_ENTRIES, MAX_IMPORT_INFLATED_BYTES } from '../core/limits';
+import { decodeMaskPng, decodeToGray } from '../core/formats/image';
+import { MAX_IMPORT_ENTRIES, MAX_IMPORT_INFLATED_BYTES } from '../core/model/limits';
 import { parseDatasetItem, RecordError } from './record';
 import { safePathSegment, unzipWithLimits } from './safeZip';
 import type { DatasetItem, ItemImages } from './types';

@@ -4,9 +4,9 @@
  * (onnxruntime-web) and the command-line generator (onnxruntime-node or onnxruntime-web under Node).
  */
 import type { InferenceSession, Tensor as OrtTensor, TypedTensor } from 'onnxruntime-common';
-import type { DenoiseBatch, DenoiseFn } from '../core/generate';
+import type { DenoiseBatch, DenoiseFn } from '../core/model/denoiser';
 import { StudioError } from '../core/errors';
-import { checkSessionAgainstManifest, tensorName, type InputRole, type ModelManifest } from '../core/manifest';
+import { checkSessionAgainstManifest, tensorName, type InputRole, type ModelManifest } from '../core/model/manifest';
 
 export interface TensorCtor {
   new (type: 'float32', data: Float32Array, dims: readonly number[]): TypedTensor<'float32'>;

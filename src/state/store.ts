@@ -5,8 +5,8 @@
  */
 import { create } from 'zustand';
 import { persist, createJSONStorage } from 'zustand/middleware';
-import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/protocol';
-import { SAMPLER_NAMES, type SamplerName } from '../core/samplers';
+import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/model/protocol';
+import { SAMPLER_NAMES, type SamplerName } from '../core/diffusion/samplers';
 import type { DamagedRecord } from '../dataset/db';
 import type { DatasetItem, ReviewStatus } from '../dataset/types';
 import { selectItems, type ReviewFilter, type ReviewSort } from '../features/review/reviewModel';

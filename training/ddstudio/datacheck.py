@@ -2,7 +2,7 @@
 says what it found and what it refuses, in the terms training/ddstudio/data.py loads it by.
 
 Refused (training would fail or silently learn the wrong thing): no class folders, fewer than two classes, a
-class folder without images, a class name the studio refuses (src/core/names.ts), an unreadable image, a
+class folder without images, a class name the studio refuses (src/core/model/names.ts), an unreadable image, a
 16-bit or float image (PIL's conversion to 8-bit would clip it), a mask whose size differs from its image, the
 same image file in two classes, a tile-group file without image / tile_group columns.
 Warned (trains, but the user should know): empty masks, masks without an image, a defect class without masks,
@@ -72,7 +72,7 @@ def _listed(names: list[str]) -> str:
 
 
 def name_problem(s: str) -> str | None:
-    """src/core/names.ts nameProblem, for a class folder's name."""
+    """src/core/model/names.ts nameProblem, for a class folder's name."""
     if not s:
         return "must not be empty"
     if len(s) > 200:

@@ -1,10 +1,10 @@
 """Noise schedules and the training objective.
 
-Names follow huggingface/diffusers (snake_case here, camelCase in src/core/schedule.ts) so the two can be
+Names follow huggingface/diffusers (snake_case here, camelCase in src/core/diffusion/schedule.ts) so the two can be
 read side by side: num_train_timesteps, beta_schedule, alphas_cumprod, prediction_type.
 
 Schedules are computed in float64; the TypeScript core computes the same arrays in float64 and the parity
-test (src/core/parity.test.ts) checks them against reference values this module writes.
+test (src/core/diffusion/parity.test.ts) checks them against reference values this module writes.
 
 References
 - DDPM, Ho et al. 2020, arXiv:2006.11239: linear betas, eq. (4) q(x_t | x_0).

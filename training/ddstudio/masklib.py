@@ -1,6 +1,6 @@
 """The mask-shape library shipped beside a model (mask_library.json): real defect-mask windows per class,
 run-length encoded, cut from the training split only. The studio and the command-line generator draw a
-seeded random mask from it when a request gives none (src/core/maskLibrary.ts decodes it)."""
+seeded random mask from it when a request gives none (src/core/formats/maskLibrary.ts decodes it)."""
 from __future__ import annotations
 
 import numpy as np

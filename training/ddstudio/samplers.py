@@ -3,7 +3,7 @@
 numpy mirror of src/core/ (schedule.ts setTimesteps, samplers/*.ts, guidance.ts, inpaint.ts): the same names
 in snake_case (num_inference_steps, timestep_spacing, model_output, prev_sample, pred_original_sample) and
 the same floating-point expressions in the same order, so training/make_reference.py can write trajectories
-the TypeScript tests (src/core/parity.test.ts) match. Evaluation scripts use it to sample from a model in
+the TypeScript tests (src/core/diffusion/parity.test.ts) match. Evaluation scripts use it to sample from a model in
 Python. The schedule itself comes from ddstudio.diffusion (make_alphas_cumprod), never re-derived here.
 
 Conventions: schedules float64; samples and model outputs float32; each step computes in float64 and rounds
@@ -270,7 +270,7 @@ class DPMSolverMultistepSampler(_SamplerBase):
 
 
 class ConsistencySampler(_SamplerBase):
-    """Multistep consistency sampling (src/core/samplers/consistency.ts): x0 = f(x_t, t), then re-noised to the
+    """Multistep consistency sampling (src/core/diffusion/samplers/consistency.ts): x0 = f(x_t, t), then re-noised to the
     next grid timestep with fresh noise; x0 itself after the last grid point."""
 
     def step(self, model_output, loop_index: int, sample, rng: NoiseSource | None = None) -> StepOutput:

@@ -7,7 +7,7 @@ once for training/train.py, training/train_classifier.py, training/export.py and
 - find_citation: --citation, else (for the shipped Magnetic-tile data) its citation, else the first paragraph
   of a CITATION / CITATION.txt / README / README.md file in the data folder, else UNCITED, said visibly.
 - dataset_record: the data folder's name (its basename) and a sha256 of its sorted relative file list.
-- id_problem: why a model id cannot be used (the manifest rule of src/core/manifest.ts, the embedded ids).
+- id_problem: why a model id cannot be used (the manifest rule of src/core/model/manifest.ts, the embedded ids).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Reference file freshness and Python-side sampler invariants (numpy only).
 
-The committed training/reference/sampler_reference.json is what src/core/parity.test.ts checks the browser
+The committed training/reference/sampler_reference.json is what src/core/diffusion/parity.test.ts checks the browser
 sampler against. Regenerating it here and comparing means a change to the training schedule (diffusion.py)
 or to the Python samplers that was not carried to the reference, and so to the TypeScript side, fails.
 """

@@ -60,7 +60,7 @@ class Split(unittest.TestCase):
 
 
 class SplitReference(unittest.TestCase):
-    """training/reference/split_reference.json (checked by src/core/split.test.ts) is what split_by_group gives."""
+    """training/reference/split_reference.json (checked by src/core/quality/split.test.ts) is what split_by_group gives."""
 
     @needs(os.path.isdir(DATA), "the magnetic-tile dataset (its manifest_extra.csv is in the reference)")
     def test_committed_reference_is_fresh(self):

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
-import { SAMPLER_NAMES, type SamplerName } from '../../core/samplers';
-import { MAX_SEED } from '../../core/generate';
+import { SAMPLER_NAMES, type SamplerName } from '../../core/diffusion/samplers';
+import { MAX_SEED } from '../../core/diffusion/generate';
 import { useState } from 'react';
 import { applyPrompt, cancelGeneration, enqueueFromSettings, removeQueuedJob } from '../../engine';
 import { useStudio } from '../../state/store';

@@ -2,8 +2,8 @@
  * The mask being painted and the optional base photo. Pixel buffers live here, outside the zustand store;
  * the store only holds a revision number and a description so components re-render when they change.
  */
-import { decodeImage } from '../../core/image';
-import { checkPhotoSize, declaredImageSize } from '../../core/limits';
+import { decodeImage } from '../../core/formats/image';
+import { checkPhotoSize, declaredImageSize } from '../../core/model/limits';
 
 export interface BasePhoto {
   name: string;

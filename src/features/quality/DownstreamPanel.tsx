@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { decodeImage } from '../../core/image';
-import type { DownstreamResult } from '../../core/quality';
-import { validationGroups } from '../../core/split';
+import { decodeImage } from '../../core/formats/image';
+import type { DownstreamResult } from '../../core/quality/quality';
+import { validationGroups } from '../../core/quality/split';
 import { client } from '../../engine';
 import { useStudio } from '../../state/store';
 
@@ -24,7 +24,7 @@ interface RealSet {
 }
 
 
-/** Decoded as scripts/evaluate.ts decodes them (src/core/image.ts), so the browser and the CLI see the same pixels. */
+/** Decoded as scripts/evaluate.ts decodes them (src/core/formats/image.ts), so the browser and the CLI see the same pixels. */
 async function gray(file: File): Promise<{ w: number; h: number; px: Uint8Array }> {
   const g = decodeImage(new Uint8Array(await file.arrayBuffer()), file.name);
   return { w: g.width, h: g.height, px: g.pixels };

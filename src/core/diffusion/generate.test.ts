@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { generateImage, pngText, type DenoiseBatch, type DenoiseFn } from './generate';
-import { parseManifest, type ModelManifest } from './manifest';
+import { generateImage, pngText } from './generate';
+import type { DenoiseBatch, DenoiseFn } from '../model/denoiser';
+import { parseManifest, type ModelManifest } from '../model/manifest';
 import { makeAlphasCumprod } from './schedule';
-import type { GenerateRequest } from './protocol';
-import { decodeToGray } from './image';
+import type { GenerateRequest } from '../model/protocol';
+import { decodeToGray } from '../formats/image';
 import { readFileSync } from 'node:fs';
 
 // A small manifest (16x16) so the loop runs fast; same contract as the real one.

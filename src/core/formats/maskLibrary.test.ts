@@ -12,7 +12,7 @@ import {
   type MaskLibrary,
   type MaskShapeOptions,
 } from './maskLibrary';
-import { parsePrompt } from './prompt';
+import { parsePrompt } from '../model/prompt';
 
 const W = 64;
 const H = 64;

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateInWindows, planWindows, regeneratedArea } from './composite';
-import { chessboardDepth } from './seam';
-import type { DenoiseBatch, DenoiseFn } from './generate';
+import { chessboardDepth } from '../quality/seam';
+import type { DenoiseBatch, DenoiseFn } from '../model/denoiser';
 import { guidanceApplies } from './guidance';
-import { parseManifest } from './manifest';
+import { parseManifest } from '../model/manifest';
 import { createSampler } from './samplers';
-import type { GenerateRequest, PhotoWindow } from './protocol';
+import type { GenerateRequest, PhotoWindow } from '../model/protocol';
 import { buildCanvas, DEFAULT_TILING, fuseOutputs, generateOnPhoto, generateTiled, parseTiling, windowWeights } from './tiled';
 
 const m = parseManifest(JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8')));

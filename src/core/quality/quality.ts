@@ -5,7 +5,7 @@
  * - KID (Binkowski et al. 2018, "Demystifying MMD GANs", arXiv:1801.01401): unbiased MMD^2 with the polynomial
  *   kernel k(a, b) = (a.b / d + 1)^3, averaged over random subsets. Subset size m = min(subsetSize, |x|, |y|)
  *   rows drawn without replacement from each set (x first, then y) per subset; returns the mean and the
- *   POPULATION std (ddof 0, numpy's default) over subsets. Subsets are drawn with src/core/rng.ts (xoshiro128**),
+ *   POPULATION std (ddof 0, numpy's default) over subsets. Subsets are drawn with src/core/diffusion/rng.ts (xoshiro128**),
  *   not numpy's generator, so for m < |x| or m < |y| the individual subsets differ from Python's; when m equals
  *   both set sizes every subset is the whole set and the value is identical to Python's (to rounding).
  * - Diversity: mean pairwise L2 distance within a set (over ordered pairs i != j, i.e. all unordered pairs).
@@ -16,8 +16,8 @@
  * outlier score, the memorisation threshold, and a downstream-utility check (multinomial logistic regression
  * trained on real features with and without the synthetic ones, scored by macro-F1 on held-out real features).
  */
-import { StudioError } from './errors';
-import { Rng } from './rng';
+import { StudioError } from '../errors';
+import { Rng } from '../diffusion/rng';
 
 export type Features = readonly Float32Array[] | readonly Float64Array[];
 type Row = Float32Array | Float64Array;

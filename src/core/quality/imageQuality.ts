@@ -7,7 +7,7 @@
  * - outlier: RMS z-score against the class's real feature distribution, flagged above the 99th percentile
  *   of the real reference windows' own scores.
  */
-import { StudioError } from './errors';
+import { StudioError } from '../errors';
 import {
   classStats,
   memorisationThreshold,

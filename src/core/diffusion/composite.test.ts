@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { connectedRegions, cropWindow, generateInWindows, planWindows } from './composite';
 import { DEFAULT_TILING, generateOnPhoto, generateTiled } from './tiled';
-import type { DenoiseFn } from './generate';
-import { parseManifest } from './manifest';
-import type { GenerateRequest } from './protocol';
+import type { DenoiseFn } from '../model/denoiser';
+import { parseManifest } from '../model/manifest';
+import type { GenerateRequest } from '../model/protocol';
 
 const m = parseManifest(JSON.parse(readFileSync('public/models/magtile-defect-64/manifest.json', 'utf8')));
 const W = 200, H = 150;

@@ -5,7 +5,7 @@
  */
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { StudioError } from './errors';
+import { StudioError } from '../errors';
 
 export function toUint8(x: Float32Array, range: readonly [number, number]): Uint8Array {
   const [lo, hi] = range;

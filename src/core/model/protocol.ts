@@ -2,13 +2,13 @@
  * The worker protocol, shared by the worker (workers/) and its one client (src/client/). Bump
  * PROTOCOL_VERSION on any change: the client checks it first so a stale cached worker is detected.
  */
-import type { DenoiseBatch } from './generate';
-import type { GuidanceInterval } from './guidance';
-import type { ImageQuality } from './imageQuality';
-import type { DownstreamInput, DownstreamResult } from './quality';
+import type { DenoiseBatch } from './denoiser';
+import type { GuidanceInterval } from '../diffusion/guidance';
+import type { ImageQuality } from '../quality/imageQuality';
+import type { DownstreamInput, DownstreamResult } from '../quality/quality';
 import type { ModelManifest } from './manifest';
-import type { SamplerName } from './samplers';
-import type { TimestepSpacing } from './schedule';
+import type { SamplerName } from '../diffusion/samplers';
+import type { TimestepSpacing } from '../diffusion/schedule';
 
 // 2: SamplingParams.guidanceInterval (a version-1 worker would ignore it and guide every step)
 // 3: Provenance.threads
@@ -109,7 +109,7 @@ export interface PhotoWindow {
 }
 
 /**
- * How the windows of a photo item were denoised together (src/core/tiled.ts): one sample over the union of the
+ * How the windows of a photo item were denoised together (src/core/diffusion/tiled.ts): one sample over the union of the
  * windows, each step's model outputs averaged per pixel over the windows covering it (MultiDiffusion, Bar-Tal et
  * al. 2023, arXiv:2302.08113). The regenerated area is the union of the windows' holes.
  */

@@ -3,11 +3,11 @@
  * training/export.py, which writes it). parseManifest validates untrusted JSON and names the bad field and
  * the accepted values; checkSessionAgainstManifest compares it with the ONNX session's real tensor names.
  */
-import type { BetaSchedule, PredictionType, ScheduleConfig, TimestepSpacing } from './schedule';
-import { SAMPLER_NAMES, type SamplerName } from './samplers';
-import { StudioError } from './errors';
+import type { BetaSchedule, PredictionType, ScheduleConfig, TimestepSpacing } from '../diffusion/schedule';
+import { SAMPLER_NAMES, type SamplerName } from '../diffusion/samplers';
+import { StudioError } from '../errors';
 import { nameProblem } from './names';
-import { checkGuidanceInterval, type GuidanceInterval } from './guidance';
+import { checkGuidanceInterval, type GuidanceInterval } from '../diffusion/guidance';
 
 export const INPUT_ROLES = ['sample', 'timestep', 'classLabels', 'defectMask', 'knownImage', 'keepMask'] as const;
 export type InputRole = (typeof INPUT_ROLES)[number];

@@ -14,7 +14,7 @@
  * The blend's keep mask can be soft inside the holes (tiling.feather, tiling.reach): along a hole's edge, and
  * beyond `reach` pixels from the painted defect, the photo is blended in at every step with weights that ramp
  * over `feather` pixels, so the regenerated texture fades into the photo instead of ending at a rectangle (on
- * real tiles an unfeathered hole's edge showed as a step: scripts/photoBench.ts, src/core/seam.ts).
+ * real tiles an unfeathered hole's edge showed as a step: scripts/photoBench.ts, src/core/quality/seam.ts).
  *
  * Notation (code -> paper): windows[k] -> F_i (crop of the canvas J), out_k -> Phi(x_t^i | y_i),
  * weight -> W_i (a tent, or 1), modelOutput -> the weighted average sum_i F_i^{-1}(W_i * Phi) / sum_i F_i^{-1}(W_i).
@@ -24,16 +24,17 @@
  * noise and the blend's. A single window is therefore the same computation as composite.ts's generateInWindows
  * (same bytes), and the same seed, model, backend and thread count give the same bytes.
  */
-import { StudioError } from './errors';
-import { checkModelOutput, pngText, validateRequest, type DenoiseBatch, type DenoiseFn, type GenerateHooks } from './generate';
+import { StudioError } from '../errors';
+import { checkModelOutput, pngText, validateRequest, type GenerateHooks } from './generate';
+import type { DenoiseBatch, DenoiseFn } from '../model/denoiser';
 import { checkPhoto, checkWindows, photoProvenance, planWindows, type Photo } from './composite';
 import { combineGuidance, guidanceApplies } from './guidance';
-import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from './image';
+import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
 import { blendKnown } from './inpaint';
-import { chessboardDepth } from './seam';
-import type { ModelManifest } from './manifest';
-import type { MaskLibrary } from './maskLibrary';
-import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, StepProgress, Tiling } from './protocol';
+import { chessboardDepth } from '../quality/seam';
+import type { ModelManifest } from '../model/manifest';
+import type { MaskLibrary } from '../formats/maskLibrary';
+import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, StepProgress, Tiling } from '../model/protocol';
 import { Rng, deriveSeed } from './rng';
 import { createSampler } from './samplers';
 import { asLoopIndex } from './schedule';

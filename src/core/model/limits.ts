@@ -2,7 +2,7 @@
  * Size limits on what a user can hand the studio (photos, dataset zips, model files), stated once. A refusal
  * names the limit and the size that was found, so the user knows what to change.
  */
-import { StudioError } from './errors';
+import { StudioError } from '../errors';
 
 /** Photos: above this many pixels, painting and generation on the main thread freeze the page (a 400 MP PNG: 13 s per stroke). */
 export const MAX_PHOTO_PIXELS = 16_000_000;

@@ -10,28 +10,18 @@
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
-import { StudioError } from './errors';
+import { StudioError } from '../errors';
 import { checkGuidanceInterval, combineGuidance, guidanceApplies } from './guidance';
-import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from './image';
+import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
 import { blendKnown } from './inpaint';
-import type { ModelManifest } from './manifest';
-import { randomMask, type MaskLibrary } from './maskLibrary';
-import type { Backend, GenerateRequest, GenerateResult, Provenance, StepProgress } from './protocol';
+import type { ModelManifest } from '../model/manifest';
+import { randomMask, type MaskLibrary } from '../formats/maskLibrary';
+import type { Backend, GenerateRequest, GenerateResult, Provenance, StepProgress } from '../model/protocol';
+import type { DenoiseBatch, DenoiseFn } from '../model/denoiser';
 import { Rng, deriveSeed } from './rng';
 import { SAMPLER_NAMES, createSampler } from './samplers';
 import { TIMESTEP_SPACINGS, asLoopIndex } from './schedule';
 
-/** One batched model call. Arrays are batch-major; classLabels are int64 as the ONNX contract says. */
-export interface DenoiseBatch {
-  batch: number;
-  sample: Float32Array;
-  timestep: Float32Array;
-  classLabels: BigInt64Array;
-  defectMask: Float32Array;
-  knownImage: Float32Array;
-  keepMask: Float32Array;
-}
-export type DenoiseFn = (inputs: DenoiseBatch) => Promise<Float32Array>;
 
 export interface GenerateHooks {
   onProgress?: (p: StepProgress) => void;

@@ -5,9 +5,9 @@
  * mask a request used is reproducible from its seed.
  */
 import { maskBbox } from './coco';
-import { Rng } from './rng';
-import { StudioError } from './errors';
-import type { PromptConditions } from './prompt';
+import { Rng } from '../diffusion/rng';
+import { StudioError } from '../errors';
+import type { PromptConditions } from '../model/prompt';
 
 export interface MaskLibrary {
   width: number;

@@ -7,12 +7,13 @@
  * photo, and the exported mask is exactly the painted one. generateInWindows is the older one-window-at-a-time
  * path, kept so that items made with it can be made again.
  */
-import { StudioError } from './errors';
-import { generateImage, pngText, type DenoiseFn, type GenerateHooks } from './generate';
-import { encodeGrayPng, encodeMaskPng } from './image';
-import type { ModelManifest } from './manifest';
-import type { MaskLibrary } from './maskLibrary';
-import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, Provenance, Tiling } from './protocol';
+import { StudioError } from '../errors';
+import { generateImage, pngText, type GenerateHooks } from './generate';
+import type { DenoiseFn } from '../model/denoiser';
+import { encodeGrayPng, encodeMaskPng } from '../formats/image';
+import type { ModelManifest } from '../model/manifest';
+import type { MaskLibrary } from '../formats/maskLibrary';
+import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, Provenance, Tiling } from '../model/protocol';
 import { deriveSeed } from './rng';
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';

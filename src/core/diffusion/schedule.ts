@@ -2,7 +2,7 @@
  * Noise schedules and inference timestep grids.
  *
  * Mirrors training/ddstudio/diffusion.py (make_betas, make_alphas_cumprod) and
- * training/ddstudio/samplers.py (set_timesteps); src/core/parity.test.ts checks all three against reference
+ * training/ddstudio/samplers.py (set_timesteps); src/core/diffusion/parity.test.ts checks all three against reference
  * values that Python writes, so the schedule the model was trained with and the one the browser samples with
  * cannot drift apart.
  *

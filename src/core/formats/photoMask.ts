@@ -5,7 +5,7 @@
  * (left-right, top-bottom); the mask is cropped to the photo. Used by scripts/generate.ts --photos.
  */
 import { maskBbox } from './coco';
-import type { Rng } from './rng';
+import type { Rng } from '../diffusion/rng';
 
 export interface GrayMask {
   width: number;

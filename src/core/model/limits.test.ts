@@ -1,6 +1,6 @@
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { encodeGrayPng } from './image';
+import { encodeGrayPng } from '../formats/image';
 import { checkPhotoSize, declaredImageSize, formatBytes, MAX_PHOTO_PIXELS } from './limits';
 
 describe('photo limits (issue 16 case 7)', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Rng } from './rng';
+import { Rng } from '../diffusion/rng';
 import {
   base64ToBytes,
   classStats,

@@ -9,7 +9,7 @@
  * lie a pixel or two off the painted one). A seamless result keeps every ratio
  * near 1; the measure is the largest.
  */
-import type { PhotoWindow } from './protocol';
+import type { PhotoWindow } from '../model/protocol';
 
 export interface SeamMeasure {
   /** ratio per contour: index 0 = across the area's edge, d = between distance d and d + 1 inside */

@@ -63,7 +63,7 @@ interface Reference {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ref = JSON.parse(
-  readFileSync(resolve(here, '../../training/reference/sampler_reference.json'), 'utf8'),
+  readFileSync(resolve(here, '../../../training/reference/sampler_reference.json'), 'utf8'),
 ) as Reference;
 
 const toTs = (c: PyScheduleConfig): ScheduleConfig => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskBbox } from './coco';
 import { placeRealMask } from './photoMask';
-import { Rng } from './rng';
+import { Rng } from '../diffusion/rng';
 
 describe('a real mask on another photo', () => {
   it('keeps its size in pixels and its place on the part: a defect on the left edge lands on the left edge (or the right, flipped)', () => {
