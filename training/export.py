@@ -2,7 +2,8 @@
 
   python3 training/export.py --weights training/runs/default/weights.pt --out public/models/magtile-defect-64
 
-Writes <out>/model.onnx, <out>/manifest.json, <out>/mask_library.json and model_io_<id>.json (a fixed input
+Writes <out>/model.onnx, <out>/manifest.json, <out>/mask_library.json (window-sized mask shapes),
+<out>/part_masks.json (whole-part masks at native size, for photos) and model_io_<id>.json (a fixed input
 and PyTorch's output, which the TypeScript tests check onnxruntime-node and onnxruntime-web against): into
 training/reference/ for the embedded models' ids, else into <out> (or --reference-dir). Before writing the
 manifest, the ONNX file is reloaded with onnxruntime and compared with PyTorch.
@@ -11,6 +12,8 @@ The manifest names its training data without a path of this machine (the data fo
 its sorted file list) and cites it from --citation, the shipped Magnetic-tile citation, or a CITATION /
 README file in the data folder; without any, training.citation says it is uncited (ddstudio/userdata.py).
 A model trained on data other than the shipped Magnetic-tile set needs its own --id (not an embedded one).
+
+--masks-only rewrites just the two mask files of an exported model folder (same weights, same split).
 
 A distilled student (training/distill.py writes weights.pt with a "distillation" config) is exported the same
 way, with the teacher named from its manifest (--teacher-manifest) and the student's own sampler defaults:
@@ -32,7 +35,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
-from ddstudio.masklib import build_mask_library  # noqa: E402
+from ddstudio.masklib import build_mask_library, build_part_mask_library  # noqa: E402
 from ddstudio.onnx_check import compare  # noqa: E402
 from ddstudio.unet import UNet, UNetConfig, count_flops  # noqa: E402
 from ddstudio.userdata import EMBEDDED_MODEL_IDS, MAGTILE_CITATION, dataset_record, find_citation, id_problem, is_shipped  # noqa: E402
@@ -41,6 +44,18 @@ CITATION = MAGTILE_CITATION  # the shipped data's citation (ddstudio/userdata.py
 INPUT_NAMES = ["sample", "timestep", "class_labels", "defect_mask", "known_image", "keep_mask"]
 OUTPUT_NAME = "model_output"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_mask_libraries(out: str, data_root: str, classes: list[str], size: int, cfg: dict) -> None:
+    """mask_library.json and part_masks.json from the model's training tile groups only (never its validation ones)."""
+    _, items = load_items(data_root, classes)
+    train_groups = set(cfg.get("train_groups", []))
+    items = [it for it in items if not train_groups or it.group in train_groups]
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "mask_library.json"), "w") as f:
+        json.dump(build_mask_library(items, classes, size), f, separators=(",", ":"))
+    with open(os.path.join(out, "part_masks.json"), "w") as f:
+        json.dump(build_part_mask_library(items, classes), f, separators=(",", ":"))
 
 
 def sha256_file(path: str) -> str:
@@ -101,6 +116,7 @@ def main(argv=None):
                                  "required, and not an embedded model's id, for a model of other data than the shipped set")
     ap.add_argument("--citation", help="the training data's citation and licence (default: a CITATION / README file in the data folder)")
     ap.add_argument("--teacher-manifest", help="a distilled student: the teacher's manifest.json (id, version, sha256)")
+    ap.add_argument("--masks-only", action="store_true", help="only (re)write <out>/mask_library.json and <out>/part_masks.json")
     ap.add_argument("--checkpoint-out", help="also write the weights to resume from (model + EMA in float16, step, config; "
                                              "no optimizer state), e.g. training/checkpoints/<id>.pt, for committing")
     args = ap.parse_args(argv)
@@ -119,6 +135,9 @@ def main(argv=None):
     dataset = cfg.get("dataset") or dataset_record(data_root)
     classes = cfg["classes"]
     size = cfg["image_size"]
+    if args.masks_only:
+        write_mask_libraries(args.out, data_root, classes, size, cfg)
+        return None
     ucfg = UNetConfig(image_size=size, num_classes=len(classes), **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg["unet"].items()})
     model = UNet(ucfg)
     model.load_state_dict(ck["model"] if args.raw else ck["ema"])
@@ -194,11 +213,7 @@ def main(argv=None):
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
-    _, items = load_items(data_root, classes)
-    train_groups = set(cfg.get("train_groups", []))
-    items = [it for it in items if not train_groups or it.group in train_groups]
-    with open(os.path.join(args.out, "mask_library.json"), "w") as f:
-        json.dump(build_mask_library(items, classes, size), f, separators=(",", ":"))
+    write_mask_libraries(args.out, data_root, classes, size, cfg)
     reference_dir = args.reference_dir or (os.path.join(REPO, "training", "reference") if model_id in EMBEDDED_MODEL_IDS else args.out)
     os.makedirs(reference_dir, exist_ok=True)
     ref = {"modelId": manifest["id"], "sha256": manifest["sha256"], "tolerance": args.atol,

@@ -11,7 +11,7 @@ keeps the photos of one part on one side of the validation split. Stages:
   2. train the denoiser (training/train.py) for --denoiser-share of --minutes, the last part annealed;
   3. train the evaluation classifier (training/train_classifier.py) for the rest, on the same tile-group split
      (same config: val_fraction, split_seed), and export it with its reference features to <out>/classifier;
-  4. export the denoiser (training/export.py): <out>/model.onnx, manifest.json, mask_library.json,
+  4. export the denoiser (training/export.py): <out>/model.onnx, manifest.json, mask_library.json, part_masks.json,
      model_io_<id>.json, and <out>/<id>.zip, which the studio's "Load model" accepts.
 
 Training state lives in <out>/run (checkpoints, logs, state.json). Ctrl-C stops at the next step with the weights
@@ -40,7 +40,7 @@ from ddstudio.userdata import dataset_record, find_citation, id_problem  # noqa:
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "training", "configs", "default.json")
-ZIP_FILES = ("manifest.json", "model.onnx", "mask_library.json")   # what src/dataset/modelZip.ts reads
+ZIP_FILES = ("manifest.json", "model.onnx", "mask_library.json", "part_masks.json")   # what src/dataset/modelZip.ts reads
 EXIT_REFUSED, EXIT_INTERRUPTED = 2, 130
 
 

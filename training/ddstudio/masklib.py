@@ -43,3 +43,32 @@ def build_mask_library(items: list[Item], classes: list[str], size: int, per_cla
                 masks.append(encode_runs(win))
         out[name] = masks
     return {"width": size, "height": size, "source": "training split masks (see manifest training.citation)", "classes": out}
+
+
+PART_MASKS_FORMAT = "defect-diffusion-part-masks"
+
+
+def build_part_mask_library(items: list[Item], classes: list[str]) -> dict:
+    """Whole-part masks (part_masks.json): every distinct real defect mask of the given (training) items at its
+    photo's native size, as its bounding box [x, y, w, h] on a width x height part and the run-length encoding of
+    that box (row-major, runs alternate off/on starting with off). The CLI generator and the studio put one on a
+    defect-free photo at native scale where it was on its own part (src/core/formats/partMasks.ts), so generated
+    defects have the data's real sizes and placements: a Break on an edge, a Fray across a fifth of the tile.
+    Identical masks (one tile photographed under several exposures) are stored once, in file order."""
+    out: dict[str, list[dict]] = {}
+    for ci, name in enumerate(classes):
+        seen, masks = set(), []
+        for it in sorted((it for it in items if it.cls == ci and len(it.defect_pixels)), key=lambda it: it.path):
+            rows, cols = np.nonzero(it.mask)
+            y0, y1, x0, x1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+            box = (it.mask[y0:y1, x0:x1] > 0).astype(np.uint8)
+            key = (it.mask.shape, y0, x0, box.tobytes())
+            if key in seen:
+                continue
+            seen.add(key)
+            h, w = it.mask.shape
+            masks.append({"width": int(w), "height": int(h), "bbox": [x0, y0, x1 - x0, y1 - y0], "runs": encode_runs(box)})
+        if masks:
+            out[name] = masks
+    return {"format": PART_MASKS_FORMAT, "formatVersion": 1,
+            "source": "training split masks at native photo size (see manifest training.citation)", "classes": out}

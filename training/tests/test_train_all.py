@@ -97,11 +97,11 @@ class TrainAll(unittest.TestCase):
             ref = json.load(f)
         self.assertEqual(ref["classifierId"], "synth-parts-classifier")
         self.assertEqual(sorted(ref["classes"]), sorted(m["classes"]))
-        for p in ("manifest.json", "mask_library.json", "model_io_synth-parts.json", "classifier/manifest.json",
+        for p in ("manifest.json", "mask_library.json", "part_masks.json", "model_io_synth-parts.json", "classifier/manifest.json",
                   "classifier/reference_features.json"):
             self.assertNoMachinePaths(os.path.join(out, p))
         with zipfile.ZipFile(os.path.join(out, "synth-parts.zip")) as z:
-            self.assertEqual(sorted(z.namelist()), ["manifest.json", "mask_library.json", "model.onnx"])
+            self.assertEqual(sorted(z.namelist()), ["manifest.json", "mask_library.json", "model.onnx", "part_masks.json"])
 
         # The studio's model-zip reader takes the zip; the command-line generator loads the folder and generates.
         r = subprocess.run(["npx", "tsx", "scripts/checkModelZip.ts", os.path.join(out, "synth-parts.zip")],
