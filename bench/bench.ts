@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { generateImage } from '../src/core/diffusion/generate';
 import type { DenoiseBatch } from '../src/core/model/denoiser';
-import type { GenerateRequest } from '../src/core/model/protocol';
+import { buildRequest } from '../src/core/model/request';
 import { loadNodeModel, type NodeBackend } from '../scripts/lib/nodeModel';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '20' }, model: { type: 'string', default: 'magtile-defect-64' }, student: { type: 'string' }, 'no-webgpu': { type: 'boolean' }, startup: { type: 'boolean' } } });
@@ -73,10 +73,8 @@ async function nativeImages(threads: number, images: number): Promise<{ every: n
     counted += b.batch;
     return m.denoise(b);
   };
-  const req: GenerateRequest = {
-    className: m.manifest.classes[0] as string, prompt: '', seed: 1, sampler: d.sampler, steps: d.steps, guidance: d.guidance, eta: 0,
-    timestepSpacing: d.timestepSpacing, clipSample: true,
-  };
+  // Guided at every step; the second request of each pair takes the manifest's interval.
+  const req = buildRequest(m.manifest, { className: m.manifest.classes[0] as string, seed: 1, guidanceInterval: 'all' });
   const every: number[] = [], interval: number[] = [];
   const rows: [number, number] = [0, 0];
   for (let i = 0; i < images + 1; i++) {

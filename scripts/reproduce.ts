@@ -32,7 +32,8 @@ import { generateInWindows } from '../src/core/diffusion/composite';
 import { generateImage } from '../src/core/diffusion/generate';
 import { generateTiled, parseTiling } from '../src/core/diffusion/tiled';
 import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/formats/image';
-import type { GenerateRequest, GenerateResult, Provenance } from '../src/core/model/protocol';
+import type { GenerateResult, Provenance } from '../src/core/model/protocol';
+import { requestFromRecord } from '../src/core/model/request';
 import { parseProvenanceRecord } from '../src/dataset/record';
 import { readExportZip } from '../src/dataset/zip';
 import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from './lib/nodeModel';
@@ -153,20 +154,12 @@ export type Outcome =
   | { name: string; status: 'reproduced' | 'differs'; maxDiff: number; pixelsDiffering: number; maskMatches: boolean; recordedBackend: string; backend: NodeBackend; threads: number }
   | { name: string; status: 'not checked'; why: string };
 
-function requestOf(p: Provenance): GenerateRequest {
-  return {
-    className: p.className, prompt: p.prompt, seed: p.seed, sampler: p.sampler, steps: p.steps, guidance: p.guidance,
-    ...(p.guidanceInterval ? { guidanceInterval: [p.guidanceInterval[0], p.guidanceInterval[1]] as const } : {}),
-    eta: p.eta, timestepSpacing: p.timestepSpacing, clipSample: p.clipSample,
-  };
-}
-
 /** Regenerates one image; returns why it could not when it cannot. */
 async function regenerate(model: NodeModel, item: RecordedImage, photos: string | undefined): Promise<GenerateResult | string> {
   const m = model.manifest;
   const p = item.provenance;
   if (p.modelSha256 !== m.sha256) return `made with ${p.modelId} ${p.modelVersion} (sha256 ${p.modelSha256.slice(0, 12)}…); --model is ${m.id} ${m.version} (sha256 ${m.sha256.slice(0, 12)}…)`;
-  const req = requestOf(p);
+  const req = requestFromRecord(m, p);
   if (p.basePhoto) {
     if (!photos) return `made on photo ${p.basePhoto.name}; pass the folder holding it with --photos`;
     const file = join(photos, p.basePhoto.name);

@@ -15,6 +15,7 @@ import type { ModelManifest } from '../model/manifest';
 import type { MaskLibrary } from '../formats/maskLibrary';
 import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, Provenance, Tiling } from '../model/protocol';
 import { deriveSeed } from './rng';
+import { buildProvenance } from '../model/provenance';
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
 
@@ -214,17 +215,11 @@ export function photoProvenance(
   m: ModelManifest, req: GenerateRequest, photo: Photo, bin: Uint8Array, windows: readonly PhotoWindow[], backend: Backend,
   timings: Provenance['timings'], modelEvaluations: number, tiling?: Tiling,
 ): Provenance {
-  return {
-    modelId: m.id, modelVersion: m.version, modelSha256: m.sha256, className: req.className, classIndex: m.classes.indexOf(req.className),
-    prompt: req.prompt, seed: req.seed, sampler: req.sampler, steps: req.steps, guidance: req.guidance,
-    ...(req.guidanceInterval ? { guidanceInterval: [req.guidanceInterval[0], req.guidanceInterval[1]] as const } : {}),
-    eta: req.eta,
-    timestepSpacing: req.timestepSpacing, clipSample: req.clipSample, maskSource: 'given' as const, maskSha256: bytesToHex(sha256(bin)),
-    inpainting: true, backend, timings, modelEvaluations,
+  return buildProvenance(m, req, { maskSource: 'given', mask: bin, inpainting: true, backend, timings, modelEvaluations }, {
     basePhoto: { name: photo.name, sha256: bytesToHex(sha256(photo.pixels)), width: photo.width, height: photo.height },
-    windows: windows.map((w) => ({ x: w.x, y: w.y, size: w.size, hole: { ...w.hole } })),
-    ...(tiling ? { tiling: { ...tiling } } : {}),
-  };
+    windows,
+    tiling,
+  });
 }
 
 /**

@@ -8,8 +8,6 @@
  * (inpaint.ts). All noise comes from one Rng seeded with the request's seed, in a
  * fixed order, so the same seed, model and backend give the same bytes.
  */
-import { sha256 } from '@noble/hashes/sha256';
-import { bytesToHex } from '@noble/hashes/utils';
 import { StudioError } from '../errors';
 import { checkGuidanceInterval, combineGuidance, guidanceApplies } from './guidance';
 import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
@@ -21,6 +19,8 @@ import type { DenoiseBatch, DenoiseFn } from '../model/denoiser';
 import { Rng, deriveSeed } from './rng';
 import { SAMPLER_NAMES, createSampler } from './samplers';
 import { TIMESTEP_SPACINGS, asLoopIndex } from './schedule';
+import { MAX_ETA, MAX_GUIDANCE, MAX_SEED, MAX_STEPS } from '../model/request';
+import { buildProvenance } from '../model/provenance';
 
 
 export interface GenerateHooks {
@@ -30,8 +30,8 @@ export interface GenerateHooks {
   now?: () => number;
 }
 
-export const MAX_STEPS = 1000;
-export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+// The limits live with the request builder (model/request.ts); re-exported for the readers of records.
+export { MAX_SEED, MAX_STEPS } from '../model/request';
 
 /** Validates a request against a model; the message names the field and what is accepted. */
 export function validateRequest(m: ModelManifest, r: GenerateRequest): void {
@@ -44,14 +44,14 @@ export function validateRequest(m: ModelManifest, r: GenerateRequest): void {
   if (!SAMPLER_NAMES.includes(r.sampler)) bad('sampler', `"${r.sampler}" is not supported; accepted: ${SAMPLER_NAMES.join(', ')}`);
   if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > Math.min(MAX_STEPS, m.schedule.numTrainTimesteps))
     bad('steps', `must be an integer from 1 to ${Math.min(MAX_STEPS, m.schedule.numTrainTimesteps)}, got ${r.steps}`);
-  if (!Number.isFinite(r.guidance) || r.guidance < 0 || r.guidance > 30) bad('guidance', `must be a number from 0 to 30, got ${r.guidance}`);
+  if (!Number.isFinite(r.guidance) || r.guidance < 0 || r.guidance > MAX_GUIDANCE) bad('guidance', `must be a number from 0 to ${MAX_GUIDANCE}, got ${r.guidance}`);
   if (m.distillation && r.guidance !== 1)
     bad('guidance', `must be 1 for model ${m.id}: it is distilled with guidance ${m.distillation.guidanceBakedIn} built into its weights (one call per step), got ${r.guidance}`);
   if (r.guidanceInterval !== undefined) {
     const why = checkGuidanceInterval(r.guidanceInterval);
     if (why) bad('guidanceInterval', why);
   }
-  if (!Number.isFinite(r.eta) || r.eta < 0 || r.eta > 1) bad('eta', `must be a number from 0 to 1, got ${r.eta}`);
+  if (!Number.isFinite(r.eta) || r.eta < 0 || r.eta > MAX_ETA) bad('eta', `must be a number from 0 to ${MAX_ETA}, got ${r.eta}`);
   if (!TIMESTEP_SPACINGS.includes(r.timestepSpacing)) bad('timestepSpacing', `"${r.timestepSpacing}" is not supported; accepted: ${TIMESTEP_SPACINGS.join(', ')}`);
   for (const [field, arr] of [['defectMask', r.defectMask], ['knownImage', r.knownImage], ['keepMask', r.keepMask]] as const)
     if (arr !== undefined && arr.length !== n)
@@ -190,28 +190,7 @@ export async function generateImage(
     const kp = req.knownImage as Uint8Array;
     for (let i = 0; i < n; i++) if (keep[i]) pixels[i] = kp[i] as number;
   }
-  const provenance: Provenance = {
-    modelId: m.id,
-    modelVersion: m.version,
-    modelSha256: m.sha256,
-    className: req.className,
-    classIndex,
-    prompt: req.prompt,
-    seed: req.seed,
-    sampler: req.sampler,
-    steps: req.steps,
-    guidance: req.guidance,
-    ...(req.guidanceInterval ? { guidanceInterval: [req.guidanceInterval[0], req.guidanceInterval[1]] as const } : {}),
-    eta: req.eta,
-    timestepSpacing: req.timestepSpacing,
-    clipSample: req.clipSample,
-    maskSource,
-    maskSha256: bytesToHex(sha256(mask)),
-    inpainting,
-    backend,
-    timings: { totalMs: now() - t0, modelMs, steps },
-    modelEvaluations,
-  };
+  const provenance = buildProvenance(m, req, { maskSource, mask, inpainting, backend, timings: { totalMs: now() - t0, modelMs, steps }, modelEvaluations });
   return {
     width: w,
     height: h,
