@@ -77,7 +77,7 @@ export function cleanReason(text: string): string | null {
 }
 
 /** Rejected items per class and reason ('(no reason)' for those rejected without one). */
-export function rejectReasonCounts(items: readonly DatasetItem[]): Map<string, Map<string, number>> {
+export function rejectReasonCounts(items: readonly Pick<DatasetItem, 'status' | 'className' | 'rejectReason'>[]): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   for (const i of items) {
     if (i.status !== 'rejected') continue;
