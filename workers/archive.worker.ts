@@ -5,16 +5,9 @@
  * Pure functions of src/dataset/ behind comlink; bytes cross by transfer.
  */
 import * as Comlink from 'comlink';
-import { readModelZip, type ModelFiles } from '../src/dataset/modelZip';
-import type { DatasetItem, ItemImages } from '../src/dataset/types';
-import { buildExportZip, readExportZip, type SkippedLine } from '../src/dataset/zip';
-
-export interface ArchiveWorkerApi {
-  buildExport(items: DatasetItem[], images: ItemImages[], classes: string[], now: string): Uint8Array;
-  /** skipBad: leave out (and report) lines that fail, instead of refusing the whole zip. */
-  readExport(bytes: Uint8Array, skipBad?: boolean): { items: DatasetItem[]; images: ItemImages[]; skipped: SkippedLine[] };
-  readModelZip(bytes: Uint8Array, name: string): ModelFiles;
-}
+import type { ArchiveWorkerApi } from '../src/dataset/archiveApi';
+import { readModelZip } from '../src/dataset/modelZip';
+import { buildExportZip, readExportZip } from '../src/dataset/zip';
 
 const api: ArchiveWorkerApi = {
   buildExport(items, images, classes, now) {

@@ -10,7 +10,7 @@ import { generateImage, type GenerateHooks } from '../src/core/diffusion/generat
 import type { DenoiseFn } from '../src/core/model/denoiser';
 import { checkSha256, parseManifest, type ModelManifest } from '../src/core/model/manifest';
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/formats/maskLibrary';
-import type { DiffusionWorkerApi, GenerateRequest, GenerateResult, LoadOptions, LoadedModelInfo, ModelSource, StepProgress } from '../src/core/model/protocol';
+import { DEBUG_WORKER_NAME, type DiffusionDebugHooks, type DiffusionWorkerApi, type GenerateRequest, type GenerateResult, type LoadOptions, type LoadedModelInfo, type ModelSource, type StepProgress } from '../src/core/model/protocol';
 import { createOrtDenoiser, probeClassLabels, type TensorCtor } from '../src/runtime/ortDenoiser';
 import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './runtime';
 import { QualityJudge } from '../src/core/quality/imageQuality';
@@ -281,7 +281,10 @@ const api: DiffusionWorkerApi = {
     await loaded?.session.release();
     loaded = null;
   },
+};
 
+/** Test-only (DiffusionDebugHooks): installed only in a worker started as DEBUG_WORKER_NAME (src/client/debugClient.ts). */
+const debugHooks: DiffusionDebugHooks = {
   debugCrash() {
     setTimeout(() => {
       throw new Error('debugCrash: an uncaught error in the worker (test hook)');
@@ -289,4 +292,4 @@ const api: DiffusionWorkerApi = {
   },
 };
 
-Comlink.expose(api);
+Comlink.expose(self.name === DEBUG_WORKER_NAME ? { ...api, ...debugHooks } : api);

@@ -1,9 +1,11 @@
 /**
- * The mask being painted and the optional base photo. Pixel buffers live here, outside the zustand store;
- * the store only holds a revision number and a description so components re-render when they change.
+ * The mask being painted and the optional base photo. Pixel buffers live here, outside the zustand store
+ * (house style: large pixel buffers stay out of the store); the store only holds a revision number and a
+ * description (CanvasState) so components re-render when they change. `canvasState` is the one owned object:
+ * the mask editor (src/features/mask/) paints into it, the app's canvas and queue actions read it.
  */
-import { decodeImage } from '../../core/formats/image';
-import { checkPhotoSize, declaredImageSize } from '../../core/model/limits';
+import { decodeImage } from '../core/formats/image';
+import { checkPhotoSize, declaredImageSize } from '../core/model/limits';
 
 export interface BasePhoto {
   name: string;

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { StudioError, isErrorCode } from '../core/errors';
 import type { DenoiseBatch } from '../core/model/denoiser';
 import type { DownstreamInput, DownstreamResult } from '../core/quality/quality';
-import { PROTOCOL_VERSION } from '../core/model/protocol';
+import { DEBUG_WORKER_NAME, PROTOCOL_VERSION } from '../core/model/protocol';
 import type {
   BackendPreference,
   DiffusionWorkerApi,
@@ -70,11 +70,12 @@ export class DiffusionClient {
   private running: { id: number; reject: (e: unknown) => void } | null = null;
   private restarting: Promise<LoadedModelInfo | null> | null = null;
 
-  constructor(private options: ClientOptions) {}
+  /** withDebugHooks: start workers with the test-only hooks (only DebugDiffusionClient passes true). */
+  constructor(private options: ClientOptions, private readonly withDebugHooks = false) {}
 
   private spawn(): Promise<Spawned> {
     if (this.spawned) return this.spawned;
-    const worker = new Worker(new URL('../../workers/denoiser.worker.ts', import.meta.url), { type: 'module', name: 'denoiser' });
+    const worker = new Worker(new URL('../../workers/denoiser.worker.ts', import.meta.url), { type: 'module', name: this.withDebugHooks ? DEBUG_WORKER_NAME : 'denoiser' });
     const api = Comlink.wrap<DiffusionWorkerApi>(worker);
     let die: (e: StudioError) => void = () => undefined;
     const dead = new Promise<never>((_, reject) => {
@@ -193,9 +194,9 @@ export class DiffusionClient {
     return this.call((api) => api.downstream(input));
   }
 
-  /** Diagnostics (?debug, e2e): makes the worker crash with an uncaught error, to exercise crash recovery. */
-  async debugCrash(): Promise<void> {
-    (await this.spawn()).api.debugCrash();
+  /** The live worker (spawned if none): for the test-only hooks of src/client/debugClient.ts. */
+  protected async currentWorker(): Promise<Worker> {
+    return (await this.spawn()).worker;
   }
 
   /** Asks the worker to stop; if it has not stopped after the grace period, terminates and respawns it. */

@@ -46,6 +46,25 @@ describe('studio store', () => {
     expect(useStudio.getState().popUndoBatch()).toEqual([]);
   });
 
+  it('gives each decision pushed as a batch its own batch number, so two bulk decisions are undone apart', () => {
+    const s = useStudio.getState();
+    s.pushUndoBatch([{ id: 'a', status: 'pending', decidedAt: null }, { id: 'b', status: 'pending', decidedAt: null }]);
+    s.pushUndoBatch([{ id: 'c', status: 'accepted', decidedAt: 't' }, { id: 'd', status: 'pending', decidedAt: null }]);
+    s.pushUndoBatch([{ id: 'e', status: 'pending', decidedAt: null }]);
+    const batches = useStudio.getState().undo.map((e) => e.batch);
+    expect(new Set(batches).size).toBe(3);
+    expect(useStudio.getState().popUndoBatch().map((e) => e.id)).toEqual(['e']);
+    expect(useStudio.getState().popUndoBatch().map((e) => e.id)).toEqual(['c', 'd']);
+    expect(useStudio.getState().popUndoBatch().map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('keeps the last 1000 undo entries when a bulk decision overflows the stack', () => {
+    useStudio.getState().pushUndoBatch(Array.from({ length: 1005 }, (_, i) => ({ id: `i${i}`, status: 'pending' as const, decidedAt: null })));
+    const u = useStudio.getState().undo;
+    expect(u.length).toBe(1000);
+    expect(u[0]?.id).toBe('i5');
+  });
+
   it('queues jobs with increasing ids and removes a queued one', () => {
     const s = useStudio.getState();
     const job = { className: 'Crack', prompt: '', sampler: 'dpmpp2m' as const, steps: 20, guidance: 2, seeds: [1, 2] };

@@ -7,6 +7,7 @@ import { create } from 'zustand';
 import { persist, createJSONStorage } from 'zustand/middleware';
 import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/model/protocol';
 import { SAMPLER_NAMES, type SamplerName } from '../core/diffusion/samplers';
+import { MAX_STEPS } from '../core/model/request';
 import type { DamagedRecord } from '../dataset/db';
 import type { DatasetItem, ReviewStatus } from '../dataset/types';
 import { selectItems, type ReviewFilter, type ReviewSort } from '../features/review/reviewModel';
@@ -51,7 +52,7 @@ export interface QueueJob {
   guidance: number;
   seeds: number[];
   done: number;
-  /** painted mask (and photo) attached to this job; the pixels are kept by the engine */
+  /** painted mask (and photo) attached to this job; the pixels are kept by the queue runner (src/app/queue.ts) */
   masked?: 'window' | 'photo';
 }
 
@@ -61,7 +62,7 @@ export interface ItemView extends DatasetItem {
 }
 
 export type MaskTool = 'brush' | 'eraser' | 'stroke' | 'ellipse';
-/** Mask canvas state (the pixels themselves live in src/features/mask/maskDoc.ts). */
+/** Mask canvas state (the pixels themselves live in src/app/maskDoc.ts). */
 export interface CanvasState {
   /** bumped on every change of the mask or photo so views redraw */
   rev: number;
@@ -125,6 +126,10 @@ interface DatasetSlice {
   select: (id: string | null) => void;
   setChecked: (ids: string[]) => void;
   pushUndo: (e: UndoEntry) => void;
+  /** The entries of one decision (one item or a bulk one), given the next batch number so they are undone together. */
+  pushUndoBatch: (entries: Omit<UndoEntry, 'batch'>[]) => void;
+  /** The batch number of the last decision pushed (counts up; not persisted). */
+  undoBatch: number;
   popUndo: () => UndoEntry | undefined;
   /** pops the entries of the last decision (all items of a bulk decision) */
   popUndoBatch: () => UndoEntry[];
@@ -159,7 +164,7 @@ export function sanitizeQueue(raw: unknown): QueueJob[] {
     if (typeof j !== 'object' || j === null) continue;
     const seeds = Array.isArray(j.seeds) ? j.seeds : null;
     const ok = typeof j.className === 'string' && typeof j.prompt === 'string' && SAMPLER_NAMES.includes(j.sampler as SamplerName)
-      && Number.isInteger(j.steps) && (j.steps as number) >= 1 && (j.steps as number) <= 1000
+      && Number.isInteger(j.steps) && (j.steps as number) >= 1 && (j.steps as number) <= MAX_STEPS
       && typeof j.guidance === 'number' && Number.isFinite(j.guidance) && seeds !== null && seeds.length <= 10_000
       && seeds.every((s) => Number.isSafeInteger(s) && s >= 0) && Number.isInteger(j.done) && (j.done as number) >= 0 && (j.done as number) < seeds.length
       && (j.masked === undefined || j.masked === 'window' || j.masked === 'photo');
@@ -224,6 +229,11 @@ export const useStudio = create<StudioState>()(
       select: (selectedId) => set({ selectedId }),
       setChecked: (checked) => set({ checked }),
       pushUndo: (e) => set((s) => ({ undo: [...s.undo.slice(-999), e] })),
+      undoBatch: 0,
+      pushUndoBatch: (entries) => set((s) => {
+        const batch = s.undoBatch + 1;
+        return { undoBatch: batch, undo: [...s.undo, ...entries.map((e) => ({ ...e, batch }))].slice(-1000) };
+      }),
       popUndo: () => {
         const u = get().undo;
         const last = u[u.length - 1];

@@ -203,6 +203,15 @@ export interface DiffusionWorkerApi {
   runModel(inputs: DenoiseBatch): Promise<{ output: Float32Array; ms: number }>;
   cancel(): void;
   dispose(): Promise<void>;
-  /** Diagnostics (?debug, e2e): throws an uncaught error in the worker, as a crashing runtime would. */
+}
+
+/**
+ * Test-only hooks, not part of DiffusionWorkerApi: the worker installs them only when it is started with the
+ * name DEBUG_WORKER_NAME, which only src/client/debugClient.ts does (the studio uses it with ?debug, for the
+ * e2e specs). A production worker answers none of them. (Not a protocol change: the production calls are the same.)
+ */
+export interface DiffusionDebugHooks {
+  /** Throws an uncaught error in the worker, as a crashing runtime would (crash recovery e2e). */
   debugCrash(): void;
 }
+export const DEBUG_WORKER_NAME = 'denoiser-debug';

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { SAMPLER_NAMES, type SamplerName } from '../../core/diffusion/samplers';
-import { MAX_SEED } from '../../core/diffusion/generate';
+import { MAX_SEED, MAX_STEPS } from '../../core/model/request';
 import { useState } from 'react';
 import { applyPrompt, cancelGeneration, enqueueFromSettings, removeQueuedJob } from '../../engine';
 import { useStudio } from '../../state/store';
@@ -67,8 +67,8 @@ export function GeneratePanel() {
         </label>
         <label>
           Steps
-          <input type="number" min={1} max={200} value={loaded ? settings.steps : ''} disabled={!loaded} placeholder={loaded ? undefined : 'loading…'}
-            onChange={(e) => update({ steps: Math.min(200, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
+          <input type="number" min={1} max={MAX_STEPS} value={loaded ? settings.steps : ''} disabled={!loaded} placeholder={loaded ? undefined : 'loading…'}
+            onChange={(e) => update({ steps: Math.min(MAX_STEPS, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
         </label>
       </div>
       <div className="row">

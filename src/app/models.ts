@@ -1,0 +1,158 @@
+/**
+ * Model lifecycle: the model picker's list (embedded + stored user models), activating one (the worker loads it,
+ * the page its mask library), loading a user's model from files or a .zip (unzipped in the zip worker, validated
+ * by loading it for real before it is stored), deleting one. State: `active`, the one owned object of this module:
+ * the active model's parsed mask-shape library (for random and prompt masks drawn in the page); not UI state,
+ * so not in the store (the store holds what is shown: the loaded model's info and the list of models).
+ */
+import * as Comlink from 'comlink';
+import { modelBaseUrl, DEFAULT_MODEL_ID, EMBEDDED_MODEL_IDS, EMBEDDED_MODEL_NOTES } from '../config';
+import { StudioError } from '../core/errors';
+import { parseMaskLibrary, type MaskLibrary } from '../core/formats/maskLibrary';
+import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_INFLATED_BYTES } from '../core/model/limits';
+import { parseManifest } from '../core/model/manifest';
+import type { ModelSource } from '../core/model/protocol';
+import * as db from '../dataset/db';
+import type { ModelChoice } from '../state/store';
+import { archiveCall } from './archive';
+import { client } from './client';
+import { fail, S } from './common';
+import { runQueue } from './queue';
+
+const active: { maskLibrary: MaskLibrary | null } = { maskLibrary: null };
+
+/** The active model's mask-shape library (null: it ships none). */
+export function activeMaskLibrary(): MaskLibrary | null {
+  return active.maskLibrary;
+}
+
+async function sourceFor(choice: ModelChoice): Promise<ModelSource> {
+  if (choice.source === 'embedded') return { kind: 'url', baseUrl: modelBaseUrl(choice.id) };
+  const rec = (await db.listUserModels()).find((m) => m.id === choice.id);
+  if (!rec) throw new StudioError('modelInvalid', `model ${choice.id} is no longer stored in this browser`);
+  return { kind: 'bytes', manifest: rec.manifest, onnx: rec.onnx, ...(rec.maskLibrary ? { maskLibrary: rec.maskLibrary } : {}) };
+}
+
+async function fetchMaskLibrary(choice: ModelChoice): Promise<MaskLibrary | null> {
+  try {
+    if (choice.source === 'user') {
+      const rec = (await db.listUserModels()).find((m) => m.id === choice.id);
+      return rec?.maskLibrary ? parseMaskLibrary(rec.maskLibrary) : null;
+    }
+    const res = await fetch(`${modelBaseUrl(choice.id)}/mask_library.json`);
+    return res.ok && (res.headers.get('content-type') ?? '').includes('json') ? parseMaskLibrary(await res.json()) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function refreshModels(): Promise<ModelChoice[]> {
+  const users = await db.listUserModels().catch(() => []);
+  const models: ModelChoice[] = [
+    ...EMBEDDED_MODEL_IDS.map((id) => ({ id, label: `${id} (${EMBEDDED_MODEL_NOTES[id] ?? 'embedded'})`, source: 'embedded' as const })),
+    ...users.map((u) => ({ id: u.id, label: `${u.id} (loaded ${u.addedAt.slice(0, 10)})`, source: 'user' as const })),
+  ];
+  S().setModels(models);
+  return models;
+}
+
+export async function activateModel(id: string): Promise<void> {
+  const choice = S().models.find((m) => m.id === id) ?? S().models[0];
+  if (!choice) return;
+  S().setStatus({ kind: 'loadingModel' });
+  try {
+    const [model, lib] = await Promise.all([client.loadModel(await sourceFor(choice)), fetchMaskLibrary(choice)]);
+    active.maskLibrary = lib;
+    S().setEngine(S().handshake, model);
+    const { settings } = S();
+    const patch: Partial<typeof settings> = { modelId: choice.id };
+    const d = model.manifest.defaults;
+    // Another model brings its own sampler settings: a distilled student takes guidance 1 and few steps, and a
+    // teacher's 20 guided steps would waste it (or be refused).
+    if (settings.modelId !== choice.id || (model.manifest.distillation && settings.guidance !== 1))
+      Object.assign(patch, { sampler: d.sampler, steps: d.steps, guidance: d.guidance });
+    if (!model.manifest.classes.includes(settings.className)) patch.className = model.manifest.classes[0] ?? '';
+    S().updateSettings(patch);
+    S().setStatus({ kind: 'ready' });
+    void runQueue();
+  } catch (e) {
+    S().setStatus({ kind: 'error', ...fail(e) });
+  }
+}
+
+/**
+ * Loads a user model from files: model.onnx + manifest.json (+ optional mask_library.json), or one .zip
+ * holding them. The worker validates it (manifest fields, sha256, session tensor names) before it is stored.
+ */
+export async function addUserModel(files: readonly File[]): Promise<string> {
+  let manifestText: string | undefined;
+  let onnx: ArrayBuffer | undefined;
+  let lib: string | undefined;
+  const tooBig = (f: File, limit: number, what: string) => {
+    if (f.size > limit) throw new StudioError('modelInvalid', `${f.name} is ${formatBytes(f.size)}; the limit for ${what} is ${formatBytes(limit)}`);
+  };
+  for (const f of files) {
+    const name = f.name.toLowerCase();
+    if (name.endsWith('.zip')) {
+      tooBig(f, MAX_MODEL_ZIP_INFLATED_BYTES, 'a model .zip');
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      const read = await archiveCall((w) => w.readModelZip(Comlink.transfer(bytes, [bytes.buffer]), f.name));
+      manifestText = read.manifestText ?? manifestText;
+      lib = read.maskLibraryText ?? lib;
+      if (read.onnx) onnx = read.onnx.buffer.byteLength === read.onnx.byteLength ? (read.onnx.buffer as ArrayBuffer) : read.onnx.slice().buffer;
+    } else if (name.endsWith('.onnx')) {
+      tooBig(f, MAX_MODEL_ONNX_BYTES, 'an .onnx file');
+      onnx = await f.arrayBuffer();
+    } else if (name.endsWith('.json')) {
+      tooBig(f, MAX_MODEL_JSON_BYTES, "a model's JSON file");
+      if (name === 'mask_library.json') lib = await f.text();
+      else manifestText = await f.text();
+    } else throw new StudioError('modelInvalid', `${f.name} is not a model file; accepted: model .onnx + manifest.json (+ mask_library.json), or a .zip of them`);
+  }
+  if (!manifestText || !onnx) throw new StudioError('modelInvalid', `a model needs both manifest.json and an .onnx file; got ${files.map((f) => f.name).join(', ')}`);
+  let manifestRaw: unknown;
+  try {
+    manifestRaw = JSON.parse(manifestText);
+  } catch {
+    throw new StudioError('modelInvalid', 'manifest.json is not valid JSON');
+  }
+  const manifest = parseManifest(manifestRaw);
+  if (EMBEDDED_MODEL_IDS.includes(manifest.id))
+    throw new StudioError('modelInvalid', `manifest.json has id "${manifest.id}", the id of an embedded model; give your model its own id (letters, digits, ".", "_", "-")`);
+  let maskLibraryRaw: unknown;
+  try {
+    maskLibraryRaw = lib ? (JSON.parse(lib) as unknown) : undefined;
+  } catch {
+    throw new StudioError('modelInvalid', 'mask_library.json is not valid JSON');
+  }
+  // Validate by loading it for real before storing it.
+  S().setStatus({ kind: 'loadingModel' });
+  try {
+    const model = await client.loadModel({ kind: 'bytes', manifest: manifestRaw, onnx: onnx.slice(0), ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}) });
+    await db.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}) });
+    await refreshModels();
+    active.maskLibrary = maskLibraryRaw ? parseMaskLibrary(maskLibraryRaw) : null;
+    S().setEngine(S().handshake, model);
+    S().updateSettings({ modelId: manifest.id, className: model.manifest.classes.includes(S().settings.className) ? S().settings.className : (model.manifest.classes[0] ?? '') });
+    S().setStatus({ kind: 'ready' });
+    return manifest.id;
+  } catch (e) {
+    // The bad model is not stored. The worker keeps the model that was loaded when a new one is refused (and
+    // the client reloads it after a crash); only with none loaded is the active one loaded again.
+    if (client.loadedModel) S().setStatus({ kind: 'ready' });
+    else await activateModel(S().settings.modelId || DEFAULT_MODEL_ID);
+    throw e;
+  }
+}
+
+/**
+ * Deletes a stored user model. The embedded default cannot be deleted; when the deleted model is the active one,
+ * the default is loaded in its place.
+ */
+export async function deleteUserModel(id: string): Promise<void> {
+  const choice = S().models.find((m) => m.id === id);
+  if (!choice || choice.source !== 'user') throw new StudioError('badRequest', `${id} is not a stored user model (the embedded default cannot be deleted)`);
+  await db.deleteUserModel(id);
+  await refreshModels();
+  if (S().settings.modelId === id || client.loadedModel?.manifest.id === id) await activateModel(DEFAULT_MODEL_ID);
+}
