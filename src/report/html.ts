@@ -52,7 +52,8 @@ ${plot}${table('Images per class', ['class', 'accepted', 'rejected', 'pending'],
 }
 
 function qualitySection(q: QualityNumbers, inp: ReportInput): string {
-  const rows = q.rows;
+  // Only the classes this dataset holds (the model may know more).
+  const rows = q.rows.filter((r) => inp.records.some((x) => x.className === r.className));
   const kidRows = rows.map((r) => {
     const lim = r.realKid && r.freeKid && r.className !== 'Free' ? r.realKid.mean + inp.thresholds.maxKidPosition * (r.freeKid.mean - r.realKid.mean) : null;
     return { label: r.className, value: r.kid, reference: r.realKid, other: r.className === 'Free' ? null : r.freeKid, limit: lim };
@@ -62,8 +63,8 @@ function qualitySection(q: QualityNumbers, inp: ReportInput): string {
     { name: 'real vs real (± std)', color: C.real, shape: 'line' },
     { name: 'Free vs class', color: C.other, shape: 'diamond' },
     { name: 'threshold', color: C.limit, shape: 'dash' },
-  ], 'KID on classifier features (lower is closer to real; below 0: indistinguishable at this sample size)');
-  const divPlot = groupedBars('diversity', 'Diversity and label consistency per class', rows.map((r) => ({ label: r.className, values: [r.diversity, r.realDiversity] })), [
+  ], 'KID on classifier features (lower: closer to real; below 0: indistinguishable)');
+  const divPlot = groupedBars('diversity', 'Diversity per class: accepted images against real ones', rows.map((r) => ({ label: r.className, values: [r.diversity, r.realDiversity] })), [
     { name: 'accepted', color: C.synth, shape: 'box' },
     { name: 'real', color: C.real, shape: 'box' },
   ], 'mean pairwise feature distance');
@@ -108,10 +109,10 @@ ${table('Downstream check per class', ['class', 'real train', 'held out', 'F1 re
 }
 
 function costSection(inp: ReportInput): string {
-  const c = cost(inp.records);
+  const c = cost(inp.records, inp.reviewed);
   const rows = c.byBackend.map((b) => [esc(b.backend), esc(b.threads), String(b.images), b.meanSeconds.toFixed(2), b.meanEvaluations === null ? 'not recorded' : b.meanEvaluations.toFixed(0)]);
   return `<section id="cost"><h2>Cost per accepted image</h2>
-<p data-testid="cost">${c.images} images generated in ${c.totalSeconds.toFixed(1)} s; ${c.accepted} accepted${c.acceptanceRate === null ? '' : ` of ${c.reviewed} reviewed (acceptance rate ${pct(c.acceptanceRate)})`}: <b>${c.secondsPerAccepted === null ? 'no accepted image' : `${c.secondsPerAccepted.toFixed(2)} s of generation per accepted image`}</b>.</p>
+<p data-testid="cost">${c.images} images generated in ${c.totalSeconds.toFixed(1)} s; ${c.accepted} accepted${c.acceptanceRate === null ? (inp.reviewed ? '' : ' (not reviewed: every image counts)') : ` of ${c.reviewed} reviewed (acceptance rate ${pct(c.acceptanceRate)})`}: <b>${c.secondsPerAccepted === null ? 'no accepted image' : `${c.secondsPerAccepted.toFixed(2)} s of generation per accepted image`}</b>.</p>
 ${table('Generation time by backend', ['backend', 'threads', 'images', 'mean s / image', 'network evaluations / image'], rows, [2, 3, 4])}
 <p class="note">From each image's provenance timings (totalMs: the whole image, model calls included); review time is not counted.</p></section>`;
 }

@@ -53,10 +53,13 @@ export interface Cost {
   byBackend: BackendCost[];
 }
 
-/** Generation time from the provenance timings (totalMs: the whole image, model calls included). */
-export function cost(records: readonly ReportRecord[]): Cost {
+/**
+ * Generation time from the provenance timings (totalMs: the whole image, model calls included). Records that
+ * were never reviewed (reviewed false: a generate folder) have no acceptance rate.
+ */
+export function cost(records: readonly ReportRecord[], reviewedSet = true): Cost {
   const accepted = records.filter((r) => r.status === 'accepted').length;
-  const reviewed = accepted + records.filter((r) => r.status === 'rejected').length;
+  const reviewed = reviewedSet ? accepted + records.filter((r) => r.status === 'rejected').length : 0;
   const totalMs = records.reduce((s, r) => s + r.provenance.timings.totalMs, 0);
   const groups = new Map<string, ReportRecord[]>();
   for (const r of records) {
@@ -118,7 +121,7 @@ export function kidPosition(row: { kid: { mean: number } | null; realKid: { mean
 export function checks(inp: ReportInput): Check[] {
   const t: Thresholds = inp.thresholds;
   const counts = classCounts(inp.records, inp.classes);
-  const c = cost(inp.records);
+  const c = cost(inp.records, inp.reviewed);
   const rule = (k: keyof Thresholds) => `${THRESHOLD_SPECS[k].label} ${t[k]}`;
   const out: Check[] = [];
   const perClass = (name: string, k: keyof Thresholds, vals: { cls: string; v: number | null; show: (v: number) => string; ok: (v: number) => boolean }[], none: string) => {

@@ -29,18 +29,25 @@ export interface Series {
 }
 
 const LABEL_W = 96;
-const PLOT_W = 420;
+const PLOT_W = 520;
 const ROW_H = 24;
-const LEGEND_H = 22;
+const LEGEND_ROW = 18;
 const W = LABEL_W + PLOT_W + 40;
 
-function legend(series: readonly Series[]): string {
+/** The legend's entries left to right, wrapping onto another row at the plot's width. */
+function legend(series: readonly Series[]): { svg: string; height: number } {
   let x = LABEL_W;
-  return series
+  let row = 0;
+  const svg = series
     .map((s) => {
+      const wide = 28 + s.name.length * 6.2;
+      if (x > LABEL_W && x + wide > W) {
+        x = LABEL_W;
+        row++;
+      }
       const k = x;
-      x += 28 + s.name.length * 6.2;
-      const y = 11;
+      x += wide;
+      const y = 11 + row * LEGEND_ROW;
       const mark =
         s.shape === 'box' ? `<rect x="${k}" y="${y - 6}" width="12" height="12" fill="${s.color}"/>`
         : s.shape === 'dot' ? `<circle cx="${k + 6}" cy="${y}" r="4" fill="${s.color}"/>`
@@ -51,6 +58,7 @@ function legend(series: readonly Series[]): string {
       return `${mark}<text x="${k + 17}" y="${y + 4}" font-size="11">${esc(s.name)}</text>`;
     })
     .join('');
+  return { svg, height: (row + 1) * LEGEND_ROW + 4 };
 }
 
 interface Frame {
@@ -62,7 +70,8 @@ interface Frame {
 
 /** The frame every plot shares: legend on top, class labels left, gridlines, x axis with ticks and a label. */
 function frame(id: string, title: string, labels: readonly string[], lo: number, hi: number, axisLabel: string, series: readonly Series[], tickFmt: (v: number) => string): Frame {
-  const top = LEGEND_H + 6;
+  const leg = legend(series);
+  const top = leg.height + 6;
   const plotH = labels.length * ROW_H;
   const h = top + plotH + 40;
   const x = (v: number) => LABEL_W + ((v - lo) / (hi - lo)) * PLOT_W;
@@ -72,7 +81,7 @@ function frame(id: string, title: string, labels: readonly string[], lo: number,
   const rows = labels.map((l, i) => `<text x="${LABEL_W - 6}" y="${top + i * ROW_H + ROW_H / 2 + 4}" font-size="11" text-anchor="end">${esc(l)}</text>`).join('');
   const open =
     `<svg class="plot" data-plot="${esc(id)}" role="img" aria-label="${esc(title)}" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}">` +
-    `<title>${esc(title)}</title>${legend(series)}${grid}` +
+    `<title>${esc(title)}</title>${leg.svg}${grid}` +
     `<line x1="${LABEL_W}" x2="${LABEL_W + PLOT_W}" y1="${top + plotH}" y2="${top + plotH}" stroke="#374151"/>` +
     `<text x="${LABEL_W + PLOT_W / 2}" y="${h - 6}" font-size="11" text-anchor="middle" fill="#374151">${esc(axisLabel)}</text>${rows}`;
   return { x, rowY: (i) => top + i * ROW_H + ROW_H / 2, open, close: '</svg>' };

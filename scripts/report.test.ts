@@ -1,0 +1,133 @@
+import { missing } from './lib/needs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseProvenanceRecord } from '../src/dataset/record';
+import type { DatasetItem, ItemImages } from '../src/dataset/types';
+import { buildExportZip } from '../src/dataset/zip';
+import { UsageError } from './evaluate';
+import { parseGenerateArgs, runGenerate } from './generate';
+import { buildReport, parseReportArgs } from './report';
+
+const MODEL = 'public/models/magtile-defect-64';
+const DATA = '../shared/datasets/magnetic-tile';
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const manifest = JSON.parse(readFileSync(join(MODEL, 'manifest.json'), 'utf8')) as { sha256: string; classes: string[]; training: { citation: string } };
+
+/** Cells of the table with this aria-label, row by row, tags stripped (the report's markup is regular). */
+function tableRows(html: string, label: string): string[][] {
+  const t = new RegExp(`<table aria-label="${label}">([\\s\\S]*?)</table>`).exec(html);
+  if (!t) throw new Error(`no table "${label}"`);
+  const body = /<tbody>([\s\S]*)<\/tbody>/.exec(t[1] as string)?.[1] ?? '';
+  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => [...(r[1] as string).matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] as string).replace(/<[^>]+>/g, '')));
+}
+
+/** Every http(s) URL in the page must be inside the model's training-data citation (text, not a resource). */
+function offOrigin(html: string): string[] {
+  const cites = tableRows(html, 'Models').map((r) => r[4] as string);
+  return [...html.matchAll(/https?:\/\/[^\s"'<)]+/g)].map((m) => m[0]).filter((u) => !cites.some((c) => c.includes(u)));
+}
+
+describe('report arguments', () => {
+  it('bad arguments get a message saying what is accepted', () => {
+    expect(() => parseReportArgs([])).toThrow(/--dataset is required[\s\S]*usage: npm run report/);
+    expect(() => parseReportArgs(['--dataset', '.'])).toThrow(/--out is required/);
+    expect(() => parseReportArgs(['--dataset', '/no/such', '--out', 'x'])).toThrow(/does not exist; accepted: an exported .zip or a folder written by npm run generate/);
+    expect(() => parseReportArgs(['--dataset', '.', '--out', 'x', '--real', '/no/such'])).toThrow(/is not a folder/);
+    const tmp = mkdtempSync(join(tmpdir(), 'dds-thr-'));
+    writeFileSync(join(tmp, 't.json'), '{"minAcceptanceRate": 7}');
+    expect(() => parseReportArgs(['--dataset', '.', '--out', 'x', '--thresholds', join(tmp, 't.json')])).toThrow(/minAcceptanceRate must be a number from 0 to 1/);
+    writeFileSync(join(tmp, 't.json'), '{"minAcceptedPerClass": 2}');
+    expect(parseReportArgs(['--dataset', '.', '--out', 'x', '--thresholds', join(tmp, 't.json')]).thresholds.minAcceptedPerClass).toBe(2);
+    expect(() => parseReportArgs(['--dataset', '.', '--out', 'x', '--bogus'])).toThrow(UsageError);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
+describe('npm run report on a small export made here', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dds-report-'));
+  const gen = join(tmp, 'gen');
+  const zip = join(tmp, 'export.zip');
+  let lines: (Record<string, unknown> & { file: string; mask: string })[] = [];
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  beforeAll(async () => {
+    await runGenerate(parseGenerateArgs(['--model', MODEL, '--class', 'Crack', '--n', '3', '--seed', '5', '--steps', '2', '--out', gen]), () => {});
+    lines = readFileSync(join(gen, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // As the studio stores them: two accepted, one rejected with a hostile reason.
+    const items: DatasetItem[] = lines.map((l, k) => {
+      const provenance = parseProvenanceRecord(l, { extra: ['file', 'mask'] });
+      return {
+        id: `crack-${k}`, createdAt: '2026-12-02T00:00:00.000Z', status: k < 2 ? 'accepted' : 'rejected', decidedAt: '2026-12-02T00:01:00.000Z',
+        className: 'Crack', width: 64, height: 64, provenance, citation: manifest.training.citation, ...(k === 2 ? { rejectReason: HOSTILE } : {}),
+      };
+    });
+    const images = new Map<string, ItemImages>(items.map((it, k) => [it.id, { id: it.id, png: readFileSync(join(gen, (lines[k] as { file: string }).file)), maskPng: readFileSync(join(gen, (lines[k] as { mask: string }).mask)) }]));
+    writeFileSync(zip, buildExportZip(items, images, manifest.classes, '2026-12-02T00:02:00.000Z'));
+  }, 120_000);
+
+  it('an export zip: counts, the reason (escaped), the model, the cost; no downstream numbers without real images', async () => {
+    const { html, input } = await buildReport(parseReportArgs(['--dataset', zip, '--out', join(tmp, 'r.html')]), () => {});
+    expect(html.match(/<svg /g)).toHaveLength(3); // counts, KID, diversity
+    expect(html.match(/data-plot="(counts|kid|diversity)"/g)).toHaveLength(3);
+    expect(tableRows(html, 'Images per class')).toEqual([['Crack', '2', '1', '0']]);
+    expect(tableRows(html, 'Reject reasons per class')).toEqual([['Crack', '&lt;img src=x onerror=alert(1)&gt;', '1']]);
+    expect(html).not.toContain('<img');
+    const model = tableRows(html, 'Models');
+    expect(model).toHaveLength(1);
+    expect(model[0]?.[2]).toBe(manifest.sha256);
+    expect(model[0]?.[4]).toContain('Surface defect saliency of magnetic tile');
+    const ms = lines.reduce((s, l) => s + (l['timings'] as { totalMs: number }).totalMs, 0);
+    expect(html).toContain(`<b>${(ms / 1000 / 2).toFixed(2)} s of generation per accepted image</b>`);
+    expect(html).toContain('acceptance rate 67%');
+    expect(html).toContain('data-testid="downstream-not-run"');
+    // the quality row: 2 accepted Crack images with classifier features (embedded here: the records had none)
+    const q = tableRows(html, 'Quality per class');
+    expect(q.map((r) => r.slice(0, 2))).toEqual([['Crack', '2']]);
+    expect(q[0]?.[3]).toMatch(/^−?\d\.\d{3} ± \d\.\d{3}$/);
+    expect(input.quality.available && input.quality.value.rows.find((r) => r.className === 'Crack')?.kid).not.toBeNull();
+    expect(offOrigin(html)).toEqual([]);
+    expect(html).not.toMatch(/<[a-z][^>]*\s(src|href|srcset)\s*=/i);
+  }, 120_000);
+
+  it('a generate folder: every image counts as accepted and nothing claims a review', async () => {
+    const { html } = await buildReport(parseReportArgs(['--dataset', gen, '--out', join(tmp, 'g.html')]), () => {});
+    expect(tableRows(html, 'Images per class')).toEqual([['Crack', '3', '0', '0']]);
+    expect(html).toContain('Not reviewed: this folder was written by <code>npm run generate</code>');
+    expect(tableRows(html, 'Go / no-go checks').find((r) => r[0] === 'Acceptance rate')?.slice(2)).toEqual(['not reviewed (a generate output folder)', 'not measured']);
+    expect(tableRows(html, 'Models')[0]?.[4]).toContain('Surface defect saliency of magnetic tile'); // from the model's manifest
+  }, 120_000);
+
+  it.skipIf(missing(existsSync(DATA), DATA))('with real images: the downstream check and exactly which real images were held out', async () => {
+    const real = join(tmp, 'real');
+    for (const c of manifest.classes) {
+      mkdirSync(join(real, c), { recursive: true });
+      const files = readdirSync(join(DATA, 'train', c)).filter((f) => f.endsWith('.jpg')).sort();
+      for (let k = 0; k < 6; k++) {
+        const f = files[Math.floor((k * files.length) / 6)] as string;
+        copyFileSync(join(DATA, 'train', c, f), join(real, c, f));
+        const m = f.replace('.jpg', '_mask.png');
+        if (existsSync(join(DATA, 'train', c, m))) copyFileSync(join(DATA, 'train', c, m), join(real, c, m));
+      }
+    }
+    copyFileSync(join(DATA, 'manifest_extra.csv'), join(real, 'manifest_extra.csv'));
+    const { html, input } = await buildReport(parseReportArgs(['--dataset', zip, '--real', real, '--real-per-class', '4', '--seeds', '2', '--out', join(tmp, 'd.html')]), () => {});
+    expect(html.match(/<svg /g)).toHaveLength(4);
+    expect(html).toContain('data-plot="downstream"');
+    if (!input.downstream.available) throw new Error(input.downstream.why);
+    const d = input.downstream.value;
+    expect(d.split).toBe('tile_group');
+    expect(d.heldOutImages.length).toBeGreaterThan(0);
+    for (const f of d.heldOutImages) {
+      expect(existsSync(join(real, f))).toBe(true);
+      expect(html).toContain(`<li>${f}</li>`);
+    }
+    const rows = tableRows(html, 'Downstream check per class');
+    expect(rows.map((r) => r[0])).toEqual([...manifest.classes, 'macro-F1']);
+    const macro = rows.at(-1) as string[];
+    expect(macro[5]).toBe(`${d.result.delta.mean >= 0 ? '+' : '−'}${Math.abs(d.result.delta.mean).toFixed(3)} ± ${d.result.delta.std.toFixed(3)}`);
+    expect(d.result.nSynthetic).toBe(2);
+    expect(offOrigin(html)).toEqual([]);
+  }, 180_000);
+});
