@@ -10,7 +10,7 @@
 import { StudioError } from '../errors';
 import { generateImage, pngText, type GenerateHooks } from './generate';
 import type { DenoiseFn } from '../model/denoiser';
-import { encodeGrayPng, encodeMaskPng } from '../formats/image';
+import { encodeGeneratedPng, encodeMaskPng } from '../formats/image';
 import type { ModelManifest } from '../model/manifest';
 import type { MaskLibrary } from '../formats/maskLibrary';
 import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, Provenance, Tiling } from '../model/protocol';
@@ -266,5 +266,5 @@ export async function generateInWindows(
       for (let x = win.hole.x0; x < win.hole.x1; x++) out[(win.y + y) * w + win.x + x] = r.pixels[y * size + x] as number;
   }
   const provenance = photoProvenance(m, req, photo, bin, windows, backend, { totalMs: (hooks.now?.() ?? Date.now()) - t0, modelMs, steps }, modelEvaluations);
-  return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
+  return { width: w, height: h, pixels: out, mask: bin, png: encodeGeneratedPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
 }

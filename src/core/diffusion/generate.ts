@@ -10,7 +10,7 @@
  */
 import { StudioError } from '../errors';
 import { checkGuidanceInterval, combineGuidance, guidanceApplies } from './guidance';
-import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
+import { encodeGeneratedPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
 import { blendKnown } from './inpaint';
 import type { ModelManifest } from '../model/manifest';
 import { randomMask, type MaskLibrary } from '../formats/maskLibrary';
@@ -196,7 +196,7 @@ export async function generateImage(
     height: h,
     pixels,
     mask,
-    png: encodeGrayPng(pixels, w, h, pngText(provenance)),
+    png: encodeGeneratedPng(pixels, w, h, pngText(provenance)),
     maskPng: encodeMaskPng(mask, w, h),
     provenance,
   };

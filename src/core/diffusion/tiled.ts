@@ -29,7 +29,7 @@ import { checkModelOutput, pngText, validateRequest, type GenerateHooks } from '
 import type { DenoiseBatch, DenoiseFn } from '../model/denoiser';
 import { checkPhoto, checkWindows, photoProvenance, planWindows, type Photo } from './composite';
 import { combineGuidance, guidanceApplies } from './guidance';
-import { encodeGrayPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
+import { encodeGeneratedPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
 import { blendKnown } from './inpaint';
 import { chessboardDepth } from '../quality/seam';
 import type { ModelManifest } from '../model/manifest';
@@ -328,5 +328,5 @@ export async function generateTiled(
   const out = photo.pixels.slice();
   for (let c = 0; c < N; c++) if (keep[c] === 0) out[canvas.photoIndex[c] as number] = gen[c] as number;
   const provenance = photoProvenance(m, req, photo, bin, windows, backend, { totalMs: now() - t0, modelMs, steps }, modelEvaluations, K > 1 || feather > 0 ? tiling : undefined);
-  return { width: w, height: h, pixels: out, mask: bin, png: encodeGrayPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
+  return { width: w, height: h, pixels: out, mask: bin, png: encodeGeneratedPng(out, w, h, pngText(provenance)), maskPng: encodeMaskPng(bin, w, h), provenance };
 }

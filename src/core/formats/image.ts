@@ -6,6 +6,7 @@
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { StudioError } from '../errors';
+import { withXmp } from './xmp';
 
 export function toUint8(x: Float32Array, range: readonly [number, number]): Uint8Array {
   const [lo, hi] = range;
@@ -31,6 +32,14 @@ export function encodeGrayPng(pixels: Uint8Array, width: number, height: number,
   if (pixels.length !== width * height)
     throw new StudioError('badRequest', `image has ${pixels.length} pixels but ${width}x${height} = ${width * height} were expected`);
   return encodePng({ width, height, data: pixels, channels: 1, depth: 8, ...(text ? { text } : {}) });
+}
+
+/**
+ * A generated image: encodeGrayPng with its parameters in tEXt chunks, marked as made by a trained model (an XMP
+ * iTXt chunk with the IPTC DigitalSourceType trainedAlgorithmicMedia before the image data, see xmp.ts).
+ */
+export function encodeGeneratedPng(pixels: Uint8Array, width: number, height: number, text: Record<string, string>): Uint8Array {
+  return withXmp(encodeGrayPng(pixels, width, height, text));
 }
 
 /** A 0/1 mask written as a 0/255 grayscale PNG. */
