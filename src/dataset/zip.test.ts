@@ -1,7 +1,8 @@
 import { strFromU8, unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { decodeCocoRle } from '../core/formats/coco';
-import { decodeToGray, encodeGrayPng, encodeMaskPng } from '../core/formats/image';
+import { decodeMaskPng, decodeToGray, encodeGrayPng, encodeMaskPng } from '../core/formats/image';
+import { parseYoloLabel, rasterisePolygons } from '../core/formats/yolo';
 import type { Provenance } from '../core/model/protocol';
 import { buildExportZip, readExportZip } from './zip';
 import type { DatasetItem, ItemImages, ReviewStatus } from './types';
@@ -20,7 +21,8 @@ function item(id: string, cls: string, status: ReviewStatus, seed: number): { it
 const entries = [item('a', 'Crack', 'accepted', 1), item('b', 'Blowhole', 'accepted', 2), item('c', 'Crack', 'rejected', 3), item('d', 'Free', 'pending', 4), item('e', 'Free', 'accepted', 5)];
 const items = entries.map((e) => e.item);
 const images = new Map(entries.map((e) => [e.item.id, e.images]));
-const zip = buildExportZip(items, images, ['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven', 'Free'], '2026-02-01T00:00:00Z');
+const classes = ['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven', 'Free'];
+const zip = buildExportZip(items, images, classes, '2026-02-01T00:00:00Z');
 const files = unzipSync(zip);
 
 describe('buildExportZip', () => {
@@ -46,6 +48,29 @@ describe('buildExportZip', () => {
       const mask = decodeToGray(files[img.file_name.replace('images/', 'masks/')] as Uint8Array).pixels;
       expect(Array.from(decodeCocoRle(ann.segmentation))).toEqual(Array.from(mask, (v) => (v ? 1 : 0)));
     }
+  });
+
+  it('writes YOLO labels beside each accepted image (polygons fill back to its mask) and data.yaml with the classes in order', () => {
+    const labels = Object.keys(files).filter((f) => f.startsWith('labels/')).sort();
+    expect(labels).toEqual(['labels/Blowhole/b.txt', 'labels/Crack/a.txt', 'labels/Free/e.txt']);
+    for (const f of labels) {
+      const img = f.replace(/^labels\//, 'images/').replace(/\.txt$/, '.png');
+      const mask = decodeMaskPng(files[img.replace('images/', 'masks/')] as Uint8Array);
+      const objects = parseYoloLabel(strFromU8(files[f] as Uint8Array), mask.width, mask.height);
+      const cls = img.split('/')[1] as string;
+      expect(objects.every((o) => o.classIndex === classes.indexOf(cls))).toBe(true);
+      expect(Array.from(rasterisePolygons(objects.map((o) => o.polygon), mask.width, mask.height))).toEqual(Array.from(mask.pixels));
+    }
+    expect(strFromU8(files['labels/Free/e.txt'] as Uint8Array)).toBe(''); // an empty mask: a background image
+    expect(strFromU8(files['labels/Crack/a.txt'] as Uint8Array).trim().split('\n')).toHaveLength(1); // a's mask is a diagonal run of pixels: one 8-connected region
+    const yaml = strFromU8(files['data.yaml'] as Uint8Array);
+    expect(yaml).toMatch(/^train: images$/m);
+    expect(yaml).toContain(`names:\n${classes.map((c, i) => `  ${i}: "${c}"\n`).join('')}`);
+    expect(strFromU8(files['README.txt'] as Uint8Array)).toMatch(/labels\/<class>\/\*\.txt: YOLO segmentation labels/);
+  });
+
+  it('refuses to export an accepted item whose class is not among the classes (it could not be labelled)', () => {
+    expect(() => buildExportZip(items, images, ['Crack', 'Free'], '2026-02-01T00:00:00Z')).toThrow(/item b is of class "Blowhole", which is not among the export's classes \(Crack, Free\)/);
   });
 
   it('writes one metadata line per item and a README with the citation', () => {

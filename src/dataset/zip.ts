@@ -4,11 +4,14 @@
  * Layout:
  *   images/<class>/<id>.png        accepted images (class-folder layout: torchvision ImageFolder reads images/)
  *   masks/<class>/<id>.png         their defect masks (0/255), same size as the image
+ *   labels/<class>/<id>.txt        YOLO segmentation labels of the accepted images (core/formats/yolo.ts)
+ *   data.yaml                      the Ultralytics dataset file: images/, class names in the given order
  *   annotations.coco.json          COCO instance segmentation of the accepted images, RLE masks
  *   metadata.jsonl                 one line per item (accepted, rejected and pending): provenance + review
  *   review/<status>/<class>/<id>.png and review-masks/...   items not accepted, so an import restores everything
  *   README.txt                     what this is, counts, the models' training-data citations
- * Each PNG carries its generation parameters in tEXt chunks (written when it was generated).
+ * Each PNG carries its generation parameters in tEXt chunks and the XMP mark of AI-generated media (written when
+ * it was generated).
  * <class> and <id> are written through safePathSegment: a name with "..", a separator, a control character or a
  * character Windows refuses becomes a safe segment with a hash suffix; metadata.jsonl keeps the real names.
  */
@@ -16,6 +19,7 @@ import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { buildCoco } from '../core/formats/coco';
 import { StudioError } from '../core/errors';
 import { decodeMaskPng, decodeToGray } from '../core/formats/image';
+import { yoloDataYaml, yoloLabel } from '../core/formats/yolo';
 import { MAX_IMPORT_ENTRIES, MAX_IMPORT_INFLATED_BYTES } from '../core/model/limits';
 import { parseDatasetItem, RecordError } from './record';
 import { safePathSegment, unzipWithLimits } from './safeZip';
@@ -55,6 +59,10 @@ export function buildExportZip(items: readonly DatasetItem[], images: ReadonlyMa
         throw new StudioError('badRequest', `item ${it.id}: its stored mask is ${(e as Error).message}; delete the item (or re-import it) and export again`);
       }
       accepted.push({ item: it, mask });
+      const classIndex = classes.indexOf(it.className);
+      if (classIndex < 0) throw new StudioError('badRequest', `item ${it.id} is of class "${it.className}", which is not among the export's classes (${classes.join(', ')})`);
+      // Ultralytics finds an image's labels by swapping /images/ for /labels/ and the extension for .txt.
+      files[p.file.replace(/^images\//, 'labels/').replace(/\.png$/, '.txt')] = strToU8(yoloLabel(mask, it.width, it.height, classIndex));
     }
   }
   const coco = buildCoco(
@@ -63,6 +71,7 @@ export function buildExportZip(items: readonly DatasetItem[], images: ReadonlyMa
     now,
   );
   files['annotations.coco.json'] = strToU8(JSON.stringify(coco));
+  files['data.yaml'] = strToU8(yoloDataYaml(classes));
   files['metadata.jsonl'] = strToU8(lines.join('\n') + (lines.length ? '\n' : ''));
   const counts = REVIEW_STATUSES.map((s) => `${s}: ${items.filter((i) => i.status === s).length}`).join(', ');
   const citations = [...new Set(items.map((i) => `- ${i.provenance.modelId}: ${i.citation}`))];
@@ -74,7 +83,10 @@ export function buildExportZip(items: readonly DatasetItem[], images: ReadonlyMa
       '',
       'images/<class>/*.png: accepted images (load with torchvision.datasets.ImageFolder("images"))',
       'masks/<class>/*.png: the defect mask of each accepted image (255 = defect), same size',
+      'labels/<class>/*.txt: YOLO segmentation labels of the accepted images, one polygon per defect region',
+      '  (normalised to the image; the traced outline of the mask), with data.yaml: Ultralytics reads this folder',
       'annotations.coco.json: COCO instance segmentation of the accepted images (uncompressed RLE, pycocotools)',
+      'Every generated PNG is marked as AI-generated (XMP, IPTC DigitalSourceType trainedAlgorithmicMedia).',
       'metadata.jsonl: one line per item with everything needed to regenerate it (model id + sha256, sampler,',
       '  steps, guidance, seed, class, prompt, mask sha256, backend, timings) and the review decision',
       'review/: rejected and pending items, kept so that importing this zip restores the whole session',
