@@ -1,6 +1,7 @@
 /**
- * Worker entry: exposes the DiffusionWorkerApi through comlink and nothing else. The sampling loop is the
- * core's generateImage; the runtime is workers/runtime.ts.
+ * Worker entry: exposes the DiffusionWorkerApi through comlink and nothing else (plus the test-only
+ * DiffusionDebugHooks in a worker started as DEBUG_WORKER_NAME). The sampling loop is the
+ * core's generateImage; the onnxruntime-web adapter (provider choice, sessions, device) is workers/ortWeb.ts.
  */
 import * as Comlink from 'comlink';
 import type { InferenceSession } from 'onnxruntime-common';
@@ -12,9 +13,10 @@ import { checkSha256, parseManifest, type ModelManifest } from '../src/core/mode
 import { parseMaskLibrary, type MaskLibrary } from '../src/core/formats/maskLibrary';
 import { DEBUG_WORKER_NAME, type DiffusionDebugHooks, type DiffusionWorkerApi, type GenerateRequest, type GenerateResult, type LoadOptions, type LoadedModelInfo, type ModelSource, type StepProgress } from '../src/core/model/protocol';
 import { createOrtDenoiser, probeClassLabels, type TensorCtor } from '../src/runtime/ortDenoiser';
-import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './runtime';
+import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './ortWeb';
 import { QualityJudge } from '../src/core/quality/imageQuality';
-import { downstreamCheck, parseReferenceFeatures } from '../src/core/quality/quality';
+import { downstreamCheck } from '../src/core/quality/downstream';
+import { parseReferenceFeatures } from '../src/core/quality/features';
 import { cropWindow } from '../src/core/diffusion/composite';
 import { fromUint8 } from '../src/core/formats/image';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { StudioError } from '../../src/core/errors';
 import { fromUint8 } from '../../src/core/formats/image';
-import { parseReferenceFeatures, type ReferenceFeatures } from '../../src/core/quality/quality';
+import { parseReferenceFeatures, type ReferenceFeatures } from '../../src/core/quality/features';
 
 export interface ClassifierManifest {
   id: string;

@@ -5,7 +5,7 @@
 import type { DenoiseBatch } from './denoiser';
 import type { GuidanceInterval } from '../diffusion/guidance';
 import type { ImageQuality } from '../quality/imageQuality';
-import type { DownstreamInput, DownstreamResult } from '../quality/quality';
+import type { DownstreamInput, DownstreamResult } from '../quality/downstream';
 import type { ModelManifest } from './manifest';
 import type { SamplerName } from '../diffusion/samplers';
 import type { TimestepSpacing } from '../diffusion/schedule';

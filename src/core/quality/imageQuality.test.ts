@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { QualityJudge } from './imageQuality';
-import { parseReferenceFeatures } from './quality';
+import { parseReferenceFeatures } from './features';
 
 const ref = parseReferenceFeatures(JSON.parse(readFileSync('public/models/magtile-classifier-64/reference_features.json', 'utf8')));
 const classes = ['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven', 'Free'];

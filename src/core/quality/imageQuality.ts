@@ -3,21 +3,13 @@
  * classifier's outputs (logits + penultimate features) and the shipped real reference features:
  * - label consistency: does the classifier call it the requested class, and how confidently;
  * - memorisation: distance to the nearest real reference feature of the class, flagged below the
- *   threshold calibrated on real-vs-real distances (quality.ts memorisationThreshold);
+ *   threshold calibrated on real-vs-real distances (features.ts memorisationThreshold);
  * - outlier: RMS z-score against the class's real feature distribution, flagged above the 99th percentile
  *   of the real reference windows' own scores.
  */
 import { StudioError } from '../errors';
-import {
-  classStats,
-  memorisationThreshold,
-  nearestDistances,
-  outlierScore,
-  outlierThreshold,
-  type ClassStats,
-  type MemorisationThreshold,
-  type ReferenceFeatures,
-} from './quality';
+import { memorisationThreshold, type MemorisationThreshold, type ReferenceFeatures } from './features';
+import { classStats, nearestDistances, outlierScore, outlierThreshold, type ClassStats } from './kid';
 
 export type QualityFlag = 'inconsistent' | 'memorised' | 'outlier';
 

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
-import { kid, meanPairwiseDistance, parseReferenceFeatures, type ReferenceFeatures } from '../../core/quality/quality';
+import { parseReferenceFeatures, type ReferenceFeatures } from '../../core/quality/features';
+import { kid, meanPairwiseDistance } from '../../core/quality/kid';
 import { useStudio } from '../../state/store';
 import { DownstreamPanel } from './DownstreamPanel';
 
