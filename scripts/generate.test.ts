@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { regeneratedArea } from '../src/core/diffusion/composite';
 import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/formats/image';
+import { TRAINED_ALGORITHMIC_MEDIA, pngXmp } from '../src/core/formats/xmp';
+import { parseYoloLabel, rasterisePolygons } from '../src/core/formats/yolo';
 import { parseGenerateArgs, runGenerate, UsageError } from './generate';
 import { modelLoader, readRecorded, reproduce } from './reproduce';
 
@@ -62,10 +64,19 @@ describe('generate on whole photos (--photos, --masks)', () => {
         const area = regeneratedArea(rec.windows, photo.width, photo.height);
         for (let i = 0; i < area.length; i++) if (!area[i] && img.pixels[i] !== photo.pixels[i]) expect.fail(`${rec.file}: pixel ${i} outside the windows' holes differs from the photo`);
         expect(mask.pixels.some((v) => v)).toBe(true);
+        // marked as AI-generated; YOLO labels beside the image (images/ -> labels/) fill back to the mask exactly
+        expect(pngXmp(readFileSync(join(out, rec.file)))).toContain(`Iptc4xmpExt:DigitalSourceType="${TRAINED_ALGORITHMIC_MEDIA}"`);
+        const objects = parseYoloLabel(readFileSync(join(out, rec.file.replace(/^images\//, 'labels/').replace(/\.png$/, '.txt')), 'utf8'), mask.width, mask.height);
+        expect(objects.length).toBeGreaterThanOrEqual(1);
+        expect(objects.every((o) => o.classIndex === 2)).toBe(true); // Crack in the model's classes
+        expect(Buffer.from(rasterisePolygons(objects.map((o) => o.polygon), mask.width, mask.height)).equals(Buffer.from(mask.pixels))).toBe(true);
       }
+      expect(readFileSync(join(out, 'data.yaml'), 'utf8')).toContain('names:\n  0: "Blowhole"\n  1: "Break"\n  2: "Crack"\n');
       // The same seeds give the same bytes; the shard is what reproduce makes again from the photos folder.
       await runGenerate({ ...base, seeds: [2], out: join(tmp, 'again') }, () => {});
       expect(readFileSync(join(tmp, 'again', lines[1].file))).toEqual(readFileSync(join(out, lines[1].file)));
+      const label = (dir: string) => readFileSync(join(dir, lines[1].file.replace(/^images\//, 'labels/').replace(/\.png$/, '.txt')));
+      expect(label(join(tmp, 'again'))).toEqual(label(out));
       const models = modelLoader(base.model, undefined, 0);
       const outcomes = await reproduce(models.modelFor, readRecorded(out), photos, 0);
       await models.release();

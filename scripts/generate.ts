@@ -6,7 +6,9 @@
  *
  * Image k of a run uses seed (seed + k); --seed-start/--seed-end (end exclusive) give disjoint,
  * reproducible shards for several machines. Writes images/<class>/<class>_s<seed>.png, masks/<class>/... and
- * metadata.jsonl. The same arguments give byte-identical files (timings live only in metadata.jsonl).
+ * metadata.jsonl, and for mask-conditioned models labels/<class>/<class>_s<seed>.txt (YOLO segmentation polygons
+ * of the mask, src/core/formats/yolo.ts) with data.yaml (the model's classes), so Ultralytics reads the folder.
+ * The same arguments give byte-identical files (timings live only in metadata.jsonl).
  *
  * On whole photos:
  *   npm run generate -- --model <dir> --class Fray --photos <folder of defect-free photos> \
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { generateImage } from '../src/core/diffusion/generate';
 import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/diffusion/guidance';
 import { decodeImage, decodeMaskPng, type Gray } from '../src/core/formats/image';
+import { yoloDataYaml, yoloLabel } from '../src/core/formats/yolo';
 import { checkPhotoSize } from '../src/core/model/limits';
 import type { ModelManifest } from '../src/core/model/manifest';
 import { placeRealMask } from '../src/core/formats/photoMask';
@@ -157,7 +160,13 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
   const imgDir = join(a.out, 'images', a.className);
   const maskDir = join(a.out, 'masks', a.className);
   mkdirSync(imgDir, { recursive: true });
-  if (m.conditions.defectMask) mkdirSync(maskDir, { recursive: true });
+  const labelDir = join(a.out, 'labels', a.className);
+  if (m.conditions.defectMask) {
+    mkdirSync(maskDir, { recursive: true });
+    mkdirSync(labelDir, { recursive: true });
+    // The same for every shard of a run (it names the model's classes only).
+    writeFileSync(join(a.out, 'data.yaml'), yoloDataYaml(m.classes));
+  }
   const written: string[] = [];
   const photoSet = a.photos !== undefined && a.masks !== undefined ? openPhotoSet(a.photos, a.masks) : null;
   if (photoSet && !m.conditions.inpainting) throw new UsageError(`--photos: model ${m.id} cannot keep a known image (no inpainting inputs)`);
@@ -178,6 +187,7 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
     if (m.conditions.defectMask) {
       writeFileSync(join(maskDir, `${name}.png`), r.maskPng);
       rec['mask'] = `masks/${a.className}/${name}.png`;
+      writeFileSync(join(labelDir, `${name}.txt`), yoloLabel(r.mask, r.width, r.height, m.classes.indexOf(a.className)));
     }
     // One line per finished image, so an interrupted run still describes every PNG it wrote.
     writeFileSync(join(a.out, 'metadata.jsonl'), JSON.stringify(rec) + '\n', { flag: 'a' });
