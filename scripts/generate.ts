@@ -33,6 +33,7 @@ import { placeRealMask } from '../src/core/formats/photoMask';
 import { Rng, deriveSeed } from '../src/core/diffusion/rng';
 import { generateOnPhoto } from '../src/core/diffusion/tiled';
 import type { GenerateRequest, GenerateResult } from '../src/core/model/protocol';
+import { buildRequest, MAX_ETA, MAX_GUIDANCE } from '../src/core/model/request';
 import { SAMPLER_NAMES, type SamplerName } from '../src/core/diffusion/samplers';
 import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../src/core/diffusion/schedule';
 import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from './lib/nodeModel';
@@ -111,7 +112,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     seeds = Array.from({ length: n }, (_, k) => seed + k);
   }
   const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
-  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0 && guidance <= 30)) throw new UsageError(`--guidance must be a number from 0 to 30, got "${values.guidance}"`);
+  if (guidance !== undefined && !(Number.isFinite(guidance) && guidance >= 0 && guidance <= MAX_GUIDANCE)) throw new UsageError(`--guidance must be a number from 0 to ${MAX_GUIDANCE}, got "${values.guidance}"`);
   let guidanceInterval: GuidanceInterval | 'all' | undefined;
   const gi = values['guidance-interval'];
   if (gi === 'all') guidanceInterval = 'all';
@@ -125,7 +126,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     throw new UsageError('--photos and --masks go together: a folder of defect-free photos and a folder of real masks of the class (the model\'s mask library holds window-sized shapes, not whole-part masks)');
   if (values.photos !== undefined && values.mask !== undefined) throw new UsageError('use either --mask (one window-sized mask) or --photos/--masks, not both');
   const eta = Number(values.eta ?? '0');
-  if (!(Number.isFinite(eta) && eta >= 0 && eta <= 1)) throw new UsageError(`--eta must be a number from 0 to 1, got "${values.eta}"`);
+  if (!(Number.isFinite(eta) && eta >= 0 && eta <= MAX_ETA)) throw new UsageError(`--eta must be a number from 0 to ${MAX_ETA}, got "${values.eta}"`);
   return {
     model: values.model,
     className: values.class,
@@ -170,13 +171,12 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
   const written: string[] = [];
   const photoSet = a.photos !== undefined && a.masks !== undefined ? openPhotoSet(a.photos, a.masks) : null;
   if (photoSet && !m.conditions.inpainting) throw new UsageError(`--photos: model ${m.id} cannot keep a known image (no inpainting inputs)`);
-  const guidanceInterval = a.guidanceInterval === 'all' ? undefined : (a.guidanceInterval ?? m.defaults.guidanceInterval);
   for (const seed of a.seeds) {
-    const req: GenerateRequest = {
-      className: a.className, prompt: a.prompt, seed, sampler: a.sampler ?? m.defaults.sampler, steps: a.steps ?? m.defaults.steps,
-      guidance: a.guidance ?? m.defaults.guidance, ...(guidanceInterval ? { guidanceInterval } : {}), eta: a.eta, timestepSpacing: a.spacing ?? m.defaults.timestepSpacing,
-      clipSample: a.clip, ...(defectMask ? { defectMask } : {}),
-    };
+    // Left-out flags take the manifest's defaults (the builder's table); 'all' guides every step.
+    const req = buildRequest(m, {
+      className: a.className, prompt: a.prompt, seed, sampler: a.sampler, steps: a.steps, guidance: a.guidance, guidanceInterval: a.guidanceInterval,
+      eta: a.eta, timestepSpacing: a.spacing, clipSample: a.clip, defectMask,
+    });
     const r = photoSet
       ? await generateOnPhotoSet(m, model, req, photoSet, seed)
       : await generateImage(m, model.maskLibrary, model.denoise, req, model.backend, { now: () => performance.now() });
