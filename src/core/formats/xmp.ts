@@ -6,6 +6,7 @@
  * the image data expect; the generation parameters stay in the tEXt chunks the encoder writes. The packet holds
  * no date or id, so the same image gives the same bytes.
  */
+import { strFromU8, strToU8 } from 'fflate';
 import { StudioError } from '../errors';
 
 export const XMP_KEYWORD = 'XML:com.adobe.xmp';
@@ -76,7 +77,7 @@ function iTXtData(keyword: string, text: string): Uint8Array {
   const head = new Uint8Array(keyword.length + 5);
   for (let i = 0; i < keyword.length; i++) head[i] = keyword.charCodeAt(i);
   // head[keyword.length] = 0 (end of keyword), then compression flag 0, compression method 0, '' NUL, '' NUL
-  const body = new TextEncoder().encode(text);
+  const body = strToU8(text);
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
   out.set(body, head.length);
@@ -114,7 +115,7 @@ export function readITXt(data: Uint8Array): { keyword: string; text: string } | 
   const lang = data.indexOf(0, k + 3);
   const translated = lang < 0 ? -1 : data.indexOf(0, lang + 1);
   if (translated < 0) return null;
-  return { keyword: String.fromCharCode(...data.subarray(0, k)), text: new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(translated + 1)) };
+  return { keyword: String.fromCharCode(...data.subarray(0, k)), text: strFromU8(data.subarray(translated + 1)) };
 }
 
 /** The XMP packet of a PNG, or null when it has none. */
