@@ -46,6 +46,12 @@ OUTPUT_NAME = "model_output"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def held_out_groups(data_root: str, classes: list[str], cfg: dict) -> list[str]:
+    """The data's tile groups that are not among the training run's train_groups (sorted)."""
+    _, items = load_items(data_root, classes)
+    return sorted({it.group for it in items} - set(cfg["train_groups"]))
+
+
 def write_mask_libraries(out: str, data_root: str, classes: list[str], size: int, cfg: dict) -> None:
     """mask_library.json and part_masks.json from the model's training tile groups only (never its validation ones)."""
     _, items = load_items(data_root, classes)
@@ -202,6 +208,8 @@ def main(argv=None):
             "flopsPerCall": count_flops(model, size),
             "dataset": dataset["name"], "datasetFiles": dataset["files"], "datasetFileListSha256": dataset["fileListSha256"],
             "citation": citation, "citationSource": citation_source,
+            # tile groups the denoiser never trained on: training/downstream.py takes them as its final test fold
+            **({"heldOutGroups": held_out_groups(data_root, classes, cfg)} if cfg.get("train_groups") else {}),
         },
         "onnxParity": {"maxAbsDiff": diffs[OUTPUT_NAME], "tolerance": args.atol, "runtime": "onnxruntime-node"},
     }

@@ -1,0 +1,238 @@
+"""The downstream protocol's parts (training/downstream.py runs them): tile-group folds, native-resolution windows,
+classic augmentation, the two small downstream networks and their measures.
+
+- Folds are over tile groups, never files: each class's groups are ordered by a hash of (seed, group) and dealt
+  round-robin, so every fold holds groups of every class that has at least k of them.
+- Windows are 64x64 crops at native resolution (no resizing: a Blowhole is ~100 pixels): around a random defect
+  pixel (with jitter) for defect images, anywhere for defect-free ones. Test windows are drawn once with a fixed rng.
+- The classifier sees 6 classes (5 defects + Free), the segmentation network predicts the defect pixels of any class.
+- Measures: macro-F1 over the defect classes (Free is a class of the classifier but not of the average); per class
+  pixel AP over the windows of that class and the defect-free windows (average precision of the per-pixel defect
+  score; AP over all pixels at once would be dominated by Uneven, whose masks cover most of their windows), IoU and
+  Dice at threshold 0.5 over the class's windows, and the false-positive rate on defect-free windows (the share of
+  their pixels predicted defect at 0.5).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image
+
+from .data import FREE_CLASS, Item
+
+SIZE = 64
+
+
+def _score(seed: int, group: str) -> int:
+    return int(hashlib.sha256(f"{seed}:{group}".encode()).hexdigest()[:8], 16)
+
+
+def group_folds(items: list[Item], k: int, seed: int = 0) -> list[set[str]]:
+    """k disjoint sets of tile groups; a group belongs to the class of its first (file-order) image."""
+    first: dict[str, int] = {}
+    for it in items:
+        first.setdefault(it.group, it.cls)
+    folds: list[set[str]] = [set() for _ in range(k)]
+    for ci in sorted(set(first.values())):
+        groups = sorted((g for g, c in first.items() if c == ci), key=lambda g: (_score(seed, g), g))
+        offset = _score(seed, f"class{ci}") % k   # classes with fewer than k groups do not all start at fold 0
+        for j, g in enumerate(groups):
+            folds[(j + offset) % k].add(g)
+    return folds
+
+
+def crop_window(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, jitter: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    h, w = img.shape
+    if h < SIZE or w < SIZE:
+        ph, pw = max(0, SIZE - h), max(0, SIZE - w)
+        img, mask = np.pad(img, ((0, ph), (0, pw)), mode="reflect"), np.pad(mask, ((0, ph), (0, pw)))
+        h, w = img.shape
+    on = np.argwhere(mask > 0)
+    if len(on):
+        r, c = on[rng.integers(len(on))] + rng.integers(-jitter, jitter + 1, 2)
+        top, left = int(np.clip(r - SIZE // 2, 0, h - SIZE)), int(np.clip(c - SIZE // 2, 0, w - SIZE))
+    else:
+        top, left = int(rng.integers(0, h - SIZE + 1)), int(rng.integers(0, w - SIZE + 1))
+    return img[top:top + SIZE, left:left + SIZE], mask[top:top + SIZE, left:left + SIZE]
+
+
+class Windows:
+    """Parallel arrays: x uint8 (N, 64, 64), m uint8 0/1 (N, 64, 64), y int64 class index (N,)."""
+
+    def __init__(self, x: np.ndarray, m: np.ndarray, y: np.ndarray):
+        self.x, self.m, self.y = x, m, y
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @staticmethod
+    def cut(pairs: list[tuple[np.ndarray, np.ndarray, int]], per_image: int, per_free_image: int, free: int, seed: int) -> "Windows":
+        rng = np.random.default_rng(seed)
+        xs, ms, ys = [], [], []
+        for img, mask, cls in pairs:
+            for _ in range(per_free_image if cls == free else per_image):
+                a, b = crop_window(img, mask, rng)
+                xs.append(a), ms.append((b > 0).astype(np.uint8)), ys.append(cls)
+        if not xs:
+            return Windows(np.zeros((0, SIZE, SIZE), np.uint8), np.zeros((0, SIZE, SIZE), np.uint8), np.zeros(0, np.int64))
+        return Windows(np.stack(xs), np.stack(ms), np.asarray(ys, np.int64))
+
+
+def item_pairs(items: list[Item]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    return [(it.image, it.mask, it.cls) for it in items]
+
+
+def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray, int]], dict]:
+    """Generated images with their masks from a `npm run generate` folder or a studio export zip: the accepted
+    images/<class>/<name>.png and masks/<class>/<name>.png (photo-sized items are cut like real photos: windows
+    around their defect). Classes the protocol does not know are counted and skipped."""
+    def listing():
+        if os.path.isdir(path):
+            for root, _, files in os.walk(os.path.join(path, "images")):
+                for f in files:
+                    rel = os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/")
+                    yield rel, (lambda p=os.path.join(path, rel): open(p, "rb").read())
+        elif zipfile.is_zipfile(path):
+            z = zipfile.ZipFile(path)
+            for rel in z.namelist():
+                if rel.startswith("images/"):
+                    yield rel, (lambda r=rel: z.read(r))
+        else:
+            raise ValueError(f"--synthetic {path}: neither a folder nor a zip; accepted: a `npm run generate` output folder "
+                             "or a studio export .zip (images/<class>/*.png + masks/<class>/*.png)")
+    def read_mask(rel: str):
+        mrel = "masks/" + rel[len("images/"):]
+        if os.path.isdir(path):
+            p = os.path.join(path, mrel)
+            return open(p, "rb").read() if os.path.exists(p) else None
+        z = zipfile.ZipFile(path)
+        return z.read(mrel) if mrel in z.namelist() else None
+    pairs, skipped, no_mask = [], {}, 0
+    for rel, read in sorted(listing(), key=lambda t: t[0]):
+        parts = rel.split("/")
+        if len(parts) != 3 or not parts[2].lower().endswith(".png"):
+            continue
+        if parts[1] not in classes:
+            skipped[parts[1]] = skipped.get(parts[1], 0) + 1
+            continue
+        mb = read_mask(rel)
+        if mb is None:
+            no_mask += 1
+            continue
+        img = np.asarray(Image.open(io.BytesIO(read())).convert("L"), np.uint8)
+        mask = (np.asarray(Image.open(io.BytesIO(mb)).convert("L")) > 127).astype(np.uint8)
+        if mask.shape != img.shape:
+            raise ValueError(f"{path}: {rel} and its mask differ in size")
+        pairs.append((img, mask, classes.index(parts[1])))
+    counts = {c: sum(1 for p in pairs if p[2] == i) for i, c in enumerate(classes)}
+    return pairs, {"images": counts, "skippedClasses": skipped, "withoutMask": no_mask}
+
+
+def classic_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:
+    """Flips, 90-degree turns, brightness/contrast and Gaussian noise on a batch in [-1, 1]; returns the images and
+    the geometric part as a function to apply to the masks."""
+    n = x.shape[0]
+    fx, fy = torch.rand(n, generator=rng) < 0.5, torch.rand(n, generator=rng) < 0.5
+    k = int(torch.randint(0, 4, (1,), generator=rng))
+
+    def geo(t: torch.Tensor) -> torch.Tensor:
+        t = torch.where(fx.view(-1, 1, 1, 1), t.flip(3), t)
+        t = torch.where(fy.view(-1, 1, 1, 1), t.flip(2), t)
+        return torch.rot90(t, k, (2, 3))
+    gain = 1 + 0.25 * (torch.rand(n, 1, 1, 1, generator=rng) * 2 - 1)
+    bias = 0.2 * (torch.rand(n, 1, 1, 1, generator=rng) * 2 - 1)
+    noise = 0.03 * torch.randn(x.shape, generator=rng)
+    return (geo(x) * gain + bias + noise).clamp(-1, 1), geo
+
+
+def _block(i: int, o: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(inplace=True),
+                         nn.Conv2d(o, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+
+class SmallClassifier(nn.Module):
+    def __init__(self, num_classes: int, w: int = 8):
+        super().__init__()
+        self.f = nn.Sequential(_block(1, w), nn.MaxPool2d(2), _block(w, 2 * w), nn.MaxPool2d(2), _block(2 * w, 4 * w),
+                               nn.MaxPool2d(2), _block(4 * w, 4 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(4 * w, num_classes)
+
+    def forward(self, x):
+        return self.head(self.f(x))
+
+
+class SmallSegmenter(nn.Module):
+    """A three-level UNet giving one defect logit per pixel."""
+
+    def __init__(self, w: int = 8):
+        super().__init__()
+        self.e1, self.e2, self.e3 = _block(1, w), _block(w, 2 * w), _block(2 * w, 4 * w)
+        self.d2, self.d1 = _block(6 * w, 2 * w), _block(3 * w, w)
+        self.out = nn.Conv2d(w, 1, 1)
+
+    def forward(self, x):
+        a = self.e1(x)
+        b = self.e2(F.max_pool2d(a, 2))
+        c = self.e3(F.max_pool2d(b, 2))
+        b = self.d2(torch.cat([F.interpolate(c, scale_factor=2.0), b], 1))
+        return self.out(self.d1(torch.cat([F.interpolate(b, scale_factor=2.0), a], 1)))
+
+
+def to_tensor(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(x.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
+
+
+@torch.no_grad()
+def predict(net: nn.Module, x: np.ndarray, batch: int = 256) -> np.ndarray:
+    net.eval()
+    return np.concatenate([net(to_tensor(x[i:i + batch])).numpy() for i in range(0, len(x), batch)]) if len(x) else np.zeros(0)
+
+
+def average_precision(scores: np.ndarray, labels: np.ndarray) -> float | None:
+    """Area under the precision-recall curve as the mean precision at each positive (ties broken by order)."""
+    pos = int(labels.sum())
+    if pos == 0:
+        return None
+    order = np.argsort(-scores, kind="stable")
+    hits = labels[order].astype(np.float64)
+    tp = np.cumsum(hits)
+    precision = tp / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / pos)
+
+
+def f1_scores(pred: np.ndarray, true: np.ndarray, classes: list[int]) -> dict[int, float]:
+    out = {}
+    for c in classes:
+        tp = int(((pred == c) & (true == c)).sum())
+        fp, fn = int(((pred == c) & (true != c)).sum()), int(((pred != c) & (true == c)).sum())
+        out[c] = 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
+    return out
+
+
+def seg_measures(prob: np.ndarray, test: Windows, defect_classes: list[int], free: int | None) -> dict:
+    """prob: (N, 64, 64) defect probabilities for the test windows."""
+    free_sel = test.y == free if free is not None else np.zeros(len(test), bool)
+    out = {"ap": {}, "iou": {}, "dice": {}}
+    for c in defect_classes:
+        sel = test.y == c
+        if not sel.any():
+            continue
+        both = sel | free_sel
+        out["ap"][c] = average_precision(prob[both].reshape(-1), test.m[both].reshape(-1))
+        p, t = prob[sel] >= 0.5, test.m[sel] > 0
+        inter, union = float((p & t).sum()), float((p | t).sum())
+        out["iou"][c] = inter / union if union else 1.0
+        out["dice"][c] = 2 * inter / (p.sum() + t.sum()) if (p.sum() + t.sum()) else 1.0
+    out["freeFpr"] = float((prob[free_sel] >= 0.5).mean()) if free_sel.any() else None
+    return out
+
+
+def free_index(classes: list[str]) -> int | None:
+    return classes.index(FREE_CLASS) if FREE_CLASS in classes else None

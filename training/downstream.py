@@ -1,0 +1,258 @@
+"""Does training with the synthetic images help? The downstream protocol, on any data laid out like
+../shared/datasets/magnetic-tile (<root>/<Class>/<stem>.jpg|png + <stem>_mask.png, tile groups from
+manifest_extra.csv when present, else every file its own group).
+
+  /usr/bin/python3 training/downstream.py --data ../shared/datasets/magnetic-tile/train \
+      --synthetic <npm run generate folder | studio export .zip> --generator public/models/magtile-defect-64 \
+      --out training/reports/downstream/default            # development folds
+  ... --final                                              # the final test, once the settings are fixed
+
+For every fold (tile groups, never files: ddstudio/downstream.py group_folds) and seed, two small networks are
+trained from scratch on 64x64 native-resolution windows of the other folds' real images, in each arm:
+  real        real windows only
+  classic     real windows with classic augmentation (flips, 90-degree turns, brightness/contrast, noise)
+  synthetic   real windows plus the synthetic windows (a batch element of a class is synthetic with probability
+              --synthetic-share when the class has synthetic images)
+  synthetic+classic   both (not in the default arms)
+and scored on the fold's real windows: a 6-class classifier (macro-F1 over the defect classes) and a segmentation
+network (per-class pixel AP, IoU and Dice at 0.5, false-positive rate on defect-free windows). The report gives each
+arm's mean over folds and seeds, and the paired difference of the synthetic arm against the better baseline (the
+one of real / classic with the higher mean), with a 95% t confidence interval over the (fold, seed) pairs.
+
+Honesty: the hyper-parameters below are fixed in this file, not tuned on any test score. The final test fold is
+the generator's own held-out tile groups (its manifest's training.heldOutGroups: tiles the generator never saw),
+or, for a generator without that record, the last of --folds folds, which the development runs leave out. A
+generator that saw a development fold's tiles inflates the synthetic arm there: only --final numbers are reported
+as the gain. Results are cached per run in <out>/runs.jsonl (the command resumes; --max-minutes stops between runs).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ddstudio.data import load_items  # noqa: E402
+from ddstudio.downstream import (SmallClassifier, SmallSegmenter, Windows, classic_augment, f1_scores,  # noqa: E402
+                                 free_index, group_folds, item_pairs, predict, read_synthetic, seg_measures, to_tensor)
+
+# Fixed before any result was looked at (issue #18): the same for every arm, fold and seed.
+HYPER = {"steps": 400, "batch": 32, "lr": 2e-3, "windows_per_defect_image": 4, "windows_per_free_image": 1,
+         "test_windows_per_defect_image": 4, "test_windows_per_free_image": 1, "synthetic_share": 0.5,
+         "window_seed": 1234}
+ARMS = ("real", "classic", "synthetic", "synthetic+classic")
+T95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+       12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
+
+
+def t95(dof: int) -> float:
+    return T95.get(dof) or next((v for k, v in sorted(T95.items()) if k >= dof), 1.96)
+
+
+def sampler(real: Windows, synth: Windows | None, share: float, classes_present: list[int], rng: np.random.Generator):
+    """Class-uniform batches; within a class uniform over windows; synthetic with probability `share`."""
+    by_real = {c: np.flatnonzero(real.y == c) for c in classes_present}
+    by_syn = {c: np.flatnonzero(synth.y == c) for c in classes_present} if synth is not None else {}
+
+    def batch(n: int):
+        xs, ms, ys = [], [], []
+        for c in rng.choice(classes_present, n):
+            src, idx = real, by_real[c]
+            if len(by_syn.get(c, ())) and rng.random() < share:
+                src, idx = synth, by_syn[c]
+            j = idx[rng.integers(len(idx))]
+            xs.append(src.x[j]), ms.append(src.m[j]), ys.append(c)
+        return to_tensor(np.stack(xs)), torch.from_numpy(np.stack(ms).astype(np.float32)).unsqueeze(1), torch.tensor(ys)
+    return batch
+
+
+def train_pair(real: Windows, synth: Windows | None, arm: str, num_classes: int, seed: int, hyper: dict):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    g = torch.Generator().manual_seed(seed)
+    present = sorted(set(real.y.tolist()))
+    draw = sampler(real, synth if arm.startswith("synthetic") else None, hyper["synthetic_share"], present, rng)
+    clf, seg = SmallClassifier(num_classes), SmallSegmenter()
+    opt = torch.optim.Adam(list(clf.parameters()) + list(seg.parameters()), lr=hyper["lr"])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hyper["lr"], total_steps=hyper["steps"])
+    clf.train(), seg.train()
+    for _ in range(hyper["steps"]):
+        x, m, y = draw(hyper["batch"])
+        if arm.endswith("classic"):
+            x, geo = classic_augment(x, g)
+            m = geo(m)
+        loss = F.cross_entropy(clf(x), y) + F.binary_cross_entropy_with_logits(seg(x), m)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+    return clf, seg
+
+
+def score(clf, seg, test: Windows, defect: list[int], free: int | None) -> dict:
+    pred = predict(clf, test.x).argmax(1)
+    f1 = f1_scores(pred, test.y, defect)
+    prob = 1 / (1 + np.exp(-predict(seg, test.x)[:, 0]))
+    s = seg_measures(prob, test, defect, free)
+    aps = [v for v in s["ap"].values() if v is not None]
+    return {"macroF1": float(np.mean(list(f1.values()))), "f1": f1, "pixelAP": float(np.mean(aps)) if aps else None, **s}
+
+
+def summarise(runs: list[dict], classes: list[str], defect: list[int], arms: list[str]) -> dict:
+    def per_class(r: dict, metric: str, c: int):
+        v = r["f1" if metric == "macroF1" else "ap"].get(str(c))
+        return v
+
+    out = {"arms": {}, "gain": {}}
+    for arm in arms:
+        rs = [r for r in runs if r["arm"] == arm]
+        if not rs:
+            continue
+        out["arms"][arm] = {"runs": len(rs), **{m: float(np.mean([r[m] for r in rs if r[m] is not None])) for m in ("macroF1", "pixelAP")},
+                            "freeFpr": float(np.mean([r["freeFpr"] for r in rs if r["freeFpr"] is not None])) if any(r["freeFpr"] is not None for r in rs) else None,
+                            "perClass": {classes[c]: {"f1": float(np.mean([per_class(r, "macroF1", c) for r in rs])),
+                                                      "pixelAP": float(np.mean([v for r in rs if (v := per_class(r, "pixelAP", c)) is not None])) if any(per_class(r, "pixelAP", c) is not None for r in rs) else None}
+                                         for c in defect}}
+    for syn in [a for a in arms if a.startswith("synthetic")]:
+        if syn not in out["arms"]:
+            continue
+        gain = {}
+        for metric, key in (("macroF1", "f1"), ("pixelAP", "ap")):
+            bases = [a for a in ("real", "classic") if a in out["arms"]]
+            if not bases:
+                continue
+            best = max(bases, key=lambda a: out["arms"][a][metric])
+            pairs = {(r["fold"], r["seed"]): r for r in runs if r["arm"] == best}
+
+            def diff(get):
+                d = [get(r) - get(pairs[(r["fold"], r["seed"])]) for r in runs if r["arm"] == syn and (r["fold"], r["seed"]) in pairs
+                     and get(r) is not None and get(pairs[(r["fold"], r["seed"])]) is not None]
+                if not d:
+                    return None
+                half = t95(len(d) - 1) * float(np.std(d, ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else float("inf")
+                return {"mean": float(np.mean(d)), "ci95": [float(np.mean(d)) - half, float(np.mean(d)) + half], "n": len(d)}
+            gain[metric] = {"baseline": best, **(diff(lambda r, m=metric: r[m]) or {}),
+                            "perClass": {classes[c]: diff(lambda r, c=c, k=key: r[k].get(str(c))) for c in defect}}
+        out["gain"][syn] = gain
+    return out
+
+
+def print_table(summary: dict, classes: list[str], defect: list[int]) -> None:
+    names = [classes[c] for c in defect]
+    print(f"{'arm':<18} {'macro-F1':>8} {'pixel AP':>8} {'free FPR':>8}   " + " ".join(f"{n[:8]:>8}" for n in names) + "   (per class: F1 / pixel AP)")
+    for arm, a in summary["arms"].items():
+        pc = " ".join(f"{a['perClass'][n]['f1']:.2f}/{(a['perClass'][n]['pixelAP'] or 0):.2f}" for n in names)
+        fpr = f"{a['freeFpr']:.4f}" if a["freeFpr"] is not None else "-"
+        print(f"{arm:<18} {a['macroF1']:>8.3f} {a['pixelAP']:>8.3f} {fpr:>8}   {pc}")
+    for syn, g in summary["gain"].items():
+        for metric, d in g.items():
+            if "mean" not in d:
+                continue
+            print(f"{syn} - {d['baseline']} ({metric}): {d['mean']:+.3f}, 95% CI [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] over {d['n']} runs")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="real data root: <root>/<Class>/<stem>.jpg|png + <stem>_mask.png")
+    ap.add_argument("--synthetic", help="npm run generate output folder or studio export .zip (needed for the synthetic arms)")
+    ap.add_argument("--generator", help="the generator's model folder: its manifest's training.heldOutGroups become the final test fold")
+    ap.add_argument("--folds", type=int, default=4)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--arms", default="real,classic,synthetic")
+    ap.add_argument("--final", action="store_true", help="score the final test fold (only once the settings are fixed)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--max-minutes", type=float)
+    ap.add_argument("--threads", type=int)
+    ap.add_argument("--steps", type=int, help="override the fixed step count (smoke tests only; recorded in the report)")
+    ap.add_argument("--max-per-class", type=int, help="smoke tests only: the first N images per class")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    bad = [a for a in arms if a not in ARMS]
+    if bad:
+        ap.error(f"unknown arm(s) {bad}; accepted: {', '.join(ARMS)}")
+    if any(a.startswith("synthetic") for a in arms) and not args.synthetic:
+        ap.error("the synthetic arms need --synthetic <generate folder | export zip>")
+    hyper = {**HYPER, **({"steps": args.steps} if args.steps else {})}
+    t0 = time.time()
+
+    classes, items = load_items(args.data, max_per_class=args.max_per_class)
+    free = free_index(classes)
+    defect = [c for c in range(len(classes)) if c != free]
+    held = None
+    if args.generator:
+        with open(os.path.join(args.generator, "manifest.json")) as f:
+            gm = json.load(f)
+        held = gm.get("training", {}).get("heldOutGroups")
+        if gm.get("classes") and [c for c in gm["classes"]] != classes:
+            print(f"note: the generator's classes {gm['classes']} differ from the data's {classes}; synthetic images of "
+                  "classes the data lacks are skipped", flush=True)
+    all_groups = {it.group for it in items}
+    if held:
+        final = set(held) & all_groups
+        dev = group_folds([it for it in items if it.group not in final], max(2, args.folds - 1))
+        final_source = f"the generator's held-out tile groups ({args.generator} training.heldOutGroups)"
+    else:
+        folds = group_folds(items, args.folds)
+        final, dev = folds[-1], folds[:-1]
+        final_source = f"the last of {args.folds} tile-group folds" + ("" if not args.generator else
+                       " (the generator's manifest records no heldOutGroups: it may have seen these tiles)")
+    plan = [("final", 0, final)] if args.final else [("dev", i, g) for i, g in enumerate(dev)]
+    synth, synth_info = None, None
+    if args.synthetic:
+        pairs, synth_info = read_synthetic(args.synthetic, classes)
+        synth = Windows.cut(pairs, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
+        print(f"synthetic: {synth_info['images']} images -> {len(synth)} windows", flush=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    cache = os.path.join(args.out, "runs.jsonl")
+    runs = [json.loads(l) for l in open(cache)] if os.path.exists(cache) else []
+    done = {(r["split"], r["fold"], r["arm"], r["seed"]) for r in runs if r.get("hyper") == hyper}
+    runs = [r for r in runs if r.get("hyper") == hyper]
+    stopped = False
+    for split, fi, test_groups in plan:
+        train_items = [it for it in items if it.group not in test_groups and it.group not in final]
+        test_items = [it for it in items if it.group in test_groups]
+        real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
+        test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
+        for seed in range(args.seeds):
+            for arm in arms:
+                if (split, fi, arm, seed) in done:
+                    continue
+                if args.max_minutes is not None and time.time() - t0 > args.max_minutes * 60:
+                    stopped = True
+                    break
+                t = time.time()
+                clf, seg = train_pair(real, synth, arm, len(classes), seed, hyper)
+                s = score(clf, seg, test, defect, free)
+                rec = {"split": split, "fold": fi, "arm": arm, "seed": seed, "hyper": hyper, "seconds": round(time.time() - t, 1),
+                       "testGroups": sorted(test_groups), "trainWindows": len(real), "testWindows": len(test),
+                       **{k: ({str(c): v for c, v in s[k].items()} if isinstance(s[k], dict) else s[k]) for k in s}}
+                runs.append(rec)
+                with open(cache, "a") as f:
+                    f.write(json.dumps(rec) + "\n")
+                print(f"{split} fold {fi} seed {seed} {arm:<10} macro-F1 {s['macroF1']:.3f}  pixel AP {s['pixelAP'] or 0:.3f}  ({rec['seconds']} s)", flush=True)
+    split_runs = [r for r in runs if r["split"] == ("final" if args.final else "dev")]
+    summary = summarise(split_runs, classes, defect, arms)
+    report = {"data": os.path.basename(os.path.normpath(args.data)), "classes": classes, "hyper": hyper, "armsRun": arms,
+              "split": "final" if args.final else "dev", "finalTestGroups": sorted(final), "finalTestSource": final_source,
+              "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "complete": not stopped, **summary}
+    with open(os.path.join(args.out, "final.json" if args.final else "dev.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"\n{report['split']} split, {len(split_runs)} runs; final test = {final_source}: {len(final)} tile groups")
+    print_table(summary, classes, defect)
+    if stopped:
+        print("stopped by --max-minutes; run the same command again to continue")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The downstream protocol (training/downstream.py, ddstudio/downstream.py): tile-group folds, average precision,
+reading a generate folder / export zip, and a two-step end-to-end run on a tiny data set drawn here."""
+import json
+import os
+import sys
+import tempfile
+import unittest
+import zipfile
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import downstream  # noqa: E402
+from ddstudio.data import Item  # noqa: E402
+from ddstudio.downstream import average_precision, group_folds, read_synthetic  # noqa: E402
+from synthetic import make_dataset  # noqa: E402
+
+
+def item(cls, group):
+    z = np.zeros((8, 8), np.uint8)
+    return Item(cls=cls, path=group, image=z, mask=z, group=group, defect_pixels=np.zeros((0, 2), np.int32))
+
+
+def write_generated(root, classes=("Scratch", "Spot"), n=3, seed=5):
+    """images/<class>/<name>.png + masks/<class>/<name>.png, the layout `npm run generate` and the export share."""
+    src = make_dataset(os.path.join(root, "src"), per_class=n, seed=seed)
+    out = os.path.join(root, "gen")
+    for c in classes:
+        os.makedirs(os.path.join(out, "images", c)), os.makedirs(os.path.join(out, "masks", c))
+        for f in sorted(os.listdir(os.path.join(src, c))):
+            if not f.endswith("_mask.png"):
+                stem = f[:-4]
+                Image.open(os.path.join(src, c, f)).save(os.path.join(out, "images", c, f))
+                Image.open(os.path.join(src, c, stem + "_mask.png")).save(os.path.join(out, "masks", c, f))
+    return out
+
+
+class Folds(unittest.TestCase):
+    def test_disjoint_complete_and_every_class_in_every_fold(self):
+        items = [item(c, f"c{c}g{g}") for c in range(3) for g in range(7) for _ in range(3)]
+        folds = group_folds(items, 4, seed=0)
+        groups = [g for f in folds for g in f]
+        self.assertEqual(len(groups), len(set(groups)))
+        self.assertEqual(set(groups), {it.group for it in items})
+        for f in folds:
+            self.assertEqual({int(g[1]) for g in f}, {0, 1, 2})
+        self.assertEqual(folds, group_folds(items, 4, seed=0))
+        self.assertNotEqual(folds, group_folds(items, 4, seed=1))
+
+
+class Measures(unittest.TestCase):
+    def test_average_precision(self):
+        self.assertEqual(average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 1, 0])), 1.0)
+        # ranking: pos, neg, pos -> precisions at the positives 1 and 2/3
+        self.assertAlmostEqual(average_precision(np.array([0.9, 0.5, 0.4]), np.array([1, 0, 1])), (1 + 2 / 3) / 2)
+        self.assertIsNone(average_precision(np.array([0.3]), np.array([0])))
+
+
+class EndToEnd(unittest.TestCase):
+    def test_folder_zip_and_a_short_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            data = make_dataset(os.path.join(d, "data"), per_class=6, seed=1)
+            gen = write_generated(d)
+            pairs, info = read_synthetic(gen, ["Scratch", "Spot", "Free"])
+            self.assertEqual(info["images"], {"Scratch": 3, "Spot": 3, "Free": 0})
+            zpath = os.path.join(d, "export.zip")
+            with zipfile.ZipFile(zpath, "w") as z:
+                for root, _, files in os.walk(gen):
+                    for f in files:
+                        p = os.path.join(root, f)
+                        z.write(p, os.path.relpath(p, gen))
+                z.writestr("images/Dent/x.png", b"")   # a class the data does not have: counted, skipped
+            zpairs, zinfo = read_synthetic(zpath, ["Scratch", "Spot", "Free"])
+            self.assertEqual(zinfo["skippedClasses"], {"Dent": 1})
+            self.assertTrue(all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(pairs, zpairs)))
+            out = os.path.join(d, "report")
+            rep = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "2",
+                                   "--steps", "2", "--threads", "1"])
+            self.assertEqual(rep["split"], "dev")
+            self.assertEqual(len(rep["devFolds"]), 2)
+            self.assertFalse(set(rep["finalTestGroups"]) & {g for f in rep["devFolds"] for g in f})
+            self.assertEqual(rep["armsRun"], ["real", "classic", "synthetic"])
+            self.assertEqual(sorted(rep["arms"]), ["classic", "real", "synthetic"])
+            self.assertEqual(rep["arms"]["real"]["runs"], 4)
+            g = rep["gain"]["synthetic"]["macroF1"]
+            self.assertIn(g["baseline"], ("real", "classic"))
+            self.assertEqual(g["n"], 4)   # 2 folds x 2 seeds, paired
+            self.assertLessEqual(g["ci95"][0], g["mean"])
+            with open(os.path.join(out, "runs.jsonl")) as f:
+                self.assertEqual(len(f.readlines()), 12)
+            # resumes: nothing is trained again, the same summary comes out
+            again = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "2",
+                                     "--steps", "2", "--threads", "1"])
+            self.assertEqual(again["gain"], rep["gain"])
+            with open(os.path.join(out, "dev.json")) as f:
+                self.assertEqual(json.load(f)["hyper"]["steps"], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
