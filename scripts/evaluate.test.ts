@@ -131,8 +131,8 @@ describe('evaluate goes on past a bad item, and says which and why', () => {
     copyFileSync(join(REAL, 'Crack', good), join(real, 'Crack', good));
     writeFileSync(join(real, 'Crack', 'broken.jpg'), 'not a jpeg');
     const images = [
-      { className: 'Crack', path: join(real, 'Crack', good), maskPath: null, group: 'g1', test: false },
-      { className: 'Crack', path: join(real, 'Crack', 'broken.jpg'), maskPath: null, group: 'g2', test: true },
+      { className: 'Crack', name: good, path: join(real, 'Crack', good), maskPath: null, group: 'g1', test: false },
+      { className: 'Crack', name: 'broken.jpg', path: join(real, 'Crack', 'broken.jpg'), maskPath: null, group: 'g2', test: true },
     ];
     const w = realWindows(images, CLASSES, 3, 64, 0, 16);
     expect(w.test).toEqual([false, false, false]); // the held-out side had only the broken image

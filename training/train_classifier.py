@@ -13,7 +13,8 @@ macro average and reported as null.
 
 Writes training/runs/classifier/{best.pt,last.pt,log.jsonl} and exports <export>/model.onnx (outputs logits
 and features, dynamic batch; reloaded with onnxruntime-node and compared with PyTorch), manifest.json and
-reference_features.json (features of real training-split windows: no photo pixels ship to the browser).
+reference_features.json (features of real training-split windows: no photo pixels ship to the browser). The
+manifest records the split: heldOutGroups (validated on, never trained on) and trainGroups.
 
 A user's data (any --data other than the shipped Magnetic-tile set) needs --id (the classifier's own id, not an
 embedded one), --out (the export folder) and --run; the manifest names the data and its citation as
@@ -51,6 +52,11 @@ MODEL_ID = "magtile-classifier-64"
 
 def split_text(cfg: dict) -> str:
     return f"tile_group, val_fraction {cfg['val_fraction']}, seed {cfg['split_seed']}, at least one held-out group per class"
+
+def split_groups(items) -> list[str]:
+    """The sorted tile groups of a side of the split (manifest heldOutGroups / trainGroups)."""
+    return sorted({it.group for it in items})
+
 
 VAL_SEED = 12345     # fixed validation windows
 REF_SEED = 54321     # reference (training-split) windows
@@ -211,6 +217,9 @@ def export(args, cfg: dict, weights: str) -> dict:
         "outputs": [{"name": "logits", "role": "logits", "dtype": "float32", "shape": ["batch", len(classes)]},
                     {"name": "features", "role": "features", "dtype": "float32", "shape": ["batch", FEATURE_DIM]}],
         "classes": classes, "featureDim": FEATURE_DIM, "referenceFeatures": "reference_features.json",
+        # The split it was validated and trained on: an evaluation never holds out a group it was trained on
+        # (src/core/quality/heldOut.ts), and for this data holds out exactly these.
+        "heldOutGroups": split_groups(val_items), "trainGroups": split_groups(train_items),
         "validation": {"perClassAccuracy": acc, "macroAccuracy": ck["macro_accuracy"], "windowsPerClass": ck["val_per_class"],
                        "split": split_text(cfg),
                        "note": "un-augmented windows from the held-out tile groups; null = no validation tile group of "

@@ -146,6 +146,15 @@ class ExportedClassifier(unittest.TestCase):
             self.assertEqual(tuple(fe.shape), (2, 64))
             diffs = compare(os.path.join(out, "model.onnx"), {"image": x}, {"logits": lo.numpy(), "features": fe.numpy()}, 1e-4)
             self.assertLess(max(diffs.values()), 1e-4)
+            # the manifest records the split it was trained and validated on
+            with open(os.path.join(out, "manifest.json")) as f:
+                m = json.load(f)
+            with open(os.path.join(TRAINING, "configs", "default.json")) as f:
+                cfg = json.load(f)
+            _, _, tr, va = train_classifier.load_split(cfg, DATA, 4)
+            self.assertEqual(m["heldOutGroups"], sorted({it.group for it in va}))
+            self.assertEqual(m["trainGroups"], sorted({it.group for it in tr}))
+            self.assertTrue(m["heldOutGroups"] and m["trainGroups"])
 
 
 @needs(os.path.isdir(DATA), "the magnetic-tile dataset")
