@@ -20,9 +20,9 @@ import { parseProvenanceRecord, RecordError } from '../src/dataset/record';
 import { readExportZip } from '../src/dataset/zip';
 import { qualityNumbers } from '../src/report/evaluation';
 import { renderReport } from '../src/report/html';
-import { checks, verdict } from '../src/report/summary';
+import { checks, modelsOf, verdict } from '../src/report/summary';
 import { DEFAULT_THRESHOLDS, parseThresholds, ThresholdError, type Thresholds } from '../src/report/thresholds';
-import type { DownstreamNumbers, ModelInfo, ReportInput, ReportRecord } from '../src/report/types';
+import type { DownstreamNumbers, ReportInput, ReportRecord } from '../src/report/types';
 import { listReal, readGroups, readSynthetic, realWindows, UsageError } from './evaluate';
 import { DEFAULT_CLASSIFIER, loadClassifier } from './lib/classifier';
 
@@ -128,24 +128,17 @@ export function readRecords(path: string): Loaded {
   return { records, reviewed: false, kind: 'npm run generate folder (not reviewed)', skipped };
 }
 
-/** Model id, version, sha256 and citation per model the records name; a generate folder's citation from its manifest. */
-function models(records: readonly ReportRecord[], modelDir: string | undefined): ModelInfo[] {
-  const out = new Map<string, ModelInfo>();
-  for (const r of records) {
-    const p = r.provenance;
-    if (out.has(p.modelSha256)) continue;
-    let citation = r.citation;
-    if (!citation) {
-      for (const dir of [modelDir, join('public/models', p.modelId)]) {
-        const mf = dir && join(dir, 'manifest.json');
-        if (!mf || !existsSync(mf)) continue;
-        const m = JSON.parse(readFileSync(mf, 'utf8')) as { sha256?: string; training?: { citation?: string } };
-        if (m.sha256 === p.modelSha256 && m.training?.citation) citation = m.training.citation;
-      }
+/** The training-data citation of a generate folder's model: from --model or public/models/<id>, when its sha256 matches. */
+function manifestCitation(modelDir: string | undefined): (id: string, sha: string) => string | undefined {
+  return (id, sha) => {
+    for (const dir of [modelDir, join('public/models', id)]) {
+      const mf = dir && join(dir, 'manifest.json');
+      if (!mf || !existsSync(mf)) continue;
+      const m = JSON.parse(readFileSync(mf, 'utf8')) as { sha256?: string; training?: { citation?: string } };
+      if (m.sha256 === sha && m.training?.citation) return m.training.citation;
     }
-    out.set(p.modelSha256, { id: p.modelId, version: p.modelVersion, sha256: p.modelSha256, citation: citation ?? 'not recorded: pass --model <the model folder> so its manifest gives the training-data citation' });
-  }
-  return [...out.values()];
+    return undefined;
+  };
 }
 
 export async function buildReport(a: ReportArgs, log: (s: string) => void = (s) => process.stderr.write(`${s}\n`), now = new Date().toISOString()): Promise<{ html: string; input: ReportInput }> {
@@ -205,7 +198,7 @@ export async function buildReport(a: ReportArgs, log: (s: string) => void = (s) 
     }
     const input: ReportInput = {
       generatedAt: now, source: `${basename(a.dataset)} (${loaded.kind})`, reviewed: loaded.reviewed, classes, records: loaded.records,
-      quality: { available: true, value: quality }, downstream, models: models(loaded.records, a.model), thresholds: a.thresholds, thresholdsSource: a.thresholdsSource,
+      quality: { available: true, value: quality }, downstream, models: modelsOf(loaded.records, manifestCitation(a.model)), thresholds: a.thresholds, thresholdsSource: a.thresholdsSource,
     };
     return { html: renderReport(input), input };
   } finally {

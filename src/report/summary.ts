@@ -5,7 +5,7 @@
 import type { Backend } from '../core/model/protocol';
 import { rejectReasonCounts } from '../features/review/reviewModel';
 import { THRESHOLD_SPECS, type Thresholds } from './thresholds';
-import type { ReportInput, ReportRecord } from './types';
+import type { ModelInfo, ReportInput, ReportRecord } from './types';
 
 export interface ClassCounts {
   className: string;
@@ -180,4 +180,19 @@ export function verdict(cs: readonly Check[]): Verdict {
   if (failed.length) return { kind: 'no-go', failed };
   const missing = cs.filter((c) => c.status === 'unknown').map((c) => c.name);
   return missing.length ? { kind: 'undecided', missing } : { kind: 'go' };
+}
+
+/**
+ * One entry per model the records name (by sha256): id and version from provenance, the citation from the
+ * record (an export's) or else from `citationOf` (a manifest that has this sha256).
+ */
+export function modelsOf(records: readonly ReportRecord[], citationOf: (modelId: string, sha256: string) => string | undefined): ModelInfo[] {
+  const out = new Map<string, ModelInfo>();
+  for (const r of records) {
+    const p = r.provenance;
+    if (out.has(p.modelSha256)) continue;
+    const citation = r.citation || citationOf(p.modelId, p.modelSha256);
+    out.set(p.modelSha256, { id: p.modelId, version: p.modelVersion, sha256: p.modelSha256, citation: citation ?? 'not recorded with the images, and no manifest of this model (this sha256) was found' });
+  }
+  return [...out.values()];
 }

@@ -4,6 +4,8 @@ import { deleteDamaged, deleteRejected, exportDamaged, exportDataset, fillToTarg
 import { storageInfo, type StorageInfo } from '../../dataset/db';
 import { useStudio } from '../../state/store';
 import { rejectReasonCounts } from '../review/reviewModel';
+import { DEFAULT_THRESHOLDS, parseThresholds, THRESHOLD_KEYS, THRESHOLD_SPECS, type Thresholds } from '../../report/thresholds';
+import { loadThresholds, saveThresholds, studioReport } from './pilotReport';
 
 const NO_CLASSES: readonly string[] = [];
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
@@ -16,6 +18,9 @@ export function DatasetPanel() {
   const [storage, setStorage] = useState<StorageInfo | null>(null);
   const [busy, setBusy] = useState(false);
   const [skipBad, setSkipBad] = useState(false);
+  const [thresholds, setThresholds] = useState<Thresholds>(loadThresholds);
+  const [thresholdError, setThresholdError] = useState<string | null>(null);
+  const [formRev, setFormRev] = useState(0);
   const importInput = useRef<HTMLInputElement>(null);
   useEffect(() => {
     void storageInfo().then(setStorage);
@@ -49,6 +54,26 @@ export function DatasetPanel() {
       notice('error', `Export failed: ${(e as Error).message}`);
     } finally {
       setBusy(false);
+    }
+  };
+  const onReport = async () => {
+    setBusy(true);
+    try {
+      download(new TextEncoder().encode(await studioReport(thresholds)), 'report.html', 'text/html');
+    } catch (e) {
+      notice('error', `Pilot report failed: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const setThreshold = (k: keyof Thresholds, text: string) => {
+    try {
+      const t = parseThresholds({ ...thresholds, [k]: text.trim() === '' ? NaN : Number(text) });
+      setThresholds(t);
+      saveThresholds(t);
+      setThresholdError(null);
+    } catch (e) {
+      setThresholdError((e as Error).message);
     }
   };
   const onImport = async (f: File) => {
@@ -115,6 +140,8 @@ export function DatasetPanel() {
         <label className="check" title="Off: a zip with any bad record is refused whole. On: the good records are imported and each bad one is reported.">
           <input type="checkbox" checked={skipBad} onChange={(e) => setSkipBad(e.target.checked)} /> Skip bad records
         </label>
+        <button type="button" onClick={() => void onReport()} disabled={busy || items.length === 0}
+          title="Download report.html: counts, reject reasons, quality, the downstream check (if run in the Quality tab), cost, the model and a go / no-go table">Pilot report</button>
         <button type="button" onClick={() => void deleteRejected().then((n) => notice('info', `Deleted ${n} rejected items.`))}>Delete rejected</button>
         <input ref={importInput} type="file" hidden accept=".zip" aria-label="Dataset zip"
           onChange={(e) => {
@@ -123,6 +150,26 @@ export function DatasetPanel() {
             if (f) void onImport(f);
           }} />
       </div>
+      <details>
+        <summary>Pilot report thresholds</summary>
+        <div className="targets" style={{ gridTemplateColumns: '1fr' }}>
+          {THRESHOLD_KEYS.map((k) => (
+            <label key={k} style={{ display: 'flex', justifyContent: 'space-between', gap: '0.5rem' }}>
+              {THRESHOLD_SPECS[k].label}
+              <input type="number" aria-label={`Threshold: ${THRESHOLD_SPECS[k].label}`} min={THRESHOLD_SPECS[k].min} max={THRESHOLD_SPECS[k].max}
+                step={THRESHOLD_SPECS[k].integer ? 1 : 0.01} defaultValue={thresholds[k]} key={`${k}:${formRev}`}
+                onChange={(e) => setThreshold(k, e.target.value)} />
+            </label>
+          ))}
+        </div>
+        {thresholdError && <p className="empty error" role="alert">{thresholdError}</p>}
+        <button type="button" className="small" onClick={() => {
+          setThresholds(DEFAULT_THRESHOLDS);
+          saveThresholds(DEFAULT_THRESHOLDS);
+          setThresholdError(null);
+          setFormRev((r) => r + 1);
+        }}>Reset to defaults</button>
+      </details>
       {damaged.length > 0 && (
         <div className="damaged" role="group" aria-label="Damaged items">
           <p>

@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { decodeImage } from '../../core/formats/image';
-import type { DownstreamResult } from '../../core/quality/quality';
+import type { DownstreamResult } from '../../core/quality/downstream';
 import { validationGroups } from '../../core/quality/split';
 import { client } from '../../engine';
 import { useStudio } from '../../state/store';
+import { publishDownstream } from '../dataset/pilotReport';
 
 const SIZE = 64;
 /**
@@ -21,6 +22,8 @@ interface RealSet {
   groups: string[];
   splitBy: 'tile_group' | 'file';
   skipped: string[];
+  /** each window's file (folder-relative path), for the pilot report's list of held-out images */
+  names: string[];
 }
 
 
@@ -48,7 +51,7 @@ async function readRealFolder(files: File[], known: readonly string[]): Promise<
     }
   }
   const byPath = new Map(files.map((f) => [(f as File & { webkitRelativePath: string }).webkitRelativePath || f.name, f]));
-  const out: RealSet = { classes: [...known], windows: [], labels: [], groups: [], splitBy: groupOf.size ? 'tile_group' : 'file', skipped: [] };
+  const out: RealSet = { classes: [...known], windows: [], labels: [], groups: [], splitBy: groupOf.size ? 'tile_group' : 'file', skipped: [], names: [] };
   for (const [path, f] of byPath) {
     if (!/\.(png|jpe?g)$/i.test(path) || /_mask\.png$/i.test(path)) continue;
     const parts = path.split('/');
@@ -91,6 +94,7 @@ async function readRealFolder(files: File[], known: readonly string[]): Promise<
     out.windows.push(win);
     out.labels.push(label);
     out.groups.push(groupOf.get(f.name) ?? path);
+    out.names.push(path);
   }
   return out;
 }
@@ -122,6 +126,7 @@ export function DownstreamPanel() {
         synthetic: { features: syn.map((i) => Float32Array.from(i.quality?.features ?? [])), labels: syn.map((i) => known.indexOf(i.className)) },
         classes: known.length, classNames: known, seeds: 5,
       });
+      publishDownstream(r, real, test, known, syn.map((i) => i.id));
       setResult({ ...r, counts: `real: ${r.nTrain} train / ${r.nTest} held-out (split by ${real.splitBy}${real.splitBy === 'file' ? ': no manifest_extra.csv with tile_group, so photos of one part may sit on both sides and the score is optimistic' : ''}); synthetic: ${r.nSynthetic} accepted images` });
     } catch (e) {
       setErr((e as Error).message);

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { test, expect } from './fixtures';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+test('pilot report: generate, review with reasons, download report.html and check it against the page', async ({ studio, page, context, offsite }) => {
+  await studio.open('?backend=wasm');
+  await page.getByLabel('Defect class').selectOption('Crack');
+  await page.getByLabel('Seed').fill('21');
+  await page.getByLabel('Steps').fill('4');
+  await page.getByLabel('Batch size').fill('4');
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^Pending \(4\)$/ })).toBeVisible({ timeout: 120_000 });
+  await expect(studio.status).toHaveText('Ready');
+
+  // Review: two accepted, one rejected with the class's second reason, one with a hostile free-text reason.
+  await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
+  await page.keyboard.press('a');
+  await page.keyboard.press('a');
+  await page.keyboard.press('2');
+  await expect(page.getByRole('tab', { name: /^Rejected \(1\)$/ })).toBeVisible();
+  await page.getByLabel('Other reject reason').fill(HOSTILE);
+  await page.getByRole('button', { name: 'Reject with this reason' }).click();
+  await expect(page.getByRole('tab', { name: /^Rejected \(2\)$/ })).toBeVisible();
+  await expect(page.getByRole('tab', { name: /^Accepted \(2\)$/ })).toBeVisible();
+
+  await studio.openTab('Dataset');
+  const reasonsTable = page.getByTestId('reject-reasons');
+  const shownReasons = (await reasonsTable.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')))).map((r) => r.slice(1));
+  expect(shownReasons.sort()).toEqual([[HOSTILE, '1'], ['Wrong defect class', '1']].sort());
+  const shownAccepted = /^(\d+)/.exec((await page.getByRole('img', { name: 'Accepted images per class against the target' }).locator('text', { hasText: /no target|\// }).nth(2).textContent()) ?? '')?.[1];
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Pilot report' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('report.html');
+  const html = readFileSync(await file.path(), 'utf8');
+
+  // No off-origin reference anywhere but the training-data citation's text; no script, no resource attribute.
+  expect(html).not.toMatch(/<(script|link|img|iframe|object|embed|image|use)\b/i);
+  expect(html).not.toMatch(/<[a-z][^>]*\s(src|href|srcset)\s*=/i);
+  expect(html).not.toMatch(/@import|url\(/i);
+
+  // Parse it in a page of its own (the browser's parser), watching for any request it would make.
+  const report = await context.newPage();
+  const requests: string[] = [];
+  report.on('request', (r) => requests.push(r.url()));
+  await report.setContent(html, { waitUntil: 'load' });
+  const parsed = await report.evaluate(() => {
+    const rows = (label: string) => [...document.querySelectorAll(`table[aria-label="${label}"] tbody tr`)].map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? ''));
+    return {
+      svgs: [...document.querySelectorAll('svg.plot')].map((s) => s.getAttribute('data-plot')),
+      axisTicks: document.querySelectorAll('svg.plot[data-plot="kid"] text').length,
+      counts: rows('Images per class'),
+      reasons: rows('Reject reasons per class'),
+      models: rows('Models'),
+      quality: rows('Quality per class'),
+      downstreamNotRun: document.querySelector('[data-testid="downstream-not-run"]')?.textContent ?? null,
+      verdict: document.querySelector('[data-verdict]')?.getAttribute('data-verdict') ?? null,
+      injected: document.querySelectorAll('body img, body script').length,
+      text: document.body.innerText,
+    };
+  });
+  expect(requests).toEqual([]);
+  expect(parsed.injected).toBe(0);
+  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity']);
+  expect(parsed.axisTicks).toBeGreaterThan(8);
+  expect(parsed.counts).toEqual([['Crack', '2', '2', '0']]);
+  expect(shownAccepted).toBe('2');
+  expect(parsed.reasons.map((r) => r.slice(1)).sort()).toEqual(shownReasons.sort());
+  expect(parsed.reasons[0]?.[0]).toBe('Crack');
+  const urls = [...parsed.text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
+  const citation = parsed.models[0]?.[4] ?? '';
+  expect(urls.every((u) => citation.includes(u))).toBe(true);
+  expect(citation).toContain('Surface defect saliency of magnetic tile');
+  expect(parsed.models[0]?.[2]).toMatch(/^[0-9a-f]{64}$/);
+  // The downstream check was not run: the report says so and invents no numbers.
+  expect(parsed.downstreamNotRun).toContain('has not been run');
+  expect(parsed.verdict).toBe('no-go'); // 2 accepted is under the default 20 per class
+
+  // Its quality numbers equal the Quality tab's.
+  await studio.openTab('Quality');
+  const panelRow = page.getByTestId('quality-table').getByRole('row', { name: /Crack/ });
+  await expect(panelRow).toContainText('2 / –');
+  const panel = await panelRow.locator('td').allTextContents();
+  const q = parsed.quality.find((r) => r[0] === 'Crack') as string[];
+  expect(q[1]).toBe('2');
+  expect(q[2]).toBe(panel[2]); // label consistency
+  expect(q[3]).toBe(panel[3]); // KID ± std
+  await report.close();
+  expect(offsite).toEqual([]);
+});

@@ -1,0 +1,119 @@
+/**
+ * The studio side of the pilot report: the downstream check's last result as the Quality tab shows it
+ * (published by DownstreamPanel), the user's thresholds (kept in localStorage), and the report of the current
+ * dataset built with src/report from the store's items, the loaded model and the same quality numbers the
+ * quality panel computes (src/report/evaluation.ts, the panel's parameters).
+ */
+import { create } from 'zustand';
+import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
+import { parseReferenceFeatures, type DownstreamResult, type ReferenceFeatures } from '../../core/quality/quality';
+import { qualityNumbers } from '../../report/evaluation';
+import { renderReport } from '../../report/html';
+import { modelsOf } from '../../report/summary';
+import { DEFAULT_THRESHOLDS, parseThresholds, type Thresholds } from '../../report/thresholds';
+import type { DownstreamNumbers, ReportInput } from '../../report/types';
+import { useStudio } from '../../state/store';
+
+export interface PublishedDownstream {
+  value: DownstreamNumbers;
+  ranAt: string;
+  /** The accepted ids the check ran with (the report says when the accepted set has changed since). */
+  acceptedIds: string[];
+}
+
+/** The last downstream check the Quality tab ran in this session (null: not run). */
+export const useLastDownstream = create<{ last: PublishedDownstream | null; publish: (d: PublishedDownstream | null) => void }>()((set) => ({
+  last: null,
+  publish: (last) => set({ last }),
+}));
+
+const THRESHOLDS_KEY = 'dds.pilotReport.thresholds';
+
+/** The thresholds saved in this browser (defaults where none or a bad value was saved). */
+export function loadThresholds(): Thresholds {
+  try {
+    const raw = localStorage.getItem(THRESHOLDS_KEY);
+    return raw ? parseThresholds(JSON.parse(raw)) : DEFAULT_THRESHOLDS;
+  } catch {
+    return DEFAULT_THRESHOLDS;
+  }
+}
+export function saveThresholds(t: Thresholds): void {
+  try {
+    localStorage.setItem(THRESHOLDS_KEY, JSON.stringify(t));
+  } catch {
+    // storage full or blocked: the thresholds still apply to this session's reports
+  }
+}
+
+let reference: Promise<ReferenceFeatures> | null = null;
+/** The shipped real reference features (the same file the quality panel reads), fetched once. */
+function referenceFeatures(): Promise<ReferenceFeatures> {
+  reference ??= fetch(`${modelBaseUrl(CLASSIFIER_ID)}/reference_features.json`)
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+    .then(parseReferenceFeatures)
+    .catch((e: Error) => {
+      reference = null;
+      throw e;
+    });
+  return reference;
+}
+
+/** The pilot report of the studio's current dataset, as HTML. */
+export async function studioReport(thresholds: Thresholds, now = new Date()): Promise<string> {
+  const s = useStudio.getState();
+  const manifest = s.model?.manifest;
+  const records = s.items.map(({ url: _u, maskUrl: _m, ...item }) => item);
+  const classes = manifest?.classes ?? [...new Set(records.map((r) => r.className))];
+  let quality: ReportInput['quality'];
+  if (!s.model?.quality.enabled) quality = { available: false, why: `the per-image checks are off (${s.model?.quality.reason ?? 'no model loaded'})` };
+  else {
+    try {
+      quality = { available: true, value: qualityNumbers(records, classes, await referenceFeatures(), s.model.quality.classifierId ?? CLASSIFIER_ID) };
+      quality.value.method += ' Features: as recorded with each image by the worker (the Quality tab\'s numbers).';
+    } catch (e) {
+      quality = { available: false, why: `the reference features could not be read: ${(e as Error).message}` };
+    }
+  }
+  const last = useLastDownstream.getState().last;
+  let downstream: ReportInput['downstream'] = { available: false, why: 'the downstream check has not been run in this session (Quality tab, "Does it help a downstream model?")' };
+  if (last) {
+    const nowIds = new Set(records.filter((r) => r.status === 'accepted').map((r) => r.id));
+    const same = last.acceptedIds.length === nowIds.size && last.acceptedIds.every((id) => nowIds.has(id));
+    downstream = {
+      available: true,
+      value: { ...last.value, realSource: `${last.value.realSource} Run in the studio at ${last.ranAt}${same ? ' on the accepted images as they are now.' : `; the accepted images have changed since (${last.acceptedIds.length} then, ${nowIds.size} now): run it again for numbers of this set.`}` },
+    };
+  }
+  const citationOf = (_id: string, sha: string) => (manifest && manifest.sha256 === sha ? manifest.training.citation : undefined);
+  return renderReport({
+    generatedAt: now.toISOString(), source: "the studio's current dataset", reviewed: true, classes, records, quality, downstream,
+    models: modelsOf(records, citationOf), thresholds,
+    thresholdsSource: JSON.stringify(thresholds) === JSON.stringify(DEFAULT_THRESHOLDS) ? 'the defaults' : 'set in the studio (Dataset tab, Pilot report thresholds)',
+  });
+}
+
+/**
+ * Called by the Quality tab's downstream check when it has a result: what it ran on (each real window's file,
+ * label and group, which of them were held out) and the accepted images it added.
+ */
+export function publishDownstream(
+  result: DownstreamResult,
+  real: { names: readonly string[]; labels: readonly number[]; groups: readonly string[]; splitBy: 'tile_group' | 'file' },
+  heldOut: readonly boolean[],
+  classes: readonly string[],
+  acceptedIds: string[],
+): void {
+  const perClass = (side: boolean) => classes.map((_, c) => real.labels.filter((l, i) => l === c && heldOut[i] === side).length);
+  useLastDownstream.getState().publish({
+    ranAt: new Date().toISOString(),
+    acceptedIds,
+    value: {
+      result, classes: [...classes], split: real.splitBy,
+      heldOutImages: real.names.filter((_, i) => heldOut[i]),
+      heldOutGroups: [...new Set(real.groups.filter((_, i) => heldOut[i]))].sort(),
+      testPerClass: perClass(true), trainPerClass: perClass(false),
+      realSource: `Real images: ${real.names.length} from the folder chosen in the Quality tab, one window each (centred on the defect mask when there is one), split ${real.splitBy === 'tile_group' ? 'by tile_group from its manifest_extra.csv' : 'by file: no manifest_extra.csv with tile_group, so photos of one part may sit on both sides and the real-only score is optimistic'} (test fraction 0.2, split seed 0).`,
+    },
+  });
+}
