@@ -3,7 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { regeneratedArea } from '../src/core/diffusion/composite';
-import { decodeToGray } from '../src/core/formats/image';
+import { decodeMaskPng, decodeToGray } from '../src/core/formats/image';
+import { pngXmp, TRAINED_ALGORITHMIC_MEDIA } from '../src/core/formats/xmp';
+import { parseYoloLabel, rasterisePolygons } from '../src/core/formats/yolo';
 import type { PhotoWindow, Provenance } from '../src/core/model/protocol';
 import { modelLoader, reproduce } from '../scripts/reproduce';
 import { test, expect } from './fixtures';
@@ -82,6 +84,36 @@ test('a crack taller than the model window and a large Fray region on a real pho
     }
     expect(outside, 'pixels outside the regenerated area that differ from the photo').toEqual([]);
     expect(inside).toBeGreaterThan(200);
+    expect(pngXmp(files[line.file] as Uint8Array), 'XMP mark of AI-generated media').toContain(`Iptc4xmpExt:DigitalSourceType="${TRAINED_ALGORITHMIC_MEDIA}"`);
+  }
+
+  // YOLO segmentation labels beside the images (Ultralytics swaps /images/ for /labels/) and data.yaml.
+  const labelOf = (file: string) => file.replace(/^images\//, 'labels/').replace(/\.png$/, '.txt');
+  expect(Object.keys(files).filter((f) => f.startsWith('labels/')).sort()).toEqual(lines.map((l) => labelOf(l.file)).sort());
+  const yaml = strFromU8(files['data.yaml'] as Uint8Array);
+  expect(yaml).toMatch(/^train: images$/m);
+  const names = [...yaml.matchAll(/^ {2}(\d+): "(.*)"$/gm)].map((m) => m[2]);
+  for (const [k, line] of lines.entries()) {
+    const mask = decodeMaskPng(files[line.mask] as Uint8Array);
+    const objects = parseYoloLabel(strFromU8(files[labelOf(line.file)] as Uint8Array), pw, ph);
+    expect(objects.length).toBeGreaterThanOrEqual(1);
+    expect(objects.every((o) => names[o.classIndex] === line.className)).toBe(true);
+    // Filled at pixel centres, the polygons give the exported mask back; a pixel may differ only on the boundary.
+    const back = rasterisePolygons(objects.map((o) => o.polygon), pw, ph);
+    const offBoundary: number[] = [];
+    let differing = 0;
+    for (let i = 0; i < back.length; i++) {
+      if (back[i] === mask.pixels[i]) continue;
+      differing++;
+      const x = i % pw, y = Math.floor(i / pw);
+      const onBoundary = [[1, 0], [-1, 0], [0, 1], [0, -1]].some(([dx, dy]) => {
+        const qx = x + (dx as number), qy = y + (dy as number);
+        return qx >= 0 && qy >= 0 && qx < pw && qy < ph && mask.pixels[qy * pw + qx] !== mask.pixels[i];
+      });
+      if (!onBoundary) offBoundary.push(i);
+    }
+    expect(offBoundary, `item ${k}: pixels off the region boundary where the YOLO polygons and the mask disagree`).toEqual([]);
+    expect(differing, `item ${k}: pixels where the YOLO polygons and the mask disagree`).toBe(0);
   }
 
   // Made again outside the browser (onnxruntime-web's WASM under Node, the recorded windows and tiling). The
