@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
 import { decodeCocoRle } from '../src/core/formats/coco';
 import { decodeToGray } from '../src/core/formats/image';
-import type { Browser } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { modelLoader, readRecorded, reproduce } from '../scripts/reproduce';
 import { test, expect, StudioPage } from './fixtures';
 
@@ -163,8 +163,23 @@ test('a user model (model.onnx + manifest.json) loads, is stored in the browser 
   await expect(page.locator('.model-picker select').getByRole('option')).toHaveText([/^magtile-defect-64 \(embedded default\)/, /^magtile-defect-64-fast \(embedded, distilled: 4 calls per window\)/, /my-tiles \(loaded/]);
 });
 
+/** The names the denoiser workers were started with (only those: onnxruntime's thread workers may be blocked in a wait). */
+function denoiserWorkerNames(page: Page): Promise<string[]> {
+  return Promise.all(page.workers().filter((w) => /denoiser\.worker/.test(w.url())).map((w) => w.evaluate(() => self.name)));
+}
+
+test('without ?debug the page exposes no test hooks and its worker is started without them', async ({ studio, page, offsite }) => {
+  await studio.open('?backend=wasm');
+  const names = await denoiserWorkerNames(page);
+  expect(names).toEqual(['denoiser']);
+  expect(await page.evaluate(() => 'ddsDebug' in globalThis)).toBe(false);
+  expect(offsite).toEqual([]);
+});
+
 test('a worker crash mid-batch fails that job with a message, keeps what was stored, and the next batch runs on a fresh worker', async ({ studio, page, offsite }) => {
   await studio.open('?backend=wasm&debug');
+  // ?debug starts the worker with the test-only hooks (DiffusionDebugHooks); a production page never does.
+  expect(await denoiserWorkerNames(page)).toEqual(['denoiser-debug']);
   await page.getByLabel('Defect class').selectOption('Blowhole');
   await page.getByLabel('Seed').fill('21');
   await page.getByLabel('Steps').fill('12');

@@ -8,6 +8,6 @@ export { activateModel, addUserModel, deleteUserModel } from './app/models';
 export { applyPrompt, randomMaskIntoCanvas } from './app/canvas';
 export { cancelGeneration, enqueueFromSettings, fillToTarget, removeQueuedJob, runQueue } from './app/queue';
 export { decide, reuseSeed, undoLast } from './app/review';
-export { deleteDamaged, deleteRejected, exportDamaged } from './app/dataset';
+export { deleteDamaged, deleteRejected, exportDamaged, storageInfo, type StorageInfo } from './app/dataset';
 export { exportDataset, importDataset } from './app/archive';
 export { startEngine } from './app/start';

@@ -9,8 +9,9 @@ import { StudioError } from '../src/core/errors';
 import { generateOnPhoto } from '../src/core/diffusion/tiled';
 import { generateImage, type GenerateHooks } from '../src/core/diffusion/generate';
 import type { DenoiseFn } from '../src/core/model/denoiser';
-import { checkSha256, parseManifest, type ModelManifest } from '../src/core/model/manifest';
-import { parseMaskLibrary, type MaskLibrary } from '../src/core/formats/maskLibrary';
+import type { ModelManifest } from '../src/core/model/manifest';
+import { readModelFiles, type ModelFileSource } from '../src/core/model/modelFiles';
+import type { MaskLibrary } from '../src/core/formats/maskLibrary';
 import { DEBUG_WORKER_NAME, type DiffusionDebugHooks, type DiffusionWorkerApi, type GenerateRequest, type GenerateResult, type LoadOptions, type LoadedModelInfo, type ModelSource, type StepProgress } from '../src/core/model/protocol';
 import { createOrtDenoiser, probeClassLabels, type TensorCtor } from '../src/runtime/ortDenoiser';
 import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './ortWeb';
@@ -119,6 +120,27 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Where a model's files come from in the worker: fetched from its folder URL, or bytes the page stored. */
+function modelFileSource(source: ModelSource): ModelFileSource<ArrayBuffer> {
+  if (source.kind === 'bytes')
+    return { fetched: false, manifest: async () => source.manifest, onnx: async () => source.onnx, maskLibrary: async () => source.maskLibrary };
+  const base = source.baseUrl.replace(/\/$/, '');
+  return {
+    fetched: true,
+    manifest: () => fetchJson(`${base}/manifest.json`, 'manifest.json'),
+    onnx: async (file) => {
+      const res = await fetch(`${base}/${file}`);
+      if (!res.ok) throw new StudioError('modelInvalid', `${file} could not be fetched from ${base} (HTTP ${res.status})`);
+      return res.arrayBuffer();
+    },
+    maskLibrary: async () => {
+      const libRes = await fetch(`${base}/mask_library.json`);
+      // A dev/preview server answers unknown paths with index.html: only JSON counts as a library.
+      return libRes.ok && (libRes.headers.get('content-type') ?? '').includes('json') ? ((await libRes.json()) as unknown) : undefined;
+    },
+  };
+}
+
 /** One job at a time; cancellation is checked before every model call; pixel buffers are transferred back. */
 async function runJob(onProgress: (p: StepProgress) => void, job: (l: Loaded, hooks: GenerateHooks) => Promise<GenerateResult>): Promise<GenerateResult> {
   if (!loaded) throw new StudioError('badRequest', 'no model is loaded; call loadModel first');
@@ -184,30 +206,7 @@ const api: DiffusionWorkerApi = {
     };
     const early: Promise<Evaluator | null> = classifierUrl ? preparing.then((build) => (build === 'wasm' ? startEvaluator() : null)) : Promise.resolve(null);
     early.catch(() => undefined); // awaited below; a failure only turns the quality flags off
-    let manifestRaw: unknown;
-    let onnx: ArrayBuffer;
-    let libRaw: unknown = undefined;
-    if (source.kind === 'url') {
-      const base = source.baseUrl.replace(/\/$/, '');
-      manifestRaw = await fetchJson(`${base}/manifest.json`, 'manifest.json');
-      const manifest = parseManifest(manifestRaw);
-      const res = await fetch(`${base}/${manifest.file}`);
-      if (!res.ok) throw new StudioError('modelInvalid', `${manifest.file} could not be fetched from ${base} (HTTP ${res.status})`);
-      onnx = await res.arrayBuffer();
-      mark('fetch manifest + model');
-      const libRes = await fetch(`${base}/mask_library.json`);
-      // A dev/preview server answers unknown paths with index.html: only JSON counts as a library.
-      if (libRes.ok && (libRes.headers.get('content-type') ?? '').includes('json')) libRaw = await libRes.json();
-    } else {
-      manifestRaw = source.manifest;
-      onnx = source.onnx;
-      libRaw = source.maskLibrary;
-    }
-    const manifest = parseManifest(manifestRaw);
-    mark('fetch mask library');
-    checkSha256(manifest, await sha256Hex(onnx), onnx.byteLength);
-    mark('sha256');
-    const maskLibrary = libRaw === undefined ? null : parseMaskLibrary(libRaw);
+    const { manifest, onnx, maskLibrary } = await readModelFiles(modelFileSource(source), sha256Hex, mark);
     await warming;
     mark(`wait for the runtime import (done ${runtimeMs.toFixed(0)} ms after the start, in parallel)`);
     // The model that is loaded stays loaded until the new one has been checked: a refused model loses nothing.

@@ -1,15 +1,17 @@
 /**
  * Loads a model directory (manifest.json + ONNX + optional mask_library.json) under Node with either
  * onnxruntime-node (backend "native") or onnxruntime-web's WASM backend (backend "wasm"), checking the
- * sha256 and the manifest against the session exactly as the browser worker does.
+ * sha256 and the manifest against the session exactly as the browser worker does (the same reader,
+ * src/core/model/modelFiles.ts, with the files read from the folder).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { DenoiseFn } from '../../src/core/model/denoiser';
-import { checkSha256, parseManifest, type ModelManifest } from '../../src/core/model/manifest';
-import { parseMaskLibrary, type MaskLibrary } from '../../src/core/formats/maskLibrary';
+import type { ModelManifest } from '../../src/core/model/manifest';
+import { readModelFiles } from '../../src/core/model/modelFiles';
+import type { MaskLibrary } from '../../src/core/formats/maskLibrary';
 import { createOrtDenoiser, type TensorCtor } from '../../src/runtime/ortDenoiser';
 import { StudioError } from '../../src/core/errors';
 
@@ -27,18 +29,25 @@ export interface NodeModel {
 
 export async function loadNodeModel(dir: string, backend: NodeBackend, threads = 0): Promise<NodeModel> {
   const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new StudioError('modelInvalid', `${manifestPath} does not exist; --model must be a folder holding manifest.json and the ONNX file`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  } catch (e) {
-    throw new StudioError('modelInvalid', `${manifestPath} is not valid JSON (${(e as Error).message})`);
-  }
-  const manifest = parseManifest(raw);
-  const bytes = readFileSync(join(dir, manifest.file));
-  checkSha256(manifest, createHash('sha256').update(bytes).digest('hex'), bytes.length);
-  const libPath = join(dir, 'mask_library.json');
-  const maskLibrary = existsSync(libPath) ? parseMaskLibrary(JSON.parse(readFileSync(libPath, 'utf8'))) : null;
+  const { manifest, onnx: bytes, maskLibrary } = await readModelFiles<Buffer>(
+    {
+      fetched: false,
+      manifest: async () => {
+        if (!existsSync(manifestPath)) throw new StudioError('modelInvalid', `${manifestPath} does not exist; --model must be a folder holding manifest.json and the ONNX file`);
+        try {
+          return JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown;
+        } catch (e) {
+          throw new StudioError('modelInvalid', `${manifestPath} is not valid JSON (${(e as Error).message})`);
+        }
+      },
+      onnx: async (file) => readFileSync(join(dir, file)),
+      maskLibrary: async () => {
+        const libPath = join(dir, 'mask_library.json');
+        return existsSync(libPath) ? (JSON.parse(readFileSync(libPath, 'utf8')) as unknown) : undefined;
+      },
+    },
+    (b) => createHash('sha256').update(b).digest('hex'),
+  );
   const n = threads > 0 ? threads : (await import('node:os')).availableParallelism();
   let session: InferenceSession;
   let Tensor: TensorCtor;

@@ -5,6 +5,9 @@
 import * as db from '../dataset/db';
 import { pngUrl, S } from './common';
 
+/** How much the browser lets the studio store, and whether it is persistent (the Dataset panel shows it). */
+export { storageInfo, type StorageInfo } from '../dataset/db';
+
 /**
  * Loads the stored dataset in chunks, yielding to the event loop between them: creating thousands of Blob
  * URLs in one go blocks the page for seconds (measured by bench/studio.ts).
