@@ -35,3 +35,14 @@ describe('QualityJudge (per-image flags)', () => {
     expect(q.flags).toEqual([]);
   });
 });
+
+describe('QualityJudge on a photo item', () => {
+  it('does not flag memorised when the photo around the regenerated pixels is what is near a real window', () => {
+    const copy = Float32Array.from(ref.classes['Crack']?.features[7] as Float32Array);
+    expect(judge.judge('Crack', logitsFor(2), copy).flags).toContain('memorised');
+    // background-only window: the same copy (nothing but photo is near) -> not flagged
+    expect(judge.judge('Crack', logitsFor(2), copy, copy).flags).not.toContain('memorised');
+    // background-only window far from every reference -> the regenerated pixels did it -> flagged
+    expect(judge.judge('Crack', logitsFor(2), copy, new Float32Array(64).fill(50)).flags).toContain('memorised');
+  });
+});

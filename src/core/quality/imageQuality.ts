@@ -3,13 +3,15 @@
  * classifier's outputs (logits + penultimate features) and the shipped real reference features:
  * - label consistency: does the classifier call it the requested class, and how confidently;
  * - memorisation: distance to the nearest real reference feature of the class, flagged below the
- *   threshold calibrated on real-vs-real distances (features.ts memorisationThreshold);
+ *   threshold calibrated on real-vs-real distances (features.ts memorisationThreshold); a photo item only on its
+ *   regenerated pixels (judge's background argument);
  * - outlier: RMS z-score against the class's real feature distribution, flagged above the 99th percentile
  *   of the real reference windows' own scores.
  */
 import { StudioError } from '../errors';
 import { memorisationThreshold, type MemorisationThreshold, type ReferenceFeatures } from './features';
 import { classStats, nearestDistances, outlierScore, outlierThreshold, type ClassStats } from './kid';
+import { memorisedRegion } from './region';
 
 export type QualityFlag = 'inconsistent' | 'memorised' | 'outlier';
 
@@ -56,7 +58,12 @@ export class QualityJudge {
     return this.classes.includes(className) && this.perClass.has(className);
   }
 
-  judge(requested: string, logits: Float32Array, features: Float32Array): ImageQuality {
+  /**
+   * background: for a photo item, the features of its judged window with the regenerated pixels filled from the
+   * photo (region.ts judgedRegion); when that alone is within the memorisation distance of a reference window,
+   * the nearness is the real photo's and the item is not flagged memorised (region.ts memorisedRegion).
+   */
+  judge(requested: string, logits: Float32Array, features: Float32Array, background?: Float32Array): ImageQuality {
     if (logits.length !== this.classes.length) throw new StudioError('inference', `classifier returned ${logits.length} logits for ${this.classes.length} classes`);
     const pc = this.perClass.get(requested);
     if (!pc) throw new StudioError('badRequest', `the evaluation classifier has no reference for class "${requested}"`);
@@ -71,7 +78,8 @@ export class QualityJudge {
     const out = outlierScore(features, pc.stats);
     const flags: QualityFlag[] = [];
     if (predictedClass !== requested) flags.push('inconsistent');
-    if (Number.isFinite(pc.memo.threshold) && nearest < pc.memo.threshold) flags.push('memorised');
+    const bgNearest = background ? (nearestDistances([background], pc.ref)[0] as number) : undefined;
+    if (Number.isFinite(pc.memo.threshold) && memorisedRegion(nearest, pc.memo.threshold, bgNearest) === 'memorised') flags.push('memorised');
     if (out > pc.outlierCut) flags.push('outlier');
     return {
       classifierId: this.classifierId,

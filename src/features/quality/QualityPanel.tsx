@@ -2,21 +2,12 @@ import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
 import { parseReferenceFeatures, type ReferenceFeatures } from '../../core/quality/features';
-import { kid, meanPairwiseDistance } from '../../core/quality/kid';
+import { evaluateDataset, EVALUATION_DEFAULTS } from '../../core/quality/evaluateDataset';
 import { useStudio } from '../../state/store';
 import { DownstreamPanel } from './DownstreamPanel';
+import { qualityRows, studioSamples, type QualityRow } from './studioEvaluation';
 
-interface Row {
-  cls: string;
-  n: number;
-  target: number;
-  consistency: number | null;
-  kid: { mean: number; std: number } | null;
-  /** KID between two halves of the real reference set at the same subset size: what "as close as real" looks like */
-  realKid: { mean: number; std: number } | null;
-  diversity: number | null;
-  realDiversity: number | null;
-}
+type Row = QualityRow;
 
 const NO_CLASSES: readonly string[] = [];
 const fmt = (v: number, d = 3) => (v < 0 ? `−${(-v).toFixed(d)}` : v.toFixed(d));
@@ -118,26 +109,20 @@ export function QualityPanel({ open }: { open: boolean }) {
       .then((j) => setRef(parseReferenceFeatures(j)), (e: Error) => setErr(`reference features not available: ${e.message}`));
   }, [open, ref]);
 
-  const rows: Row[] = useMemo(() => {
-    if (!open || !ref) return [];
-    return classes.map((cls) => {
-      const acc = items.filter((i) => i.className === cls && i.status === 'accepted' && i.quality);
-      const feats = acc.map((i) => Float32Array.from(i.quality?.features ?? []));
-      const real = ref.classes[cls]?.features ?? [];
-      const m = Math.min(50, feats.length, Math.floor(real.length / 2));
-      const halves = [real.filter((_, k) => k % 2 === 0), real.filter((_, k) => k % 2 === 1)] as const;
-      return {
-        cls,
-        n: acc.length,
-        target: targets[cls] ?? 0,
-        consistency: acc.length ? acc.filter((i) => i.quality?.consistent).length / acc.length : null,
-        kid: feats.length >= 2 && real.length >= 2 ? kid(feats, real, { subsets: 20, subsetSize: 50, seed: 0 }) : null,
-        realKid: m >= 2 ? kid(halves[0], halves[1], { subsets: 20, subsetSize: m, seed: 1 }) : null,
-        diversity: feats.length >= 2 ? meanPairwiseDistance(feats) : null,
-        realDiversity: real.length >= 2 ? meanPairwiseDistance(real) : null,
-      };
-    });
-  }, [open, ref, items, classes, targets]);
+  // src/core/quality/evaluateDataset.ts, the function `npm run evaluate` calls, with the same defaults.
+  const [rows, setRows] = useState<Row[]>([]);
+  const samples = useMemo(() => (open ? studioSamples(items, classes) : []), [open, items, classes]);
+  useEffect(() => {
+    if (!open || !ref) return;
+    let live = true;
+    void evaluateDataset({ classes, reference: ref, samples }).then(
+      (ev) => live && setRows(qualityRows(ev, targets)),
+      (e: Error) => live && setErr(`quality numbers could not be computed: ${e.message}`),
+    );
+    return () => {
+      live = false;
+    };
+  }, [open, ref, samples, classes, targets]);
   const anyNegative = rows.some((r) => r.kid && r.kid.mean < 0);
 
   return (
@@ -184,9 +169,10 @@ export function QualityPanel({ open }: { open: boolean }) {
       )}
       <p className="empty">
         Measured with the embedded classifier {CLASSIFIER_ID} (its features, not Inception: not comparable with published FID/KID). The same
-        numbers for an exported dataset from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;</code>.
+        numbers for an exported dataset from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;</code> (KID: {EVALUATION_DEFAULTS.kidSubsets} subsets of up to {EVALUATION_DEFAULTS.kidSubsetSize}, seed {EVALUATION_DEFAULTS.kidSeed}, in both).
+        Items made on a photo are judged on the window around their regenerated area.
       </p>
-      {qualityInfo?.enabled && <DownstreamPanel />}
+      {qualityInfo?.enabled && <DownstreamPanel reference={ref} />}
     </section>
   );
 }
