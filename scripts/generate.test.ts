@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { regeneratedArea } from '../src/core/diffusion/composite';
 import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/formats/image';
+import { decodePartMask, parsePartMaskLibrary } from '../src/core/formats/partMasks';
 import { TRAINED_ALGORITHMIC_MEDIA, pngXmp } from '../src/core/formats/xmp';
 import { parseYoloLabel, rasterisePolygons } from '../src/core/formats/yolo';
 import { parseGenerateArgs, runGenerate, UsageError } from './generate';
@@ -36,8 +37,10 @@ describe('generate on whole photos (--photos, --masks)', () => {
   const CRACK = '../shared/datasets/magnetic-tile/train/Crack';
   const hasReal = existsSync(FREE) && existsSync(CRACK);
 
-  it('needs --photos and --masks together, and not with --mask', () => {
-    expect(() => parseGenerateArgs([...req, '--photos', FREE])).toThrow(/--photos and --masks go together/);
+  it('--masks needs --photos; --photos alone takes the model\'s whole-part masks; neither goes with --mask', () => {
+    expect(() => parseGenerateArgs([...req, '--masks', CRACK])).toThrow(/--masks goes with --photos/);
+    expect(parseGenerateArgs([...req, '--photos', FREE])).not.toHaveProperty('masks');
+    expect(() => parseGenerateArgs([...req, '--photos', FREE, '--mask', 'm.png'])).toThrow(/either --mask/);
     expect(() => parseGenerateArgs([...req, '--photos', FREE, '--masks', CRACK, '--mask', 'm.png'])).toThrow(/either --mask/);
     expect(parseGenerateArgs([...req, '--photos', FREE, '--masks', CRACK])).toMatchObject({ photos: FREE, masks: CRACK });
   });
@@ -81,6 +84,36 @@ describe('generate on whole photos (--photos, --masks)', () => {
       const outcomes = await reproduce(models.modelFor, readRecorded(out), photos, 0);
       await models.release();
       expect(outcomes).toEqual(lines.map(() => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it.skipIf(missing(hasReal, FREE))('without --masks draws real masks of the class from the model\'s part_masks.json at native size', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-partmasks-'));
+    try {
+      const photos = join(tmp, 'photos');
+      mkdirSync(photos);
+      for (const f of readdirSync(FREE).filter((n) => n.endsWith('.jpg')).sort().slice(0, 2)) copyFileSync(join(FREE, f), join(photos, f));
+      const out = join(tmp, 'out');
+      const base = { model: 'public/models/magtile-defect-64-fast', className: 'Fray', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out, steps: 1, photos };
+      await runGenerate({ ...base, seeds: [1, 2] }, () => {});
+      const lines = readFileSync(join(out, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lib = parsePartMaskLibrary(JSON.parse(readFileSync('public/models/magtile-defect-64-fast/part_masks.json', 'utf8')));
+      const libAreas = (lib.classes['Fray'] ?? []).map((pm) => decodePartMask(pm).pixels.reduce((a, v) => a + v, 0));
+      for (const rec of lines) {
+        const mask = decodeMaskPng(readFileSync(join(out, rec.mask)));
+        const area = mask.pixels.reduce((a, v) => a + v, 0);
+        // a real Fray mask, not resized: its area is one of the library's (cropped at most where it fell off the photo)
+        expect(libAreas.some((a) => area <= a && area >= 0.5 * a)).toBe(true);
+        expect(area / (mask.width * mask.height)).toBeGreaterThan(0.005);
+        expect(rec.windows.length).toBeGreaterThan(1);
+      }
+      const models = modelLoader(base.model, undefined, 0);
+      const outcomes = await reproduce(models.modelFor, readRecorded(out), photos, 0);
+      await models.release();
+      expect(outcomes).toEqual(lines.map(() => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
+      await expect(runGenerate({ ...base, className: 'Free', seeds: [1] }, () => {})).rejects.toThrow(/has no Free masks/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

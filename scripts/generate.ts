@@ -11,10 +11,10 @@
  * The same arguments give byte-identical files (timings live only in metadata.jsonl).
  *
  * On whole photos:
- *   npm run generate -- --model <dir> --class Fray --photos <folder of defect-free photos> \
- *     --masks <folder of real masks of the class> --n 100 --seed 1 --out <dir>
- * Each image picks a photo (PNG or JPEG, by sorted name) and a real mask (the folder's *.png, e.g. a class folder
- * of the training split: only its masks are read) from its seed, puts the mask on the photo at native scale where
+ *   npm run generate -- --model <dir> --class Fray --photos <folder of defect-free photos> --n 100 --seed 1 --out <dir>
+ * Each image picks a photo (PNG or JPEG, by sorted name) and a real mask of the class from its seed: from the model's
+ * whole-part mask library (part_masks.json: the training split's masks at native size), or from --masks <folder>
+ * (its *.png, e.g. a class folder of a dataset: only its masks are read); it puts the mask on the photo at native scale where
  * it was on its own part (src/core/formats/photoMask.ts), and generates it there (src/core/diffusion/tiled.ts: windows tiled and
  * denoised jointly); images and masks are photo-sized, metadata.jsonl records basePhoto (its file name within
  * --photos and the sha256 of its gray pixels), the windows and the tiling. npm run reproduce -- --photos <folder>
@@ -29,6 +29,7 @@ import { decodeImage, decodeMaskPng, type Gray } from '../src/core/formats/image
 import { yoloDataYaml, yoloLabel } from '../src/core/formats/yolo';
 import { checkPhotoSize } from '../src/core/model/limits';
 import type { ModelManifest } from '../src/core/model/manifest';
+import { drawPartMask, parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../src/core/formats/partMasks';
 import { placeRealMask } from '../src/core/formats/photoMask';
 import { Rng, deriveSeed } from '../src/core/diffusion/rng';
 import { generateOnPhoto } from '../src/core/diffusion/tiled';
@@ -42,7 +43,7 @@ export class UsageError extends Error {}
 
 const USAGE = `usage: npm run generate -- --model <dir> --class <name> [--n 16 --seed 1 | --seed-start A --seed-end B]
        [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--guidance-interval LOW,HIGH|all] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
-       [--no-clip] [--prompt text] [--mask mask.png | --photos <dir> --masks <dir>] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
+       [--no-clip] [--prompt text] [--mask mask.png | --photos <dir> [--masks <dir>]] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
        sampler, steps, guidance, guidance interval and spacing default to the model manifest's "defaults";
        --guidance-interval: guide only the steps whose noise level sigma is in (LOW, HIGH]; all = every step`;
 
@@ -60,7 +61,7 @@ export interface GenerateArgs {
   clip: boolean;
   prompt: string;
   mask?: string;
-  /** Whole photos: a folder of defect-free photos and one of real masks of the class. */
+  /** Whole photos: a folder of defect-free photos and, optionally, one of real masks of the class (default: the model's part_masks.json). */
   photos?: string;
   masks?: string;
   backend: NodeBackend;
@@ -122,8 +123,8 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     if (why) throw new UsageError(`--guidance-interval "${gi}" is not valid: ${why}; accepted: LOW,HIGH (noise levels sigma, 0 <= LOW < HIGH) or all`);
     guidanceInterval = [parts[0] as number, parts[1] as number];
   }
-  if ((values.photos === undefined) !== (values.masks === undefined))
-    throw new UsageError('--photos and --masks go together: a folder of defect-free photos and a folder of real masks of the class (the model\'s mask library holds window-sized shapes, not whole-part masks)');
+  if (values.masks !== undefined && values.photos === undefined)
+    throw new UsageError('--masks goes with --photos: a folder of defect-free photos to put the real masks on');
   if (values.photos !== undefined && values.mask !== undefined) throw new UsageError('use either --mask (one window-sized mask) or --photos/--masks, not both');
   const eta = Number(values.eta ?? '0');
   if (!(Number.isFinite(eta) && eta >= 0 && eta <= MAX_ETA)) throw new UsageError(`--eta must be a number from 0 to ${MAX_ETA}, got "${values.eta}"`);
@@ -140,7 +141,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     clip: !values['no-clip'],
     prompt: values.prompt ?? '',
     mask: values.mask,
-    ...(values.photos !== undefined ? { photos: values.photos, masks: values.masks } : {}),
+    ...(values.photos !== undefined ? { photos: values.photos, ...(values.masks !== undefined ? { masks: values.masks } : {}) } : {}),
     backend: choice('backend', values.backend, NODE_BACKENDS) ?? 'native',
     threads: int('threads', values.threads, 0) ?? 0,
     out: values.out,
@@ -169,7 +170,7 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
     writeFileSync(join(a.out, 'data.yaml'), yoloDataYaml(m.classes));
   }
   const written: string[] = [];
-  const photoSet = a.photos !== undefined && a.masks !== undefined ? openPhotoSet(a.photos, a.masks) : null;
+  const photoSet = a.photos !== undefined ? openPhotoSet(a.photos, a.masks, a.model, m, a.className) : null;
   if (photoSet && !m.conditions.inpainting) throw new UsageError(`--photos: model ${m.id} cannot keep a known image (no inpainting inputs)`);
   for (const seed of a.seeds) {
     // Left-out flags take the manifest's defaults (the builder's table); 'all' guides every step.
@@ -199,7 +200,9 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
 
 interface PhotoSet {
   photos: string[];
-  masks: string[];
+  /** mask files of --masks, or null: the model's part_masks.json (partMasks) */
+  masks: string[] | null;
+  partMasks: PartMaskLibrary | null;
   photoDir: string;
   maskDir: string;
   cache: Map<string, Gray>;
@@ -207,17 +210,26 @@ interface PhotoSet {
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
-function openPhotoSet(photoDir: string, maskDir: string): PhotoSet {
+function openPhotoSet(photoDir: string, maskDir: string | undefined, modelDir: string, m: ModelManifest, className: string): PhotoSet {
   for (const [flag, d] of [['--photos', photoDir], ['--masks', maskDir]] as const)
-    if (!existsSync(d) || !statSync(d).isDirectory()) throw new UsageError(`${flag} ${d} is not a folder`);
+    if (d !== undefined && (!existsSync(d) || !statSync(d).isDirectory())) throw new UsageError(`${flag} ${d} is not a folder`);
+  const photos = readdirSync(photoDir).filter((f) => IMAGE_EXT.test(f) && !/mask/i.test(f)).sort();
+  if (!photos.length) throw new UsageError(`--photos ${photoDir} holds no PNG or JPEG photos`);
+  if (maskDir === undefined) {
+    const libPath = join(modelDir, PART_MASKS_FILE);
+    if (!existsSync(libPath))
+      throw new UsageError(`model ${m.id} ships no ${PART_MASKS_FILE} (whole-part masks); give --masks <folder of real ${className} masks>`);
+    const partMasks = parsePartMaskLibrary(JSON.parse(readFileSync(libPath, 'utf8')) as unknown);
+    if (!partMaskCount(partMasks, className))
+      throw new UsageError(`${libPath} has no ${className} masks (it has: ${Object.keys(partMasks.classes).join(', ')}); give --masks <folder of real ${className} masks>`);
+    return { photos, masks: null, partMasks, photoDir, maskDir: '', cache: new Map() };
+  }
   // A dataset class folder holds defect photos and their masks: only files named *mask*.png are masks there.
   const pngs = readdirSync(maskDir).filter((f) => /\.png$/i.test(f)).sort();
   const named = pngs.filter((f) => /mask/i.test(f));
   const masks = named.length ? named : pngs;
-  const photos = readdirSync(photoDir).filter((f) => IMAGE_EXT.test(f) && !/mask/i.test(f)).sort();
-  if (!photos.length) throw new UsageError(`--photos ${photoDir} holds no PNG or JPEG photos`);
   if (!masks.length) throw new UsageError(`--masks ${maskDir} holds no PNG masks`);
-  return { photos, masks, photoDir, maskDir, cache: new Map() };
+  return { photos, masks, partMasks: null, photoDir, maskDir, cache: new Map() };
 }
 
 function readGray(set: PhotoSet, dir: string, name: string): Gray {
@@ -237,11 +249,13 @@ async function generateOnPhotoSet(m: ModelManifest, model: NodeModel, req: Gener
   const photoName = set.photos[rng.nextUint32() % set.photos.length] as string;
   const photo = readGray(set, set.photoDir, photoName);
   if (photo.width < m.image.width || photo.height < m.image.height) throw new UsageError(`${photoName} is ${photo.width}x${photo.height}, smaller than the model's ${m.image.width}x${m.image.height} window`);
+  const onPhoto = (mask: Uint8Array) => generateOnPhoto(m, model.maskLibrary, model.denoise, req, { ...photo, name: photoName }, mask, model.backend, { now: () => performance.now() });
+  if (!set.masks) return onPhoto(drawPartMask(set.partMasks as PartMaskLibrary, req.className, photo.width, photo.height, rng).mask);
   for (let tries = 0; tries < 16; tries++) {
     const maskName = set.masks[rng.nextUint32() % set.masks.length] as string;
     const src = readGray(set, set.maskDir, maskName);
     const mask = placeRealMask({ width: src.width, height: src.height, pixels: Uint8Array.from(src.pixels, (v) => (v > 127 ? 1 : 0)) }, photo.width, photo.height, rng);
-    if (mask) return generateOnPhoto(m, model.maskLibrary, model.denoise, req, { ...photo, name: photoName }, mask, model.backend, { now: () => performance.now() });
+    if (mask) return onPhoto(mask);
   }
   throw new UsageError(`seed ${seed}: 16 masks from ${set.maskDir} in a row were empty or fell off ${photoName}`);
 }
