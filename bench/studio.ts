@@ -192,7 +192,7 @@ const KEY_PROBE = `(() => {
   return !!grid;
 })()`;
 
-// Splits the reload cost: Blob + object URL creation as engine.ts loadDataset does (2 per item, ~4 KB), a
+// Splits the reload cost: Blob + object URL creation as src/app/dataset.ts loadDataset does (2 per item, ~4 KB), a
 // re-render of the grid with the same items (what every decision costs React), unmounting and mounting all cells.
 const DIAG = `async (n) => {
   const s = globalThis.ddsDebug.store;
