@@ -43,17 +43,19 @@ describe.skipIf(missing(hasReal, REAL))('evaluate on a tiny dataset', () => {
   });
 
   it('prints the JSON report and flags copies of real windows as memorised', async () => {
-    // real folder: per class 2 train-side + 1 test-side files (split by file, test fraction 0.5)
+    // real folder: per class 2 train-side + 1 test-side files (split by file, test fraction 0.5), renamed so that
+    // they are a user's own images (a shipped file's name is also the name of its tile group, which the
+    // classifier's manifest places)
     const real = join(tmp, 'real');
     for (const c of ['Crack', 'Free']) {
       mkdirSync(join(real, c), { recursive: true });
       const files = readdirSync(join(REAL, c)).filter((f) => f.endsWith('.jpg')).sort();
-      const train = files.filter((f) => groupScore(`${c}/${f}`, 0) >= 0.5).slice(0, 2);
-      const test = files.filter((f) => groupScore(`${c}/${f}`, 0) < 0.5).slice(0, 1);
+      const train = files.filter((f) => groupScore(`${c}/own_${f}`, 0) >= 0.5).slice(0, 2);
+      const test = files.filter((f) => groupScore(`${c}/own_${f}`, 0) < 0.5).slice(0, 1);
       for (const f of [...train, ...test]) {
-        copyFileSync(join(REAL, c, f), join(real, c, f));
+        copyFileSync(join(REAL, c, f), join(real, c, `own_${f}`));
         const mask = f.replace(/\.jpg$/, '_mask.png');
-        if (existsSync(join(REAL, c, mask))) copyFileSync(join(REAL, c, mask), join(real, c, mask));
+        if (existsSync(join(REAL, c, mask))) copyFileSync(join(REAL, c, mask), join(real, c, `own_${mask}`));
       }
     }
     // "synthetic" set: 3 exact copies of the Crack windows the evaluator will draw, and 3 made-up Blowhole images
@@ -107,6 +109,48 @@ describe.skipIf(missing(hasReal, REAL))('evaluate on a tiny dataset', () => {
     expect(typeof d.delta.mean).toBe('number');
     expect(d.warning).toMatch(/Blowhole, Break, Fray, Uneven have no held-out test samples/);
     expect(d.warning).toMatch(/fewer than 10/);
+  });
+});
+
+describe.skipIf(missing(hasReal, REAL))('photo items in evaluate', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-eval-photo-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('are judged on their first window, and flagged memorised only for their regenerated pixels', async () => {
+    const real = join(tmp, 'real', 'Crack');
+    mkdirSync(real, { recursive: true });
+    for (const f of readdirSync(join(REAL, 'Crack')).filter((f) => f.endsWith('.jpg')).sort().slice(0, 3)) {
+      copyFileSync(join(REAL, 'Crack', f), join(real, `own_${f}`));
+      copyFileSync(join(REAL, 'Crack', f.replace('.jpg', '_mask.png')), join(real, `own_${f.replace('.jpg', '_mask.png')}`));
+    }
+    const list = listReal(join(tmp, 'real'), CLASSES, null, 0.5, 0);
+    const wins = realWindows(list.images, CLASSES, 4, 64, 0, 16).pixels;
+    // Two photo items (photo-sized, with basePhoto + windows in metadata.jsonl, as generate.ts writes them):
+    // "background": a real window in the photo, regenerated only in a 3x3 corner, two gray levels off (the photo
+    // is what makes it near a real window);
+    // "copied": a made-up photo whose regenerated hole is the whole window, holding a copy of a real window.
+    const ds = join(tmp, 'synthetic');
+    mkdirSync(join(ds, 'images', 'Crack'), { recursive: true });
+    const rng = new Rng(3);
+    const meta: string[] = [];
+    const photoItem = (name: string, win: Uint8Array, x: number, y: number, hole: number) => {
+      const W = 150, H = 110;
+      const px = Uint8Array.from({ length: W * H }, () => 90 + Math.round(10 * rng.gaussian()));
+      for (let r = 0; r < 64; r++) px.set(win.subarray(r * 64, r * 64 + 64), (y + r) * W + x);
+      for (let r = 0; r < hole && hole < 64; r++) for (let k = 0; k < hole; k++) px[(y + r) * W + x + k] = Math.min(255, (px[(y + r) * W + x + k] as number) + 2);
+      writeFileSync(join(ds, 'images', 'Crack', name), encodeGrayPng(px, W, H));
+      meta.push(JSON.stringify({ file: `images/Crack/${name}`, className: 'Crack', basePhoto: { name: 'p.png', sha256: '0', width: W, height: H }, windows: [{ x, y, size: 64, hole: { x0: 0, y0: 0, x1: hole, y1: hole } }] }));
+    };
+    photoItem('background.png', wins[1]!, 30, 20, 3);
+    photoItem('copied.png', wins[6]!, 70, 40, 64);
+    writeFileSync(join(ds, 'metadata.jsonl'), meta.join('\n') + '\n');
+    const out = (await runEvaluate(parseEvaluateArgs(['--dataset', ds, '--real', join(tmp, 'real'), '--seeds', '1', '--real-per-class', '4', '--test-fraction', '0.5', '--kid-subsets', '2']), () => {})) as Record<string, any>;
+    expect(out.dataset).toMatchObject({ n: 2, photoItems: 2, centreCropped: 0 });
+    const c = out.perClass.Crack;
+    expect(c.region).toEqual({ 'photo window': 2 });
+    expect(c.nearest.realWindows.min).toBe(0); // the copy's window is a real window: it was judged, not the photo's centre
+    expect(c.memorised.names).toEqual(['copied.png']);
+    expect(c.memorised.backgroundNearReal).toEqual(['background.png']); // near a real window, but because of the photo
   });
 });
 
