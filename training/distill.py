@@ -246,6 +246,7 @@ def main(argv=None):
     if stop:
         print(f"signal {stop[0]}: stopping at step {step}", flush=True)
     save()
+    return {"step": step, "interrupted": bool(stop)}
 
 
 if __name__ == "__main__":

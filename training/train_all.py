@@ -12,7 +12,12 @@ keeps the photos of one part on one side of the validation split. Stages:
   3. train the evaluation classifier (training/train_classifier.py) for the rest, on the same tile-group split
      (same config: val_fraction, split_seed), and export it with its reference features to <out>/classifier;
   4. export the denoiser (training/export.py): <out>/model.onnx, manifest.json, mask_library.json, part_masks.json,
-     model_io_<id>.json, and <out>/<id>.zip, which the studio's "Load model" accepts.
+     model_io_<id>.json, and <out>/<id>.zip, which the studio's "Load model" accepts;
+  5. with --distill-share S (default 0: off), distil the exported denoiser into a few-step student
+     (training/distill.py) for that share of --minutes, taken from the denoiser's, and export it as a second model,
+     <out>/fast (id <id>-fast, sampled in 1-8 network calls instead of the teacher's 33) with <out>/fast/<id>-fast.zip.
+     Distillation pays off on a GPU or with hours of CPU: the student of the shipped model took 1845 steps (about
+     2 CPU hours here) to come within the teacher's noise on 3 of 5 classes.
 
 Training state lives in <out>/run (checkpoints, logs, state.json). Ctrl-C stops at the next step with the weights
 saved; the same command with --resume continues the denoiser from its last step (a classifier stage that was
@@ -84,6 +89,8 @@ def parse(argv):
     ap.add_argument("--resume", action="store_true", help="continue the run in <out>/run")
     ap.add_argument("--config", default=DEFAULT_CONFIG, help="network and training config (default: the default model's)")
     ap.add_argument("--denoiser-share", type=float, default=0.75, help="share of --minutes for the denoiser (default 0.75)")
+    ap.add_argument("--distill-share", type=float, default=0.0, help="share of --minutes for distilling a few-step student "
+                    "(taken from the denoiser's share; default 0: no student)")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     ap.add_argument("--max-steps", type=int, default=None, help="also stop each network after N steps (smoke tests)")
     args = ap.parse_args(argv)
@@ -93,6 +100,8 @@ def parse(argv):
         ap.error(f"--id: with '-classifier' appended (the evaluation classifier's id) it {id_problem(args.id + '-classifier')}")
     if not 0 < args.denoiser_share < 1:
         ap.error("--denoiser-share must be in (0, 1)")
+    if not 0 <= args.distill_share < args.denoiser_share:
+        ap.error("--distill-share must be in [0, --denoiser-share): it is taken from the denoiser's time")
     if args.minutes <= 0:
         ap.error("--minutes must be positive")
     args.data, args.out, args.config = user_path(args.data), user_path(args.out), user_path(args.config)
@@ -120,7 +129,8 @@ def main(argv=None) -> int:
     if not run.state and os.path.isdir(args.out) and os.listdir(args.out):
         ap.error(f"{args.out} is not empty and holds no run; choose a new or empty folder for the model")
 
-    print(f"[1/4] checking {args.data}", flush=True)
+    stages = 5 if args.distill_share else 4
+    print(f"[1/{stages}] checking {args.data}", flush=True)
     report = check_dataset(args.data, cfg["image_size"], cfg["val_fraction"], cfg["split_seed"])
     print(report.text(), flush=True)
     if not report.ok:
@@ -139,10 +149,14 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = args.threads or torch.get_num_threads()
-    budget = {"denoiser": args.minutes * 60 * args.denoiser_share, "classifier": args.minutes * 60 * (1 - args.denoiser_share)}
+    budget = {"denoiser": args.minutes * 60 * (args.denoiser_share - args.distill_share),
+              "classifier": args.minutes * 60 * (1 - args.denoiser_share)}
+    if args.distill_share:
+        budget["distill"] = args.minutes * 60 * args.distill_share
     device = "CUDA" if torch.cuda.is_available() else f"CPU, {threads} thread{'' if threads == 1 else 's'}"
-    print(f"  budget {minutes(args.minutes * 60)}: denoiser {minutes(budget['denoiser'])}, classifier {minutes(budget['classifier'])} "
-          f"(then about a minute of export); denoiser on {device}", flush=True)
+    distill_text = f", distillation {minutes(budget['distill'])}" if "distill" in budget else ""
+    print(f"  budget {minutes(args.minutes * 60)}: denoiser {minutes(budget['denoiser'])}, classifier {minutes(budget['classifier'])}"
+          f"{distill_text} (then about a minute of export); denoiser on {device}", flush=True)
     t_start = time.time()
 
     def left_after(stage: str) -> float:
@@ -152,7 +166,7 @@ def main(argv=None) -> int:
     st = run.stage("denoiser")
     if not st["done"]:
         rem = budget["denoiser"] - st["seconds"]
-        print(f"[2/4] denoiser: {minutes(rem)} left of {minutes(budget['denoiser'])}"
+        print(f"[2/{stages}] denoiser: {minutes(rem)} left of {minutes(budget['denoiser'])}"
               f"{' (resuming)' if os.path.exists(os.path.join(den_run, 'last.pt')) else ''}; whole run ETA "
               f"{minutes(rem + left_after('denoiser'))}. Progress every 50 steps (eta_s: seconds left of this stage)", flush=True)
         targv = ["--config", args.config, "--run", den_run, "--data", args.data, "--id", args.id,
@@ -174,13 +188,13 @@ def main(argv=None) -> int:
                   f"--resume to continue ({minutes(budget['denoiser'] - st['seconds'])} of its budget left)", flush=True)
             return EXIT_INTERRUPTED
     else:
-        print(f"[2/4] denoiser: done earlier (step {st.get('step')})", flush=True)
+        print(f"[2/{stages}] denoiser: done earlier (step {st.get('step')})", flush=True)
 
     st = run.stage("classifier")
     cls_out = os.path.join(args.out, "classifier")
     if not st["done"]:
         st["seconds"] = 0.0   # a stopped classifier stage starts again (no optimizer state is kept for it)
-        print(f"[3/4] evaluation classifier ({args.id}-classifier): {minutes(budget['classifier'])}, same tile-group split; "
+        print(f"[3/{stages}] evaluation classifier ({args.id}-classifier): {minutes(budget['classifier'])}, same tile-group split; "
               f"progress every 50 steps", flush=True)
         cargv = ["--config", args.config, "--data", args.data, "--run", cls_run, "--id", f"{args.id}-classifier",
                  "--out", cls_out, "--max-minutes", f"{budget['classifier'] / 60:.4f}", "--threads", str(threads)]
@@ -200,7 +214,7 @@ def main(argv=None) -> int:
         st["macroAccuracy"] = res["manifest"]["validation"]["macroAccuracy"]
         run.save()
     else:
-        print("[3/4] evaluation classifier: done earlier", flush=True)
+        print(f"[3/{stages}] evaluation classifier: done earlier", flush=True)
     # Both networks must have trained on the same tile groups, or the classifier's judgement of the denoiser's
     # held-out classes is not held out.
     den_groups = torch.load(os.path.join(den_run, "weights.pt"), map_location="cpu")["config"]["train_groups"]
@@ -208,7 +222,7 @@ def main(argv=None) -> int:
     if sorted(den_groups) != sorted(cls_meta["train_groups"]):
         raise AssertionError("the denoiser and the classifier trained on different tile groups; the split rule differs")
 
-    print("[4/4] exporting", flush=True)
+    print(f"[4/{stages}] exporting", flush=True)
     eargv = ["--weights", os.path.join(den_run, "weights.pt"), "--out", args.out, "--data", args.data, "--id", args.id]
     if args.citation:
         eargv += ["--citation", args.citation]
@@ -216,6 +230,11 @@ def main(argv=None) -> int:
     zip_path = write_zip(args.out, args.id)
     run.state["exported"] = {"sha256": manifest["sha256"], "steps": manifest["training"]["steps"]}
     run.save()
+    fast = None
+    if "distill" in budget:
+        fast = distill_stage(args, run, budget["distill"], den_run, threads, stages)
+        if fast is None:
+            return EXIT_INTERRUPTED
     acc = run.stage("classifier").get("macroAccuracy")
     print(f"\ndone in {minutes(time.time() - t_start)} (this invocation). Model {args.id}, {manifest['training']['steps']} denoiser steps, "
           f"classes {', '.join(manifest['classes'])}", flush=True)
@@ -224,8 +243,41 @@ def main(argv=None) -> int:
     print(f"  classifier:    {cls_out}   (macro accuracy on held-out tile groups: "
           f"{'n/a' if acc is None else f'{acc:.3f}'})", flush=True)
     print(f"  citation:      {manifest['training']['citation']}", flush=True)
+    if fast:
+        print(f"  fast student:  {fast['out']}   ({fast['id']}, {fast['steps']} distillation steps; zip {fast['zip']})", flush=True)
     print(f"  try it:        npm run generate -- --model {args.out} --class {manifest['classes'][0]} --n 4 --out <folder>", flush=True)
     return 0
+
+
+def distill_stage(args, run: Run, budget_s: float, den_run: str, threads: int, stages: int) -> dict | None:
+    """Distils <den_run>/weights.pt into <out>/fast; None when stopped (resumable: <out>/run/distill)."""
+    import distill  # only this stage needs it
+    st = run.stage("distill")
+    dist_run, fast_out, fast_id = os.path.join(run.dir, "distill"), os.path.join(args.out, "fast"), f"{args.id}-fast"
+    if not st["done"]:
+        rem = budget_s - st["seconds"]
+        print(f"[5/{stages}] distilling a few-step student ({fast_id}): {minutes(rem)} left of {minutes(budget_s)}; "
+              f"progress every 25 steps", flush=True)
+        dargv = ["--teacher", os.path.join(den_run, "weights.pt"), "--run", dist_run, "--data", args.data,
+                 "--max-minutes", f"{max(rem, 0.0) / 60:.4f}", "--threads", str(threads)]
+        if args.max_steps is not None:   # smoke tests: a few small teacher batches
+            dargv += ["--max-steps", str(args.max_steps), "--chunk", "4", "--initial-chunks", "1"]
+        t0 = time.time()
+        res = distill.main(dargv)
+        st["seconds"] += time.time() - t0
+        st["step"] = res["step"]
+        st["done"] = not res["interrupted"]
+        run.save()
+        if res["interrupted"]:
+            print(f"stopped during distillation (step {res['step']}, saved in {dist_run}); the teacher is exported. Run the same "
+                  f"command with --resume to continue", flush=True)
+            return None
+    eargv = ["--weights", os.path.join(dist_run, "weights.pt"), "--out", fast_out, "--data", args.data, "--id", fast_id,
+             "--teacher-manifest", os.path.join(args.out, "manifest.json")]
+    if args.citation:
+        eargv += ["--citation", args.citation]
+    export.main(eargv)
+    return {"out": fast_out, "id": fast_id, "steps": st.get("step"), "zip": write_zip(fast_out, fast_id)}
 
 
 if __name__ == "__main__":

@@ -163,6 +163,30 @@ class TrainAll(unittest.TestCase):
         with open(os.path.join(out, "manifest.json")) as f:
             self.assertEqual(json.load(f)["training"]["steps"], step + 2)
 
+    def test_distillation_stage_exports_a_fast_student(self):
+        data = make_dataset(os.path.join(self.tmp, "parts"), per_class=3)
+        out = os.path.join(self.tmp, "model")
+        r = subprocess.run([PY, os.path.join(TRAINING, "train_all.py"), "--data", data, "--id", "synth-fast", "--out", out,
+                            "--minutes", "5", "--config", TINY, "--threads", "2", "--max-steps", "2", "--distill-share", "0.25"],
+                           cwd=REPO, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
+        self.assertIn("[5/5] distilling a few-step student (synth-fast-fast)", r.stdout)
+        self.assertIn("distillation 1.2 min", r.stdout)   # taken from the denoiser's 0.75: 2.5 min left for it
+        self.assertIn("denoiser 2.5 min", r.stdout)
+        with open(os.path.join(out, "manifest.json")) as f:
+            teacher = json.load(f)
+        with open(os.path.join(out, "fast", "manifest.json")) as f:
+            m = json.load(f)
+        self.assertEqual(m["id"], "synth-fast-fast")
+        self.assertEqual(m["distillation"]["teacher"], {k: teacher[k] for k in ("id", "version", "sha256")})
+        self.assertEqual((m["defaults"]["sampler"], m["defaults"]["guidance"]), ("consistency", 1))
+        self.assertEqual(m["training"]["distillation"]["student_steps"], 2)
+        self.assertEqual(m["classes"], teacher["classes"])
+        with zipfile.ZipFile(os.path.join(out, "fast", "synth-fast-fast.zip")) as z:
+            self.assertEqual(sorted(z.namelist()), ["manifest.json", "mask_library.json", "model.onnx", "part_masks.json"])
+        for p in ("fast/manifest.json", "fast/model_io_synth-fast-fast.json"):
+            self.assertNoMachinePaths(os.path.join(out, p))
+
 
 if __name__ == "__main__":
     unittest.main()
