@@ -187,7 +187,7 @@ export async function runEvaluate(a: EvaluateArgs, log: (s: string) => void = (s
     log(`evaluate: ${rw.pixels.length} real windows from ${list.images.length} images; ${list.split.text}`);
     for (const s of rw.skipped) log(`evaluate: real image left out: ${s.item}: ${s.why}`);
     const re = await clf.embed(rw.pixels);
-    const real = { features: re.features, labels: rw.labels, test: rw.test };
+    const real = { features: re.features, labels: rw.labels, test: rw.test, groups: rw.source.map((k) => list.images[k]?.group as string) };
 
     const ev = await evaluateFromEmbeddings(classes, clf.reference,
       syn.images.map((im, i) => ({ className: im.className, name: im.name, region: im.region, logits: se.logits[i] as Float32Array, features: se.features[i] as Float32Array, backgroundFeatures: bgOf.get(i) ?? null })),

@@ -58,4 +58,11 @@ describe('downstream check: planted effects', () => {
     expect(r.delta.mean).toBe(0); // no synthetic data: both models are identical
     expect(r.seeds).toEqual([7]);
   });
+
+  it('warns when a class\'s held-out samples come from few tile groups, however many windows', () => {
+    const rng = new Rng(5);
+    const inp = { realTrain: set(rng, 3, 10), realTest: set(rng, 3, 40), synthetic: { features: [], labels: [] }, classes: C, classNames: ['a', 'b', 'c'], seeds: 1 };
+    expect(downstreamCheck(inp).warning).toBeUndefined();
+    expect(downstreamCheck({ ...inp, testGroupsPerClass: [5, 1, 3] }).warning).toBe('held-out set too small for a reliable check: classes b (1) have held-out samples from fewer than 3 tile groups (physical parts)');
+  });
 });

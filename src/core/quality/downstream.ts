@@ -26,6 +26,12 @@ export interface DownstreamInput {
   train?: Partial<SoftmaxOptions>;
   /** Below this many test samples in a class, a warning is given (default 10). */
   minTestPerClass?: number;
+  /**
+   * Held-out tile groups (physical parts) per class, when known: windows drawn from few images can be many, so
+   * a class with test samples from fewer than minTestGroupsPerClass groups (default 3) gets a warning too.
+   */
+  testGroupsPerClass?: readonly number[];
+  minTestGroupsPerClass?: number;
 }
 export interface DownstreamResult {
   /** Mean over seeds; null for classes without test samples. */
@@ -64,7 +70,8 @@ function stratifiedBootstrap(labels: readonly number[], rng: Rng): number[] {
  * real-train (and, independently, of the synthetic set) from Rng(seed); model (a) is trained on the real
  * bootstrap only, model (b) on the same real bootstrap + the synthetic bootstrap, both with init seed `seed`
  * (paired); both are scored by macro-F1 on the whole of real-test. Reports mean and population std over seeds.
- * Warns when a class is missing from the test or training set, or has fewer than minTestPerClass test samples.
+ * Warns when a class is missing from the test or training set, or has fewer than minTestPerClass test samples
+ * or (given testGroupsPerClass) test samples from fewer than minTestGroupsPerClass tile groups.
  */
 export function downstreamCheck(inp: DownstreamInput): DownstreamResult {
   const seeds = typeof inp.seeds === 'number' ? Array.from({ length: inp.seeds }, (_, i) => i) : [...inp.seeds];
@@ -121,6 +128,9 @@ export function downstreamCheck(inp: DownstreamInput): DownstreamResult {
   const missingTrain = trainCounts.flatMap((k, c) => (k === 0 ? [nm(c)] : []));
   if (missingTest.length) problems.push(`classes ${missingTest.join(', ')} have no held-out test samples (left out of macro-F1)`);
   if (fewTest.length) problems.push(`classes ${fewTest.join(', ')} have fewer than ${minTest} test samples`);
+  const minGroups = inp.minTestGroupsPerClass ?? 3;
+  const fewGroups = inp.testGroupsPerClass ? testCounts.flatMap((k, c) => (k > 0 && (inp.testGroupsPerClass?.[c] ?? 0) < minGroups ? [`${nm(c)} (${inp.testGroupsPerClass?.[c] ?? 0})`] : [])) : [];
+  if (fewGroups.length) problems.push(`classes ${fewGroups.join(', ')} have held-out samples from fewer than ${minGroups} tile groups (physical parts)`);
   if (missingTrain.length) problems.push(`classes ${missingTrain.join(', ')} have no real training samples`);
   const res: DownstreamResult = {
     perClass,

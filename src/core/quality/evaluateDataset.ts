@@ -62,6 +62,8 @@ export interface EvalReal {
   features: readonly Float32Array[];
   labels: readonly number[];
   test: readonly boolean[];
+  /** tile group of each window's image: the downstream check warns about classes held out from few groups */
+  groups?: readonly string[];
 }
 
 export interface ClassEvaluation {
@@ -191,6 +193,7 @@ export async function evaluateDataset(inp: EvaluateDatasetInput): Promise<Datase
         realTrain, realTest,
         synthetic: { features: known.map((s) => s.features), labels: known.map((s) => classes.indexOf(s.className)) },
         classes: classes.length, classNames: classes, seeds: o.downstreamSeeds,
+        ...(r.groups ? { testGroupsPerClass: classes.map((_, ci) => new Set(r.labels.flatMap((l, i) => (l === ci && r.test[i] ? [r.groups?.[i]] : []))).size) } : {}),
       };
       downstream = await (inp.runDownstream ?? downstreamCheck)(input);
     }

@@ -70,14 +70,14 @@ export function DownstreamPanel({ reference }: { reference: ReferenceFeatures | 
       setBusy(`training real-only and real + synthetic classifiers (${EVALUATION_DEFAULTS.downstreamSeeds} seeds)…`);
       const ev = await evaluateDataset({
         classes: known, reference, samples: studioSamples(items, known),
-        real: { features, labels: rw.labels, test: rw.test },
+        real: { features, labels: rw.labels, test: rw.test, groups: rw.source.map((k) => images[k]!.group) },
         runDownstream: (input) => client.downstream(input),
       });
       const d = ev.downstream;
       if (!d || 'skipped' in d) throw new Error(d ? d.skipped : 'no real windows');
       const syn = items.filter((i) => i.status === 'accepted' && i.quality && known.includes(i.className));
       const src = rw.source.map((k) => images[k]!);
-      publishDownstream(d, { names: src.map((s) => s.path), labels: rw.labels, groups: src.map((s) => s.group), splitBy: real.splitBy }, rw.test, known, syn.map((i) => i.id));
+      publishDownstream(d, { names: src.map((s) => s.path), labels: rw.labels, groups: src.map((s) => s.group), splitBy: real.splitBy, heldOutGroups: split.heldOutGroups }, rw.test, known, syn.map((i) => i.id));
       const heldImages = images.filter((i) => i.test).length;
       setShown({
         result: d, split, leftOut: rw.skipped.map((s) => `${s.item} (${s.why})`),
