@@ -1,7 +1,31 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { test, expect } from './fixtures';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
+const DATA = '../shared/datasets/magnetic-tile';
+
+/** A small real folder (as e2e/quality.spec.ts makes it): a few photos (+ masks) per class and the tile_group manifest. */
+function realFolder(perClass: number): string {
+  const root = join(mkdtempSync(join(tmpdir(), 'dds-real-')), 'real');
+  for (const cls of readdirSync(join(DATA, 'train'))) {
+    mkdirSync(join(root, cls), { recursive: true });
+    const imgs = readdirSync(join(DATA, 'train', cls)).filter((f) => f.endsWith('.jpg')).sort();
+    for (let k = 0; k < perClass; k++) {
+      const f = imgs[Math.floor((k * imgs.length) / perClass)] as string;
+      copyFileSync(join(DATA, 'train', cls, f), join(root, cls, f));
+      const m = f.replace('.jpg', '_mask.png');
+      if (existsSync(join(DATA, 'train', cls, m))) copyFileSync(join(DATA, 'train', cls, m), join(root, cls, m));
+    }
+  }
+  copyFileSync(join(DATA, 'manifest_extra.csv'), join(root, 'manifest_extra.csv'));
+  return root;
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
 
 test('pilot report: generate, review with reasons, download report.html and check it against the page', async ({ studio, page, context, offsite }) => {
   await studio.open('?backend=wasm');
@@ -26,7 +50,7 @@ test('pilot report: generate, review with reasons, download report.html and chec
 
   await studio.openTab('Dataset');
   const reasonsTable = page.getByTestId('reject-reasons');
-  const shownReasons = (await reasonsTable.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')))).map((r) => r.slice(1));
+  const shownReasons = (await reasonsTable.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.textContent ?? '')))).map((r) => r.slice(1));
   expect(shownReasons.sort()).toEqual([[HOSTILE, '1'], ['Wrong defect class', '1']].sort());
   const shownAccepted = /^(\d+)/.exec((await page.getByRole('img', { name: 'Accepted images per class against the target' }).locator('text', { hasText: /no target|\// }).nth(2).textContent()) ?? '')?.[1];
 
@@ -47,9 +71,9 @@ test('pilot report: generate, review with reasons, download report.html and chec
   report.on('request', (r) => requests.push(r.url()));
   await report.setContent(html, { waitUntil: 'load' });
   const parsed = await report.evaluate(() => {
-    const rows = (label: string) => [...document.querySelectorAll(`table[aria-label="${label}"] tbody tr`)].map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? ''));
+    const rows = (label: string) => Array.from(document.querySelectorAll(`table[aria-label="${label}"] tbody tr`)).map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.textContent ?? ''));
     return {
-      svgs: [...document.querySelectorAll('svg.plot')].map((s) => s.getAttribute('data-plot')),
+      svgs: Array.from(document.querySelectorAll('svg.plot')).map((s) => s.getAttribute('data-plot')),
       axisTicks: document.querySelectorAll('svg.plot[data-plot="kid"] text').length,
       counts: rows('Images per class'),
       reasons: rows('Reject reasons per class'),
@@ -87,6 +111,62 @@ test('pilot report: generate, review with reasons, download report.html and chec
   expect(q[1]).toBe('2');
   expect(q[2]).toBe(panel[2]); // label consistency
   expect(q[3]).toBe(panel[3]); // KID ± std
+  await report.close();
+  expect(offsite).toEqual([]);
+});
+
+test('pilot report after the downstream check: its table, its uncertainty and the held-out images are the panel\'s', async ({ studio, page, context, offsite }) => {
+  test.skip(!existsSync(DATA), 'magnetic-tile dataset not present');
+  await studio.open('?backend=wasm');
+  await page.getByLabel('Defect class').selectOption('Crack');
+  await page.getByLabel('Steps').fill('4');
+  await page.getByLabel('Batch size').fill('2');
+  await studio.generateButton().click();
+  await expect(page.getByRole('tab', { name: /^Pending \(2\)$/ })).toBeVisible({ timeout: 120_000 });
+  await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
+  await page.keyboard.press('a');
+  await page.keyboard.press('a');
+  await studio.openTab('Quality');
+  const real = realFolder(8);
+  await page.getByLabel('Real images folder').setInputFiles(real);
+  await expect(page.getByText(/^48 real images read/)).toBeVisible({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Run downstream check' }).click();
+  const table = page.getByTestId('downstream-table');
+  await expect(table).toBeVisible({ timeout: 120_000 });
+  const panel = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.textContent ?? '')));
+  const warningNote = page.getByRole('note').filter({ hasText: 'Warning:' });
+  const panelWarning = (await warningNote.count()) ? await warningNote.textContent() : null;
+  const panelGroups = ((await page.getByTestId('held-out-groups').textContent()) ?? '').replace(/\.$/, '').split(': ').at(-1)?.split(', ') ?? [];
+
+  await studio.openTab('Dataset');
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Pilot report' }).click();
+  const html = readFileSync(await (await download).path(), 'utf8');
+  const report = await context.newPage();
+  await report.setContent(html);
+  const parsed = await report.evaluate(() => ({
+    svgs: Array.from(document.querySelectorAll('svg.plot')).map((s) => s.getAttribute('data-plot')),
+    rows: Array.from(document.querySelectorAll('table[aria-label="Downstream check per class"] tbody tr')).map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.textContent ?? '')),
+    heldOut: Array.from(document.querySelectorAll('#downstream ul.files')).map((u) => Array.from(u.querySelectorAll('li')).map((l) => l.textContent ?? '')),
+    warning: document.querySelector('#downstream [role="note"]')?.textContent ?? null,
+  }));
+  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', 'downstream']);
+  // per class: F1 real only, F1 + synthetic, change (the report writes a minus sign as −); macro-F1 with ± as the panel shows it
+  const norm = (s: string) => s.replace('−', '-').replace(/^\+?(-?)/, '$1').replace(/^-(0\.000)/, '$1');
+  const body = panel.slice(0, -1);
+  expect(parsed.rows.slice(0, -1).map((r) => [r[0], r[3], r[4], norm(r[5] as string)])).toEqual(body.map((r) => [r[0], r[1], r[2], norm(r[3] as string)]));
+  const macro = parsed.rows.at(-1) as string[];
+  const pm = panel.at(-1) as string[];
+  expect([macro[3], macro[4], norm(macro[5] as string)]).toEqual([pm[1], pm[2], norm(pm[3] as string)]);
+  // the same warning (or none) as the panel
+  expect(parsed.warning).toBe(panelWarning);
+  // exactly which real images were held out: files of the chosen folder, in tile groups of the manifest
+  const [groups, images] = parsed.heldOut as [string[], string[]];
+  expect(groups.length).toBeGreaterThan(0);
+  expect([...groups].sort()).toEqual([...panelGroups].sort());
+  expect(images.length).toBeGreaterThan(0);
+  const files = new Set(allFiles(real).map((f) => relative(join(real, '..'), f)));
+  for (const f of images) expect(files.has(f)).toBe(true);
   await report.close();
   expect(offsite).toEqual([]);
 });

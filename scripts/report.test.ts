@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProvenanceRecord } from '../src/dataset/record';
 import type { DatasetItem, ItemImages } from '../src/dataset/types';
 import { buildExportZip } from '../src/dataset/zip';
-import { UsageError } from './evaluate';
+import { parseEvaluateArgs, runEvaluate, UsageError } from './evaluate';
 import { parseGenerateArgs, runGenerate } from './generate';
 import { buildReport, parseReportArgs } from './report';
 
@@ -129,5 +129,12 @@ describe('npm run report on a small export made here', () => {
     expect(macro[5]).toBe(`${d.result.delta.mean >= 0 ? '+' : '−'}${Math.abs(d.result.delta.mean).toFixed(3)} ± ${d.result.delta.std.toFixed(3)}`);
     expect(d.result.nSynthetic).toBe(2);
     expect(offOrigin(html)).toEqual([]);
+    // the same numbers as npm run evaluate on the same zip and real folder (one evaluation function)
+    const ev = (await runEvaluate(parseEvaluateArgs(['--dataset', zip, '--real', real, '--real-per-class', '4', '--seeds', '2']), () => {})) as {
+      perClass: Record<string, { kid: { mean: number; std: number } }>; downstream: { delta: { mean: number; std: number } };
+    };
+    const q = input.quality.available ? input.quality.value.rows.find((r) => r.className === 'Crack') : undefined;
+    expect(Number(q?.kid?.mean.toPrecision(4))).toBe(ev.perClass['Crack']?.kid.mean);
+    expect(Number(d.result.delta.mean.toPrecision(4))).toBe(ev.downstream.delta.mean);
   }, 180_000);
 });

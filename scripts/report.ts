@@ -5,25 +5,25 @@
  *   npm run report -- --dataset export.zip [--real <folder of <class>/ real images>] [--thresholds t.json] --out report.html
  *
  * Records: an export zip's metadata.jsonl (readExportZip; bad lines are skipped and listed) or a generate
- * folder's metadata.jsonl (every image counts as accepted: nothing was reviewed). Accepted images without
- * classifier features in their record (a generate folder) are embedded with the evaluation classifier here and
- * judged as the studio's worker judges them (QualityJudge). Real images are read with scripts/evaluate.ts's
- * loaders (listReal, realWindows): split by tile_group when --groups or <real>/manifest_extra.csv gives one, by
- * file otherwise; the downstream check is the studio's (downstreamCheck on classifier features).
+ * folder's metadata.jsonl (every image counts as accepted: nothing was reviewed). The numbers are npm run
+ * evaluate's: the accepted images read with its readSynthetic and embedded here, real images listed, split and
+ * drawn with its listReal / realWindows (tile groups from --groups or <real>/manifest_extra.csv, the
+ * classifier's own held-out groups where it knows them), all through evaluateFromEmbeddings (evaluateDataset,
+ * the function the studio's panels call); src/report/evaluation.ts turns that into the report's numbers.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { downstreamCheck } from '../src/core/quality/quality';
-import { QualityJudge } from '../src/core/quality/imageQuality';
+import { REAL_WINDOW_DEFAULTS, type EvalReal } from '../src/core/quality/evaluateDataset';
 import { parseProvenanceRecord, RecordError } from '../src/dataset/record';
 import { readExportZip } from '../src/dataset/zip';
-import { qualityNumbers } from '../src/report/evaluation';
+import { reportQuality } from '../src/report/evaluation';
 import { renderReport } from '../src/report/html';
 import { checks, modelsOf, verdict } from '../src/report/summary';
 import { DEFAULT_THRESHOLDS, parseThresholds, ThresholdError, type Thresholds } from '../src/report/thresholds';
 import type { DownstreamNumbers, ReportInput, ReportRecord } from '../src/report/types';
-import { listReal, readGroups, readSynthetic, realWindows, UsageError } from './evaluate';
+import { listReal, readGroups, readSynthetic, realWindows, UsageError, type RealImage } from './evaluate';
+import { evaluateFromEmbeddings, type EmbeddedSynthetic } from './lib/evaluateReport';
 import { DEFAULT_CLASSIFIER, loadClassifier } from './lib/classifier';
 
 const USAGE = `usage: npm run report -- --dataset <exported .zip | npm run generate output folder> --out report.html
@@ -148,53 +148,46 @@ export async function buildReport(a: ReportArgs, log: (s: string) => void = (s) 
   try {
     const m = clf.manifest;
     const classes = [...m.classes];
-    const judge = new QualityJudge(m.id, classes, clf.reference);
-    // Accepted records without features (a generate folder) are embedded here, as the studio's worker does.
-    const need = loaded.records.filter((r) => r.status === 'accepted' && !r.quality && judge.knows(r.className));
-    if (need.length) {
-      const syn = readSynthetic(a.dataset, m.width, m.height);
-      const byName = new Map(syn.images.map((s) => [`${s.className}/${basename(s.name, '.png')}`, s.pixels]));
-      const have = need.filter((r) => byName.has(`${r.className}/${r.id}`));
-      const e = await clf.embed(have.map((r) => byName.get(`${r.className}/${r.id}`) as Uint8Array));
-      have.forEach((r, i) => (r.quality = judge.judge(r.className, e.logits[i] as Float32Array, e.features[i] as Float32Array)));
-      log(`report: embedded ${have.length} accepted images with ${m.id}${have.length < need.length ? `; ${need.length - have.length} had no readable image` : ''}`);
+    // As npm run evaluate does it: the accepted images (all of a generate folder) through the classifier here.
+    const syn = readSynthetic(a.dataset, m.width, m.height);
+    for (const s of syn.skipped) log(`report: not evaluated: ${s.item}: ${s.why}`);
+    const known = syn.images.filter((im) => classes.includes(im.className));
+    const se = await clf.embed(known.map((i) => i.pixels));
+    const photos = known.flatMap((im, i) => (im.background ? [i] : []));
+    const be = await clf.embed(photos.map((i) => known[i]?.background as Uint8Array));
+    const bgOf = new Map(photos.map((i, k) => [i, be.features[k] as Float32Array]));
+    const embedded: EmbeddedSynthetic[] = known.map((im, i) => ({ className: im.className, name: im.name, region: im.region, logits: se.logits[i] as Float32Array, features: se.features[i] as Float32Array, backgroundFeatures: bgOf.get(i) ?? null }));
+
+    let real: EvalReal | null = null;
+    let list: ReturnType<typeof listReal> | null = null;
+    let rw: ReturnType<typeof realWindows> | null = null;
+    const groups = a.groups ? readGroups(a.groups) : null;
+    if (a.real) {
+      list = listReal(a.real, classes, groups, REAL_WINDOW_DEFAULTS.testFraction, REAL_WINDOW_DEFAULTS.splitSeed, m);
+      if (!list.images.length) throw new UsageError(`--real ${a.real} holds no images in class folders named ${classes.join(', ')}`);
+      rw = realWindows(list.images, classes, a.realPerClass, m.width, REAL_WINDOW_DEFAULTS.windowSeed, REAL_WINDOW_DEFAULTS.jitter);
+      for (const s of rw.skipped) log(`report: real image left out: ${s.item}: ${s.why}`);
+      real = { features: (await clf.embed(rw.pixels)).features, labels: rw.labels, test: rw.test };
     }
-    const quality = qualityNumbers(loaded.records, classes, clf.reference, m.id);
-    quality.method += loaded.reviewed ? ' Features: as recorded with each image (the studio\'s worker), else from onnxruntime-node here.' : ' Features: from onnxruntime-node here.';
+    const ev = await evaluateFromEmbeddings(classes, clf.reference, embedded, real, { downstreamSeeds: a.seeds });
+    const quality = reportQuality(ev, clf.reference, m.id, `embedded here with onnxruntime-node from the ${known.length} accepted images (as npm run evaluate does)`);
 
     let downstream: ReportInput['downstream'] = { available: false, why: 'no real images were given (npm run report -- ... --real <folder of <class>/ real images>)' };
-    if (a.real) {
-      const groups = a.groups ? readGroups(a.groups) : null;
-      const list = listReal(a.real, classes, groups, 0.2, 0);
-      if (!list.images.length) throw new UsageError(`--real ${a.real} holds no images in class folders named ${classes.join(', ')}`);
-      const rw = realWindows(list.images, classes, a.realPerClass, m.width, 0, 16);
-      for (const s of rw.skipped) log(`report: real image left out: ${s.item}: ${s.why}`);
-      const re = await clf.embed(rw.pixels);
-      const pick = (test: boolean) => {
-        const ii = rw.labels.flatMap((_, i) => (rw.test[i] === test ? [i] : []));
-        return { features: ii.map((i) => re.features[i] as Float32Array), labels: ii.map((i) => rw.labels[i] as number) };
+    const d = ev.downstream;
+    if (d && 'skipped' in d) downstream = { available: false, why: d.skipped };
+    else if (d && list && rw && real && a.real) {
+      const root = a.real;
+      const src = rw.source.map((k) => list.images[k] as RealImage);
+      const heldImages = list.images.filter((i) => i.test).length;
+      const value: DownstreamNumbers = {
+        result: d, classes, split: groups ? 'tile_group' : 'file',
+        heldOutImages: [...new Set(src.filter((_, i) => rw.test[i]).map((im) => relative(root, im.path)))].sort(),
+        heldOutGroups: [...list.split.heldOutGroups].sort(),
+        testPerClass: classes.map((_, ci) => rw.labels.filter((l, i) => l === ci && rw.test[i]).length),
+        trainPerClass: classes.map((_, ci) => rw.labels.filter((l, i) => l === ci && !rw.test[i]).length),
+        realSource: `Real images: ${list.images.length} files under ${basename(root)} (${list.images.length - heldImages} on the training side, ${heldImages} held out; groups ${groups ? `by tile_group from ${basename(a.groups as string)}` : 'by file: no manifest_extra.csv, so photos of one part may sit on both sides and the real-only score is optimistic'}; ${list.split.text}); ${a.realPerClass} windows per class and side drawn from them as npm run evaluate draws them (the counts in the table are windows, the list below the held-out images they came from).`,
       };
-      const realTrain = pick(false);
-      const realTest = pick(true);
-      const syn = loaded.records.filter((r) => r.status === 'accepted' && r.quality && classes.includes(r.className));
-      if (!realTrain.features.length || !realTest.features.length) {
-        downstream = { available: false, why: `the split left ${realTrain.features.length} training and ${realTest.features.length} held-out real windows; both must be non-empty` };
-      } else {
-        const result = downstreamCheck({
-          realTrain, realTest, classes: classes.length, classNames: classes, seeds: a.seeds,
-          synthetic: { features: syn.map((r) => Float32Array.from(r.quality?.features ?? [])), labels: syn.map((r) => classes.indexOf(r.className)) },
-        });
-        const held = list.images.filter((i) => i.test);
-        const value: DownstreamNumbers = {
-          result, classes, split: groups ? 'tile_group' : 'file',
-          heldOutImages: held.map((i) => relative(a.real as string, i.path)),
-          heldOutGroups: [...new Set(held.map((i) => i.group))].sort(),
-          testPerClass: classes.map((_, ci) => realTest.labels.filter((l) => l === ci).length),
-          trainPerClass: classes.map((_, ci) => realTrain.labels.filter((l) => l === ci).length),
-          realSource: `Real images: ${list.images.length} files under ${basename(a.real)} (${list.images.length - held.length} training-side, ${held.length} held out; split ${groups ? `by tile_group from ${basename(a.groups as string)}` : 'by file: no manifest_extra.csv, so photos of one part may sit on both sides and the real-only score is optimistic'}, test fraction 0.2, split seed 0: the classifier's and denoiser's validation split), ${a.realPerClass} windows per class and side drawn from them (counts in the table are windows).`,
-        };
-        downstream = { available: true, value };
-      }
+      downstream = { available: true, value };
     }
     const input: ReportInput = {
       generatedAt: now, source: `${basename(a.dataset)} (${loaded.kind})`, reviewed: loaded.reviewed, classes, records: loaded.records,

@@ -7,7 +7,8 @@
 import { create } from 'zustand';
 import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
 import { parseReferenceFeatures, type DownstreamResult, type ReferenceFeatures } from '../../core/quality/quality';
-import { qualityNumbers } from '../../report/evaluation';
+import { studioQuality } from '../../report/evaluation';
+import { studioSamples } from '../quality/studioEvaluation';
 import { renderReport } from '../../report/html';
 import { modelsOf } from '../../report/summary';
 import { DEFAULT_THRESHOLDS, parseThresholds, type Thresholds } from '../../report/thresholds';
@@ -69,8 +70,7 @@ export async function studioReport(thresholds: Thresholds, now = new Date()): Pr
   if (!s.model?.quality.enabled) quality = { available: false, why: `the per-image checks are off (${s.model?.quality.reason ?? 'no model loaded'})` };
   else {
     try {
-      quality = { available: true, value: qualityNumbers(records, classes, await referenceFeatures(), s.model.quality.classifierId ?? CLASSIFIER_ID) };
-      quality.value.method += ' Features: as recorded with each image by the worker (the Quality tab\'s numbers).';
+      quality = { available: true, value: await studioQuality(classes, await referenceFeatures(), studioSamples(s.items, classes), s.model.quality.classifierId ?? CLASSIFIER_ID) };
     } catch (e) {
       quality = { available: false, why: `the reference features could not be read: ${(e as Error).message}` };
     }
@@ -94,12 +94,12 @@ export async function studioReport(thresholds: Thresholds, now = new Date()): Pr
 }
 
 /**
- * Called by the Quality tab's downstream check when it has a result: what it ran on (each real window's file,
- * label and group, which of them were held out) and the accepted images it added.
+ * Called by the Quality tab's downstream check when it has a result: what it ran on (per real window: the file
+ * it was drawn from, its label, group and side of the split) and the accepted images it added.
  */
 export function publishDownstream(
   result: DownstreamResult,
-  real: { names: readonly string[]; labels: readonly number[]; groups: readonly string[]; splitBy: 'tile_group' | 'file' },
+  real: { names: readonly string[]; labels: readonly number[]; groups: readonly string[]; splitBy: 'tile_group' | 'file'; heldOutGroups?: readonly string[] },
   heldOut: readonly boolean[],
   classes: readonly string[],
   acceptedIds: string[],
@@ -110,10 +110,10 @@ export function publishDownstream(
     acceptedIds,
     value: {
       result, classes: [...classes], split: real.splitBy,
-      heldOutImages: real.names.filter((_, i) => heldOut[i]),
-      heldOutGroups: [...new Set(real.groups.filter((_, i) => heldOut[i]))].sort(),
+      heldOutImages: [...new Set(real.names.filter((_, i) => heldOut[i]))].sort(),
+      heldOutGroups: [...(real.heldOutGroups ?? new Set(real.groups.filter((_, i) => heldOut[i])))].sort(),
       testPerClass: perClass(true), trainPerClass: perClass(false),
-      realSource: `Real images: ${real.names.length} from the folder chosen in the Quality tab, one window each (centred on the defect mask when there is one), split ${real.splitBy === 'tile_group' ? 'by tile_group from its manifest_extra.csv' : 'by file: no manifest_extra.csv with tile_group, so photos of one part may sit on both sides and the real-only score is optimistic'} (test fraction 0.2, split seed 0).`,
+      realSource: `Real images: the folder chosen in the Quality tab; ${real.names.length} windows drawn from its images (as npm run evaluate draws them: around a defect pixel when a mask is there), split ${real.splitBy === 'tile_group' ? 'by tile_group from its manifest_extra.csv' : 'by file: no manifest_extra.csv with tile_group, so photos of one part may sit on both sides and the real-only score is optimistic'} (the classifier's own held-out groups where it knows them); the counts in the table are windows, the list below the held-out images they were drawn from.`,
     },
   });
 }
