@@ -12,7 +12,7 @@
  * the function the studio's panels call); src/report/evaluation.ts turns that into the report's numbers.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REAL_WINDOW_DEFAULTS, type EvalReal } from '../src/core/quality/evaluateDataset';
 import { parseProvenanceRecord, RecordError } from '../src/dataset/record';
@@ -27,7 +27,7 @@ import { evaluateFromEmbeddings, type EmbeddedSynthetic } from './lib/evaluateRe
 import { DEFAULT_CLASSIFIER, loadClassifier } from './lib/classifier';
 
 const USAGE = `usage: npm run report -- --dataset <exported .zip | npm run generate output folder> --out report.html
-       [--real <folder of <class>/ real images (+ <stem>_mask.png, manifest_extra.csv)>] [--groups manifest_extra.csv]
+       [--real <folder of <class>/ real images (+ <stem>_mask.png)>] [--groups manifest_extra.csv (default: in --real or its parent)]
        [--thresholds file.json] [--model <model folder, for the citation of a generate folder>] [--seeds 5]
        [--real-per-class 50] [--classifier ${DEFAULT_CLASSIFIER}] [--threads 1]`;
 
@@ -71,7 +71,8 @@ export function parseReportArgs(argv: string[]): ReportArgs {
   if (!existsSync(values.dataset)) throw new UsageError(`--dataset ${values.dataset} does not exist; accepted: an exported .zip or a folder written by npm run generate`);
   if (values.real !== undefined && (!existsSync(values.real) || !statSync(values.real).isDirectory()))
     throw new UsageError(`--real ${values.real} is not a folder; accepted: a folder of <class>/ subfolders of real images`);
-  const groups = values.groups ?? (values.real !== undefined && existsSync(join(values.real, 'manifest_extra.csv')) ? join(values.real, 'manifest_extra.csv') : undefined);
+  // as npm run evaluate: manifest_extra.csv in --real or its parent when --groups is not given
+  const groups = values.groups ?? (values.real === undefined ? undefined : [join(values.real, 'manifest_extra.csv'), join(dirname(values.real.replace(/\/+$/, '')), 'manifest_extra.csv')].find((p) => existsSync(p)));
   if (groups !== undefined && !existsSync(groups)) throw new UsageError(`--groups ${groups} does not exist; accepted: a CSV with columns image and tile_group (manifest_extra.csv)`);
   let thresholds = DEFAULT_THRESHOLDS;
   if (values.thresholds !== undefined) {
@@ -167,7 +168,7 @@ export async function buildReport(a: ReportArgs, log: (s: string) => void = (s) 
       if (!list.images.length) throw new UsageError(`--real ${a.real} holds no images in class folders named ${classes.join(', ')}`);
       rw = realWindows(list.images, classes, a.realPerClass, m.width, REAL_WINDOW_DEFAULTS.windowSeed, REAL_WINDOW_DEFAULTS.jitter);
       for (const s of rw.skipped) log(`report: real image left out: ${s.item}: ${s.why}`);
-      real = { features: (await clf.embed(rw.pixels)).features, labels: rw.labels, test: rw.test };
+      real = { features: (await clf.embed(rw.pixels)).features, labels: rw.labels, test: rw.test, groups: rw.source.map((k) => (list as { images: RealImage[] }).images[k]?.group as string) };
     }
     const ev = await evaluateFromEmbeddings(classes, clf.reference, embedded, real, { downstreamSeeds: a.seeds });
     const quality = reportQuality(ev, clf.reference, m.id, `embedded here with onnxruntime-node from the ${known.length} accepted images (as npm run evaluate does)`);
