@@ -10,7 +10,10 @@ h3 { font-size: 15px; margin: 18px 0 6px; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13px; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 10px 4px 0; text-align: left; vertical-align: top; }
 th { font-weight: 600; color: #374151; }
-td.num, th.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; padding-left: 10px; }
+td.num { white-space: nowrap; }
+table[aria-label="Quality per class"] { font-size: 12px; }
+table[aria-label="Quality per class"] th, table[aria-label="Quality per class"] td { padding-right: 6px; padding-left: 6px; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; padding-left: 10px; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 code.sha { word-break: break-all; }
 .verdict { font-size: 17px; font-weight: 700; padding: 10px 14px; border-radius: 6px; margin: 8px 0; }
