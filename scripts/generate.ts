@@ -31,7 +31,7 @@ import { checkPhotoSize } from '../src/core/model/limits';
 import type { ModelManifest } from '../src/core/model/manifest';
 import { drawPartMask, parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../src/core/formats/partMasks';
 import { placeRealMask } from '../src/core/formats/photoMask';
-import { Rng, deriveSeed } from '../src/core/diffusion/rng';
+import { choosePhoto, photoOrder } from '../src/core/formats/photoChoice';
 import { generateOnPhoto } from '../src/core/diffusion/tiled';
 import type { GenerateRequest, GenerateResult } from '../src/core/model/protocol';
 import { buildRequest, MAX_ETA, MAX_GUIDANCE } from '../src/core/model/request';
@@ -208,12 +208,10 @@ interface PhotoSet {
   cache: Map<string, Gray>;
 }
 
-const IMAGE_EXT = /\.(png|jpe?g)$/i;
-
 function openPhotoSet(photoDir: string, maskDir: string | undefined, modelDir: string, m: ModelManifest, className: string): PhotoSet {
   for (const [flag, d] of [['--photos', photoDir], ['--masks', maskDir]] as const)
     if (d !== undefined && (!existsSync(d) || !statSync(d).isDirectory())) throw new UsageError(`${flag} ${d} is not a folder`);
-  const photos = readdirSync(photoDir).filter((f) => IMAGE_EXT.test(f) && !/mask/i.test(f)).sort();
+  const photos = photoOrder(readdirSync(photoDir));
   if (!photos.length) throw new UsageError(`--photos ${photoDir} holds no PNG or JPEG photos`);
   if (maskDir === undefined) {
     const libPath = join(modelDir, PART_MASKS_FILE);
@@ -243,10 +241,9 @@ function readGray(set: PhotoSet, dir: string, name: string): Gray {
   return g;
 }
 
-/** Photo and mask chosen by the seed (Rng(deriveSeed(seed, 3)): photo, then masks until one lands on it). */
+/** Photo and mask chosen by the seed (src/core/formats/photoChoice.ts: photo, then masks until one lands on it). */
 async function generateOnPhotoSet(m: ModelManifest, model: NodeModel, req: GenerateRequest, set: PhotoSet, seed: number): Promise<GenerateResult> {
-  const rng = new Rng(deriveSeed(seed, 3));
-  const photoName = set.photos[rng.nextUint32() % set.photos.length] as string;
+  const { photo: photoName, rng } = choosePhoto(seed, set.photos);
   const photo = readGray(set, set.photoDir, photoName);
   if (photo.width < m.image.width || photo.height < m.image.height) throw new UsageError(`${photoName} is ${photo.width}x${photo.height}, smaller than the model's ${m.image.width}x${m.image.height} window`);
   const onPhoto = (mask: Uint8Array) => generateOnPhoto(m, model.maskLibrary, model.denoise, req, { ...photo, name: photoName }, mask, model.backend, { now: () => performance.now() });
