@@ -1,6 +1,7 @@
 /**
  * IndexedDB persistence (idb): items (metadata), images (PNG bytes, kept apart so listing stays light),
- * userModels (models the user loaded), kv (settings that are not in localStorage). Every write is awaited
+ * userModels (models the user loaded), photos and photoPixels (the base photo set: metadata, and the gray pixels
+ * apart so listing stays light; since version 2). Every write is awaited
  * before the UI reports it done, so a reload or a tab crash loses nothing that was shown as saved.
  * A full quota surfaces as StudioError('storageFull').
  */
@@ -15,27 +16,73 @@ export interface UserModelRecord {
   manifest: unknown;
   onnx: ArrayBuffer;
   maskLibrary?: unknown;
+  /** part_masks.json (whole-part masks for the photo set), parsed and checked before it was stored */
+  partMasks?: unknown;
+}
+
+/** A stored base photo (the pixels are in photoPixels under the same name). */
+export interface PhotoRecord {
+  /** file name, unique in the set (the name the CLI's --photos folder would have it under) */
+  name: string;
+  width: number;
+  height: number;
+  /** sha256 of the 8-bit gray pixels, as provenance.basePhoto records it */
+  sha256: string;
+  /** size of the file that was added */
+  fileBytes: number;
+  addedAt: string;
+}
+
+export interface PhotoPixels {
+  name: string;
+  /** 8-bit gray, row-major, width x height */
+  pixels: Uint8Array;
 }
 
 interface StudioDb extends DBSchema {
   items: { key: string; value: DatasetItem; indexes: { byCreated: string } };
   images: { key: string; value: ItemImages };
   userModels: { key: string; value: UserModelRecord };
+  photos: { key: string; value: PhotoRecord };
+  photoPixels: { key: string; value: PhotoPixels };
 }
 
-const DB_NAME = 'defect-diffusion-studio';
+export const DB_NAME = 'defect-diffusion-studio';
+export const DB_VERSION = 2;
 let dbp: Promise<IDBPDatabase<StudioDb>> | null = null;
 
+/**
+ * The database, opened once. Upgrades go version by version from the one found, so a database of any earlier
+ * version keeps its stores and records: 1 items, images, userModels; 2 photos, photoPixels. A tab still holding
+ * an older version open is asked to close it (blocking) so the upgrade is not held up.
+ */
 export function db(): Promise<IDBPDatabase<StudioDb>> {
-  dbp ??= openDB<StudioDb>(DB_NAME, 1, {
-    upgrade(d) {
-      const items = d.createObjectStore('items', { keyPath: 'id' });
-      items.createIndex('byCreated', 'createdAt');
-      d.createObjectStore('images', { keyPath: 'id' });
-      d.createObjectStore('userModels', { keyPath: 'id' });
+  dbp ??= openDB<StudioDb>(DB_NAME, DB_VERSION, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        const items = d.createObjectStore('items', { keyPath: 'id' });
+        items.createIndex('byCreated', 'createdAt');
+        d.createObjectStore('images', { keyPath: 'id' });
+        d.createObjectStore('userModels', { keyPath: 'id' });
+      }
+      if (oldVersion < 2) {
+        d.createObjectStore('photos', { keyPath: 'name' });
+        d.createObjectStore('photoPixels', { keyPath: 'name' });
+      }
+    },
+    blocking() {
+      void dbp?.then((d) => d.close());
+      dbp = null;
     },
   });
   return dbp;
+}
+
+/** Closes the connection (tests; a later call opens it again). */
+export async function closeDb(): Promise<void> {
+  const p = dbp;
+  dbp = null;
+  if (p) (await p).close();
 }
 
 function mapQuota(e: unknown): never {
@@ -147,6 +194,39 @@ export async function listUserModels(): Promise<UserModelRecord[]> {
 
 export async function deleteUserModel(id: string): Promise<void> {
   await (await db()).delete('userModels', id);
+}
+
+/** The photo set's records (no pixels), in the order the photo choice indexes them (photoChoice.ts photoOrder). */
+export async function listPhotos(): Promise<PhotoRecord[]> {
+  const all = await (await db()).getAll('photos');
+  return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export async function getPhotoPixels(name: string): Promise<Uint8Array | null> {
+  return (await (await db()).get('photoPixels', name))?.pixels ?? null;
+}
+
+/** Stores photos with their pixels in ONE transaction: all or nothing. */
+export async function putPhotos(entries: readonly { record: PhotoRecord; pixels: Uint8Array }[]): Promise<void> {
+  for (const { record, pixels } of entries)
+    if (typeof record?.name !== 'string' || !record.name || pixels?.length !== record.width * record.height)
+      throw new StudioError('badRequest', `photo ${JSON.stringify(record?.name)} cannot be stored: no name, or its pixels are not ${record?.width} x ${record?.height}; nothing was saved`);
+  try {
+    const tx = (await db()).transaction(['photos', 'photoPixels'], 'readwrite');
+    await Promise.all([
+      ...entries.flatMap(({ record, pixels }) => [tx.objectStore('photos').put(record), tx.objectStore('photoPixels').put({ name: record.name, pixels })]),
+      tx.done,
+    ]);
+  } catch (e) {
+    mapQuota(e);
+  }
+}
+
+/** Deletes the named photos (all of them when names is null). */
+export async function deletePhotos(names: readonly string[] | null): Promise<void> {
+  const tx = (await db()).transaction(['photos', 'photoPixels'], 'readwrite');
+  if (names === null) await Promise.all([tx.objectStore('photos').clear(), tx.objectStore('photoPixels').clear(), tx.done]);
+  else await Promise.all([...names.flatMap((n) => [tx.objectStore('photos').delete(n), tx.objectStore('photoPixels').delete(n)]), tx.done]);
 }
 
 export interface StorageInfo {
