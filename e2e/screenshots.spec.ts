@@ -53,7 +53,7 @@ test('README screenshots: the studio at 1280x800 and a pilot report', async ({ s
 
   if (existsSync(DATA)) {
     await studio.openTab('Quality');
-    await page.getByLabel('Real images folder').setInputFiles(realFolder(12));
+    await page.getByLabel('Real images folder').setInputFiles(realFolder(20));
     await expect(page.getByText(/real images read/)).toBeVisible({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Run downstream check' }).click();
     await expect(page.getByTestId('downstream-table')).toBeVisible({ timeout: 180_000 });

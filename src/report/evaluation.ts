@@ -43,7 +43,7 @@ export function reportQuality(ev: DatasetEvaluation, ref: ReferenceFeatures, cla
     rows,
     method:
       `Computed by evaluateDataset (the studio's quality panel and npm run evaluate use it with the same defaults). KID: unbiased MMD² with the polynomial kernel on the classifier's features, mean ± std over ${o.kidSubsets} subsets of up to ${o.kidSubsetSize}, accepted images against the shipped real reference features of the class; ` +
-      `real vs real: the reference features split in two halves at the accepted set's subset size; Free vs class: the class's reference features against the defect-free class's (seed ${FREE_KID_SEED}). ` +
+      `real vs real: the reference features split in two halves at the accepted set's subset size; Free vs class: the class's reference features against the defect-free class's (seed ${FREE_KID_SEED}; its ± is 0 when every subset is the whole of both reference sets). ` +
       `Diversity: mean pairwise feature distance. Possible memorisation: nearest real feature closer than the class's real-vs-real threshold. Features: ${featuresFrom}.`,
   };
 }

@@ -22,7 +22,7 @@ function decision(cs: Check[]): string {
   const v = verdict(cs);
   const head =
     v.kind === 'go' ? '<p class="verdict go" data-verdict="go">GO: every check passes</p>'
-    : v.kind === 'no-go' ? `<p class="verdict nogo" data-verdict="no-go">NO-GO: ${esc(v.failed.join(', '))} below threshold</p>`
+    : v.kind === 'no-go' ? `<p class="verdict nogo" data-verdict="no-go">NO-GO: fails ${esc(v.failed.join(', '))}</p>`
     : `<p class="verdict undecided" data-verdict="undecided">NO DECISION YET: not measured: ${esc(v.missing.join(', '))}</p>`;
   const rows = cs.map((c) => [esc(c.name), esc(c.rule), esc(c.measured), `<span class="st ${c.status}">${c.status === 'pass' ? 'go' : c.status === 'fail' ? 'no-go' : 'not measured'}</span>`]);
   return head + table('Go / no-go checks', ['check', 'threshold', 'measured', 'result'], rows);
@@ -71,7 +71,7 @@ function qualitySection(q: QualityNumbers, inp: ReportInput): string {
   const fmtK = (k: { mean: number; std: number } | null) => (k ? `${num(k.mean)} ± ${k.std.toFixed(3)}` : '—');
   const t = rows.map((r) => {
     const pos = kidPosition(r);
-    return [esc(r.className), String(r.n), r.consistency === null ? '—' : pct(r.consistency), fmtK(r.kid), fmtK(r.realKid), r.className === 'Free' ? '—' : fmtK(r.freeKid), pos === null ? '—' : pos.toFixed(2),
+    return [esc(r.className), String(r.n), r.consistency === null ? '—' : pct(r.consistency), fmtK(r.kid), fmtK(r.realKid), r.className === 'Free' ? '—' : fmtK(r.freeKid), pos === null ? '—' : num(pos, 2),
       r.diversity === null ? '—' : r.diversity.toFixed(2), r.realDiversity === null ? '—' : r.realDiversity.toFixed(2), String(r.memorised)];
   });
   const neg = rows.some((r) => r.kid && r.kid.mean < 0);

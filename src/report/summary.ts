@@ -100,7 +100,10 @@ export interface Check {
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
-const f3 = (v: number) => v.toFixed(3);
+/** A number with a true minus sign (as the tables and plots write it). */
+const fix = (v: number, d: number) => (v < 0 ? `−${(-v).toFixed(d)}` : v.toFixed(d));
+const f3 = (v: number) => fix(v, 3);
+const signed3 = (v: number) => (v >= 0 ? `+${f3(v)}` : f3(v));
 
 /** Worst of per-class statuses: any fail fails, else any unknown is unknown. */
 function worst(s: CheckStatus[]): CheckStatus {
@@ -146,7 +149,7 @@ export function checks(inp: ReportInput): Check[] {
     q ? perClass(name, k, q.filter((r) => !skip?.(r.className)).map((r) => ({ cls: r.className, v: v(r), show, ok })), noQ) : out.push({ name, rule: rule(k), measured: noQ, status: 'unknown' });
   qual('Label consistency', 'minLabelConsistency', (r) => r.consistency, pct, (v) => v >= t.minLabelConsistency);
   // The Free class has no "other class" reference point of its own (it is the reference).
-  qual('KID against its reference points', 'maxKidPosition', kidPosition, (v) => v.toFixed(2), (v) => v <= t.maxKidPosition, (cls) => cls === 'Free');
+  qual('KID against its reference points', 'maxKidPosition', kidPosition, (v) => fix(v, 2), (v) => v <= t.maxKidPosition, (cls) => cls === 'Free');
   qual('Diversity', 'minDiversityRatio', (r) => (r.diversity !== null && r.realDiversity ? r.diversity / r.realDiversity : null), (v) => v.toFixed(2), (v) => v >= t.minDiversityRatio);
   if (q) {
     const n = q.reduce((s, r) => s + r.n, 0);
@@ -156,7 +159,7 @@ export function checks(inp: ReportInput): Check[] {
   if (inp.downstream.available) {
     const d = inp.downstream.value.result;
     const gain = d.delta.mean - d.delta.std;
-    const text = `${d.delta.mean >= 0 ? '+' : ''}${f3(d.delta.mean)} ± ${f3(d.delta.std)} (mean − spread ${gain >= 0 ? '+' : ''}${f3(gain)})`;
+    const text = `${signed3(d.delta.mean)} ± ${f3(d.delta.std)} (mean − spread ${signed3(gain)})`;
     out.push({
       name: 'Downstream check',
       rule: rule('minMacroF1Gain'),
