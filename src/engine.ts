@@ -11,3 +11,4 @@ export { decide, reuseSeed, undoLast } from './app/review';
 export { deleteDamaged, deleteRejected, exportDamaged, storageInfo, type StorageInfo } from './app/dataset';
 export { exportDataset, importDataset } from './app/archive';
 export { startEngine } from './app/start';
+export { addPhotos, clearPhotoSet, removePhoto } from './app/photos';

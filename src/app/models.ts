@@ -1,14 +1,16 @@
 /**
  * Model lifecycle: the model picker's list (embedded + stored user models), activating one (the worker loads it,
- * the page its mask library), loading a user's model from files or a .zip (unzipped in the zip worker, validated
- * by loading it for real before it is stored), deleting one. State: `active`, the one owned object of this module:
- * the active model's parsed mask-shape library (for random and prompt masks drawn in the page); not UI state,
- * so not in the store (the store holds what is shown: the loaded model's info and the list of models).
+ * the page its mask library and whole-part masks), loading a user's model from files or a .zip (unzipped in the
+ * zip worker, validated by loading it for real before it is stored), deleting one. State: `active`, the one owned
+ * object of this module: the active model's parsed mask-shape library (for random and prompt masks drawn in the
+ * page) and its part_masks.json (for images on the photo set, src/app/photos.ts); not UI state, so not in the
+ * store (the store holds what is shown: the loaded model's info, the list of models, part mask counts per class).
  */
 import * as Comlink from 'comlink';
 import { modelBaseUrl, DEFAULT_MODEL_ID, EMBEDDED_MODEL_IDS, EMBEDDED_MODEL_NOTES } from '../config';
 import { StudioError } from '../core/errors';
 import { parseMaskLibrary, type MaskLibrary } from '../core/formats/maskLibrary';
+import { parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../core/formats/partMasks';
 import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_INFLATED_BYTES } from '../core/model/limits';
 import { parseManifest } from '../core/model/manifest';
 import type { ModelSource } from '../core/model/protocol';
@@ -19,11 +21,21 @@ import { client } from './client';
 import { fail, S } from './common';
 import { runQueue } from './queue';
 
-const active: { maskLibrary: MaskLibrary | null } = { maskLibrary: null };
+const active: { maskLibrary: MaskLibrary | null; partMasks: PartMaskLibrary | null } = { maskLibrary: null, partMasks: null };
 
 /** The active model's mask-shape library (null: it ships none). */
 export function activeMaskLibrary(): MaskLibrary | null {
   return active.maskLibrary;
+}
+
+/** The active model's whole-part masks (part_masks.json; null: it ships none). */
+export function activePartMasks(): PartMaskLibrary | null {
+  return active.partMasks;
+}
+
+function setPartMasks(lib: PartMaskLibrary | null): void {
+  active.partMasks = lib;
+  S().setPartMaskCounts(lib ? Object.fromEntries(Object.keys(lib.classes).map((c) => [c, partMaskCount(lib, c)])) : null);
 }
 
 async function sourceFor(choice: ModelChoice): Promise<ModelSource> {
@@ -46,6 +58,31 @@ async function fetchMaskLibrary(choice: ModelChoice): Promise<MaskLibrary | null
   }
 }
 
+/**
+ * The model's part_masks.json: fetched beside an embedded model's files, from a user model's stored record.
+ * A model without one gets null (the photo set option then says so); a file that does not parse is reported.
+ */
+async function fetchPartMasks(choice: ModelChoice): Promise<PartMaskLibrary | null> {
+  let raw: unknown;
+  if (choice.source === 'user') raw = (await db.listUserModels().catch(() => [])).find((m) => m.id === choice.id)?.partMasks;
+  else {
+    const res = await fetch(`${modelBaseUrl(choice.id)}/${PART_MASKS_FILE}`).catch(() => null);
+    if (!res?.ok || !(res.headers.get('content-type') ?? '').includes('json')) return null;
+    raw = await res.json().catch(() => undefined);
+    if (raw === undefined) {
+      S().setNotice({ kind: 'error', text: `${choice.id}/${PART_MASKS_FILE} is not valid JSON: the photo set cannot be used with this model` });
+      return null;
+    }
+  }
+  if (raw === undefined) return null;
+  try {
+    return parsePartMaskLibrary(raw);
+  } catch (e) {
+    S().setNotice({ kind: 'error', text: `${(e as Error).message}: the photo set cannot be used with model ${choice.id}` });
+    return null;
+  }
+}
+
 export async function refreshModels(): Promise<ModelChoice[]> {
   const users = await db.listUserModels().catch(() => []);
   const models: ModelChoice[] = [
@@ -61,8 +98,9 @@ export async function activateModel(id: string): Promise<void> {
   if (!choice) return;
   S().setStatus({ kind: 'loadingModel' });
   try {
-    const [model, lib] = await Promise.all([client.loadModel(await sourceFor(choice)), fetchMaskLibrary(choice)]);
+    const [model, lib, parts] = await Promise.all([client.loadModel(await sourceFor(choice)), fetchMaskLibrary(choice), fetchPartMasks(choice)]);
     active.maskLibrary = lib;
+    setPartMasks(parts);
     S().setEngine(S().handshake, model);
     const { settings } = S();
     const patch: Partial<typeof settings> = { modelId: choice.id };
@@ -81,13 +119,14 @@ export async function activateModel(id: string): Promise<void> {
 }
 
 /**
- * Loads a user model from files: model.onnx + manifest.json (+ optional mask_library.json), or one .zip
- * holding them. The worker validates it (manifest fields, sha256, session tensor names) before it is stored.
+ * Loads a user model from files: model.onnx + manifest.json (+ optional mask_library.json and part_masks.json),
+ * or one .zip holding them. The worker validates it (manifest fields, sha256, session tensor names) before it is stored.
  */
 export async function addUserModel(files: readonly File[]): Promise<string> {
   let manifestText: string | undefined;
   let onnx: ArrayBuffer | undefined;
   let lib: string | undefined;
+  let partsText: string | undefined;
   const tooBig = (f: File, limit: number, what: string) => {
     if (f.size > limit) throw new StudioError('modelInvalid', `${f.name} is ${formatBytes(f.size)}; the limit for ${what} is ${formatBytes(limit)}`);
   };
@@ -99,6 +138,7 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
       const read = await archiveCall((w) => w.readModelZip(Comlink.transfer(bytes, [bytes.buffer]), f.name));
       manifestText = read.manifestText ?? manifestText;
       lib = read.maskLibraryText ?? lib;
+      partsText = read.partMasksText ?? partsText;
       if (read.onnx) onnx = read.onnx.buffer.byteLength === read.onnx.byteLength ? (read.onnx.buffer as ArrayBuffer) : read.onnx.slice().buffer;
     } else if (name.endsWith('.onnx')) {
       tooBig(f, MAX_MODEL_ONNX_BYTES, 'an .onnx file');
@@ -106,8 +146,9 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     } else if (name.endsWith('.json')) {
       tooBig(f, MAX_MODEL_JSON_BYTES, "a model's JSON file");
       if (name === 'mask_library.json') lib = await f.text();
+      else if (name === PART_MASKS_FILE) partsText = await f.text();
       else manifestText = await f.text();
-    } else throw new StudioError('modelInvalid', `${f.name} is not a model file; accepted: model .onnx + manifest.json (+ mask_library.json), or a .zip of them`);
+    } else throw new StudioError('modelInvalid', `${f.name} is not a model file; accepted: model .onnx + manifest.json (+ mask_library.json, ${PART_MASKS_FILE}), or a .zip of them`);
   }
   if (!manifestText || !onnx) throw new StudioError('modelInvalid', `a model needs both manifest.json and an .onnx file; got ${files.map((f) => f.name).join(', ')}`);
   let manifestRaw: unknown;
@@ -125,13 +166,24 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
   } catch {
     throw new StudioError('modelInvalid', 'mask_library.json is not valid JSON');
   }
+  let partMasksRaw: unknown;
+  let partMasks: PartMaskLibrary | null = null;
+  if (partsText !== undefined) {
+    try {
+      partMasksRaw = JSON.parse(partsText) as unknown;
+    } catch {
+      throw new StudioError('modelInvalid', `${PART_MASKS_FILE} is not valid JSON`);
+    }
+    partMasks = parsePartMaskLibrary(partMasksRaw);
+  }
   // Validate by loading it for real before storing it.
   S().setStatus({ kind: 'loadingModel' });
   try {
     const model = await client.loadModel({ kind: 'bytes', manifest: manifestRaw, onnx: onnx.slice(0), ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}) });
-    await db.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}) });
+    await db.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}), ...(partMasks ? { partMasks: partMasksRaw } : {}) });
     await refreshModels();
     active.maskLibrary = maskLibraryRaw ? parseMaskLibrary(maskLibraryRaw) : null;
+    setPartMasks(partMasks);
     S().setEngine(S().handshake, model);
     S().updateSettings({ modelId: manifest.id, className: model.manifest.classes.includes(S().settings.className) ? S().settings.className : (model.manifest.classes[0] ?? '') });
     S().setStatus({ kind: 'ready' });

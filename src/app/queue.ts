@@ -1,5 +1,6 @@
 /**
- * The generation queue: the form's request queued (with the painted mask and photo attached), fill to target,
+ * The generation queue: the form's request queued (with the painted mask and photo attached, or on the stored
+ * photo set: each image's photo and real mask chosen by its seed in src/app/photos.ts), fill to target,
  * the queue restored after a reload, and the runner that makes one image at a time (request from the one
  * builder, src/core/model/request.ts), stores it and handles cancel, a full storage, a refused request and a
  * crashed worker.
@@ -16,10 +17,14 @@ import { useStudio } from '../state/store';
 import { client } from './client';
 import { fail, pngUrl, randomSeed, S } from './common';
 import { canvasState, type BasePhoto } from './maskDoc';
+import { photoForSeed, photoSetProblemNow } from './photos';
 import { grayToDataUrl } from './preview';
 
 /** Most images one request (the form's batch size, a fill-to-target chunk) asks for. */
 export const MAX_BATCH = 16;
+
+/** Context margin around the placed mask on the photo set: the CLI's (tiled.ts generateOnPhoto's default), so the same seed gives the same windows. */
+const PHOTO_SET_MARGIN = 4;
 
 const runner: {
   running: boolean;
@@ -33,8 +38,16 @@ const runner: {
 export function enqueueFromSettings(opts: { steps?: number } = {}): void {
   const { canvas } = S();
   const settings = opts.steps === undefined ? S().settings : { ...S().settings, steps: opts.steps };
-  const useMask = canvas.useMask && !canvasState.doc.isEmpty();
-  if (canvas.useMask && canvasState.doc.isEmpty() && canvasState.photo) {
+  if (settings.onPhotoSet) {
+    // On the photo set the photo and mask come from each image's seed; the mask canvas is not used.
+    const why = photoSetProblemNow(settings.className);
+    if (why) {
+      S().setNotice({ kind: 'error', text: `Place defects on the stored photos is on, but ${why}. Turn the option off to generate ${settings.className || 'images'} as windows.` });
+      return;
+    }
+  }
+  const useMask = !settings.onPhotoSet && canvas.useMask && !canvasState.doc.isEmpty();
+  if (!settings.onPhotoSet && canvas.useMask && canvasState.doc.isEmpty() && canvasState.photo) {
     S().setNotice({ kind: 'error', text: 'The mask is empty: paint on the photo where the defect should go.' });
     return;
   }
@@ -45,28 +58,44 @@ export function enqueueFromSettings(opts: { steps?: number } = {}): void {
     className: settings.className, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance,
     seeds: Array.from({ length: n }, (_, k) => Math.min(MAX_SEED, base + k)),
     ...(useMask ? { masked: photo ? ('photo' as const) : ('window' as const) } : {}),
+    ...(settings.onPhotoSet ? { onPhotos: true as const } : {}),
   });
   if (useMask) runner.payloads.set(id, { mask: canvasState.doc.data.slice(), photo, margin: canvas.margin, origin: canvas.maskOrigin });
   void runQueue();
 }
 
-/** Queues what is missing to reach each class's target (accepted + pending + queued count towards it). */
+/**
+ * Queues what is missing to reach each class's target (accepted + pending + queued count towards it). With
+ * "Place defects on the stored photos" on, the images go on the photo set; a class that cannot (no real
+ * whole-part masks of it, e.g. the defect-free class) is not queued, and a notice names it and why.
+ */
 export function fillToTarget(): number {
   const { settings, items, queue, model } = S();
   if (!model) return 0;
   let queued = 0;
+  const notOnPhotos: string[] = [];
   for (const cls of model.manifest.classes) {
     const target = settings.targets[cls] ?? 0;
     const have = items.filter((i) => i.className === cls && i.status !== 'rejected').length + queue.filter((j) => j.className === cls).reduce((a, j) => a + j.seeds.length - j.done, 0);
     let need = target - have;
+    const why = settings.onPhotoSet && need > 0 ? photoSetProblemNow(cls) : null;
+    if (why) {
+      notOnPhotos.push(`${cls} (${why})`);
+      continue;
+    }
     while (need > 0) {
       const n = Math.min(MAX_BATCH, need);
       const base = randomSeed();
-      S().enqueue({ className: cls, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance, seeds: Array.from({ length: n }, (_, k) => base + k) });
+      S().enqueue({
+        className: cls, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance, seeds: Array.from({ length: n }, (_, k) => base + k),
+        ...(settings.onPhotoSet ? { onPhotos: true as const } : {}),
+      });
       need -= n;
       queued += n;
     }
   }
+  if (notOnPhotos.length)
+    S().setNotice({ kind: 'error', text: `Not queued on the stored photos: ${notOnPhotos.join('; ')}. Turn "Place defects on the stored photos" off to fill ${notOnPhotos.length === 1 ? 'it' : 'them'} as windows.` });
   void runQueue();
   return queued;
 }
@@ -87,7 +116,7 @@ export function restoreQueue(): void {
   for (const j of keep) {
     const seeds = j.seeds.slice(j.done);
     images += seeds.length;
-    S().enqueue({ className: j.className, prompt: j.prompt, sampler: j.sampler, steps: j.steps, guidance: j.guidance, seeds });
+    S().enqueue({ className: j.className, prompt: j.prompt, sampler: j.sampler, steps: j.steps, guidance: j.guidance, seeds, ...(j.onPhotos ? { onPhotos: true as const } : {}) });
   }
   const parts: string[] = [];
   if (keep.length) parts.push(`${keep.length} queued request${keep.length === 1 ? '' : 's'} from before the reload ${keep.length === 1 ? 'was' : 'were'} queued again (${images} image${images === 1 ? '' : 's'} left)`);
@@ -137,10 +166,13 @@ export async function runQueue(): Promise<void> {
           if (p.preview) S().setPreview(grayToDataUrl(p.preview, model.manifest.image.width, model.manifest.image.height));
         };
         if (payload && !payload.photo) req.defectMask = payload.mask;
-        const r = payload?.photo
-          ? await client.generateOnPhoto(req, payload.photo, payload.mask, payload.margin, onProgress)
-          : await client.generate(req, onProgress);
-        r.provenance.maskOrigin = payload ? payload.origin : r.provenance.maskSource === 'library' ? 'library' : undefined;
+        const onSet = job.onPhotos ? await photoForSeed(seed, job.className, model.manifest) : null;
+        const r = onSet
+          ? await client.generateOnPhoto(req, onSet.photo, onSet.mask, PHOTO_SET_MARGIN, onProgress)
+          : payload?.photo
+            ? await client.generateOnPhoto(req, payload.photo, payload.mask, payload.margin, onProgress)
+            : await client.generate(req, onProgress);
+        r.provenance.maskOrigin = onSet ? 'library' : payload ? payload.origin : r.provenance.maskSource === 'library' ? 'library' : undefined;
         const item: DatasetItem = {
           id: `${r.provenance.className}-s${seed}-${Date.now().toString(36)}`,
           createdAt: new Date().toISOString(),

@@ -10,6 +10,7 @@ import { client, urlConfig } from './client';
 import { fail, S } from './common';
 import { loadDataset } from './dataset';
 import { activateModel, refreshModels } from './models';
+import { loadPhotoSet } from './photos';
 import { restoreQueue } from './queue';
 
 export async function startEngine(): Promise<void> {
@@ -20,6 +21,7 @@ export async function startEngine(): Promise<void> {
     const [info] = await Promise.all([
       client.handshake().then((h) => (performance.mark('dds:worker-handshake'), h)),
       loadDataset().then(() => performance.mark('dds:dataset-loaded')),
+      loadPhotoSet(),
     ]);
     S().setEngine(info, null);
     // The zip worker's script is fetched now, while the studio's files can be reached (export works offline later).

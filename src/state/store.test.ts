@@ -102,3 +102,34 @@ describe('the queue across a reload', () => {
     expect(useStudio.getState().restoredQueue).toMatchObject([{ className: 'Crack', seeds: [1, 2], done: 0 }]);
   });
 });
+
+describe('the photo set option', () => {
+  type Model = NonNullable<import('./store').StudioState['model']>;
+  const model = (inpainting = true, size = 64) => ({ manifest: { id: 'm', conditions: { inpainting, defectMask: true }, image: { width: size, height: size } } }) as unknown as Model;
+  const photo = (name: string, w = 240, h = 289) => ({ name, width: w, height: h, sha256: '0'.repeat(64), fileBytes: 1, addedAt: '' });
+  const counts = { Fray: 19, Crack: 32 };
+
+  it('says why images of a class cannot go on the stored photos, or null when they can', async () => {
+    const { photoSetProblem } = await import('./store');
+    const ok = { photoSet: [photo('a.jpg')], partMaskCounts: counts, model: model() };
+    expect(photoSetProblem(ok, 'Fray')).toBeNull();
+    expect(photoSetProblem({ ...ok, photoSet: [] }, 'Fray')).toMatch(/photo set is empty/);
+    expect(photoSetProblem({ ...ok, model: null }, 'Fray')).toMatch(/no model is loaded/);
+    expect(photoSetProblem({ ...ok, model: model(false) }, 'Fray')).toMatch(/cannot keep a known image/);
+    expect(photoSetProblem({ ...ok, partMaskCounts: null }, 'Fray')).toMatch(/ships no part_masks\.json/);
+    expect(photoSetProblem(ok, 'Free')).toBe("model m's part_masks.json has no Free masks (it has Fray, Crack)");
+    expect(photoSetProblem({ ...ok, photoSet: [photo('a.jpg'), photo('b.jpg', 100, 50)], model: model(true, 64) }, 'Fray')).toBe("1 of the 2 photos are smaller than model m's 64x64 window: remove them");
+  });
+
+  it('a queued photo-set job survives the reload check; a wrong value does not', async () => {
+    const { sanitizeQueue } = await import('./store');
+    const job = { id: 3, className: 'Fray', prompt: '', sampler: 'consistency', steps: 2, guidance: 1, seeds: [5, 6], done: 0 };
+    expect(sanitizeQueue([{ ...job, onPhotos: true }, { ...job, onPhotos: 'yes' }])).toEqual([{ ...job, id: 0, onPhotos: true }]);
+  });
+
+  it('settings saved before the option existed read it as off', async () => {
+    mem.set('dds-settings', JSON.stringify({ state: { settings: { seed: 4 } }, version: 1 }));
+    await useStudio.persist.rehydrate();
+    expect(useStudio.getState().settings).toMatchObject({ seed: 4, onPhotoSet: false });
+  });
+});

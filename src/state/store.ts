@@ -8,7 +8,7 @@ import { persist, createJSONStorage } from 'zustand/middleware';
 import type { HandshakeInfo, LoadedModelInfo, StepProgress } from '../core/model/protocol';
 import { SAMPLER_NAMES, type SamplerName } from '../core/diffusion/samplers';
 import { MAX_STEPS } from '../core/model/request';
-import type { DamagedRecord } from '../dataset/db';
+import type { DamagedRecord, PhotoRecord } from '../dataset/db';
 import type { DatasetItem, ReviewStatus } from '../dataset/types';
 import { selectItems, type ReviewFilter, type ReviewSort } from '../features/review/reviewModel';
 
@@ -35,6 +35,8 @@ export interface Settings {
   autoRejectFlagged: boolean;
   /** Accepted images wanted per class (the class-balance targets). */
   targets: Record<string, number>;
+  /** Generate and Fill to target place each image's defect on a photo of the stored set (when photoSetProblem is null). */
+  onPhotoSet: boolean;
 }
 
 export interface ModelChoice {
@@ -54,6 +56,8 @@ export interface QueueJob {
   done: number;
   /** painted mask (and photo) attached to this job; the pixels are kept by the queue runner (src/app/queue.ts) */
   masked?: 'window' | 'photo';
+  /** each image goes on a photo of the stored set with a real whole-part mask, chosen by its seed (src/app/photos.ts) */
+  onPhotos?: true;
 }
 
 export interface ItemView extends DatasetItem {
@@ -143,15 +147,27 @@ export interface UndoEntry {
   batch?: number;
 }
 
+interface PhotoSetSlice {
+  /** The stored base photos (no pixels: those stay in IndexedDB), in name order. */
+  photoSet: PhotoRecord[];
+  /** What the photo set is doing now (adding: "decoding 3/40"), null when idle. */
+  photoSetBusy: string | null;
+  /** The active model's whole-part masks per class (part_masks.json); null: it ships none. */
+  partMaskCounts: Record<string, number> | null;
+  setPhotoSet: (photos: PhotoRecord[]) => void;
+  setPhotoSetBusy: (busy: string | null) => void;
+  setPartMaskCounts: (counts: Record<string, number> | null) => void;
+}
+
 interface CanvasSlice {
   canvas: CanvasState;
   updateCanvas: (patch: Partial<CanvasState>, changed?: boolean) => void;
 }
 
-export type StudioState = EngineSlice & SettingsSlice & QueueSlice & DatasetSlice & CanvasSlice;
+export type StudioState = EngineSlice & SettingsSlice & QueueSlice & DatasetSlice & CanvasSlice & PhotoSetSlice;
 
 export const DEFAULT_SETTINGS: Settings = {
-  className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 2, batchSize: 4, modelId: '', targets: {}, autoRejectFlagged: false,
+  className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 2, batchSize: 4, modelId: '', targets: {}, autoRejectFlagged: false, onPhotoSet: false,
 };
 
 let nextJobId = 1;
@@ -167,8 +183,8 @@ export function sanitizeQueue(raw: unknown): QueueJob[] {
       && Number.isInteger(j.steps) && (j.steps as number) >= 1 && (j.steps as number) <= MAX_STEPS
       && typeof j.guidance === 'number' && Number.isFinite(j.guidance) && seeds !== null && seeds.length <= 10_000
       && seeds.every((s) => Number.isSafeInteger(s) && s >= 0) && Number.isInteger(j.done) && (j.done as number) >= 0 && (j.done as number) < seeds.length
-      && (j.masked === undefined || j.masked === 'window' || j.masked === 'photo');
-    if (ok) out.push({ id: 0, className: j.className as string, prompt: j.prompt as string, sampler: j.sampler as SamplerName, steps: j.steps as number, guidance: j.guidance as number, seeds: seeds as number[], done: j.done as number, ...(j.masked ? { masked: j.masked } : {}) });
+      && (j.masked === undefined || j.masked === 'window' || j.masked === 'photo') && (j.onPhotos === undefined || j.onPhotos === true);
+    if (ok) out.push({ id: 0, className: j.className as string, prompt: j.prompt as string, sampler: j.sampler as SamplerName, steps: j.steps as number, guidance: j.guidance as number, seeds: seeds as number[], done: j.done as number, ...(j.masked ? { masked: j.masked } : {}), ...(j.onPhotos ? { onPhotos: true as const } : {}) });
   }
   return out;
 }
@@ -200,6 +216,13 @@ export const useStudio = create<StudioState>()(
       },
       removeJob: (id) => set((s) => ({ queue: s.queue.filter((j) => j.id !== id) })),
       setPreview: (preview) => set({ preview }),
+
+      photoSet: [],
+      photoSetBusy: null,
+      partMaskCounts: null,
+      setPhotoSet: (photoSet) => set({ photoSet }),
+      setPhotoSetBusy: (photoSetBusy) => set({ photoSetBusy }),
+      setPartMaskCounts: (partMaskCounts) => set({ partMaskCounts }),
 
       canvas: { rev: 0, useMask: false, tool: 'brush', brush: 3, photoName: null, maskOrigin: 'painted', margin: 4 },
       updateCanvas: (patch, changed = false) => set((s) => ({ canvas: { ...s.canvas, ...patch, rev: s.canvas.rev + (changed ? 1 : 0) } })),
@@ -265,6 +288,25 @@ export const useStudio = create<StudioState>()(
     },
   ),
 );
+
+/**
+ * Why images of `className` cannot go on the stored photo set now (null: they can): the set, the model's
+ * inpainting inputs, its whole-part masks of the class, the photos' size against its window.
+ */
+export function photoSetProblem(s: Pick<StudioState, 'photoSet' | 'partMaskCounts' | 'model'>, className: string): string | null {
+  if (!s.photoSet.length) return 'the photo set is empty: add defect-free photos first';
+  const m = s.model?.manifest;
+  if (!m) return 'no model is loaded';
+  if (!m.conditions.inpainting) return `model ${m.id} cannot keep a known image (it has no inpainting inputs)`;
+  if (!s.partMaskCounts) return `model ${m.id} ships no part_masks.json (real whole-part masks to place)`;
+  if (!(s.partMaskCounts[className] ?? 0)) {
+    const has = Object.keys(s.partMaskCounts).filter((c) => (s.partMaskCounts?.[c] ?? 0) > 0);
+    return `model ${m.id}'s part_masks.json has no ${className || 'class'} masks (it has ${has.join(', ') || 'none'})`;
+  }
+  const small = s.photoSet.filter((p) => p.width < m.image.width || p.height < m.image.height).length;
+  if (small) return `${small} of the ${s.photoSet.length} photos are smaller than model ${m.id}'s ${m.image.width}x${m.image.height} window: remove them`;
+  return null;
+}
 
 /** Items visible under a status filter, in creation order. */
 export function visibleItems(items: readonly ItemView[], filter: ReviewFilter): ItemView[] {

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { applyPrompt, cancelGeneration, enqueueFromSettings, removeQueuedJob } from '../../engine';
 import { useStudio } from '../../state/store';
 import { ModelPicker } from '../models/ModelPicker';
+import { PhotoSetPanel } from './PhotoSetPanel';
 
 const NO_CLASSES: readonly string[] = [];
 const STUDENT_SAMPLERS: readonly SamplerName[] = ['consistency'];
@@ -90,6 +91,7 @@ export function GeneratePanel() {
             onChange={(e) => update({ batchSize: Math.min(16, Math.max(1, Math.floor(Number(e.target.value) || 1))) })} />
         </label>
       </div>
+      <PhotoSetPanel />
     </section>
   );
 }
@@ -129,7 +131,7 @@ export function GenerateActions() {
         <ol className="queue" aria-label="Queue">
           {queue.map((j, i) => (
             <li key={j.id}>
-              {j.className} × {j.seeds.length} (seeds {j.seeds[0]}…) {j.done}/{j.seeds.length}
+              {j.className} × {j.seeds.length}{j.onPhotos ? ' on photos' : ''} (seeds {j.seeds[0]}…) {j.done}/{j.seeds.length}
               {i > 0 && (
                 <button type="button" className="small" aria-label={`Remove queued ${j.className} request`} onClick={() => removeQueuedJob(j.id)}>×</button>
               )}
