@@ -50,6 +50,9 @@ test('paint a mask on a real defect-free photo: only the window changes, the exp
   expect(maskBits.findIndex((v, i) => v !== painted[i]), 'first pixel where the exported mask differs from the painted one').toBe(-1);
   expect(line.provenance.basePhoto).toMatchObject({ width: pw, height: ph });
   expect(line.provenance.basePhoto.name).toMatch(/\.jpg$/);
+  // Judged on its window; the window's real background alone does not make it "memorised" (region.ts).
+  expect(line.quality?.classifierId).toBe('magtile-classifier-64');
+  expect(line.quality.flags).not.toContain('memorised');
   const wins = line.provenance.windows as { x: number; y: number; size: number; hole: { x0: number; y0: number; x1: number; y1: number } }[];
   expect(wins.length).toBeGreaterThanOrEqual(1);
   // Only the hole of each window (painted region + margin) may change: the rest of the window is the photo too.

@@ -18,7 +18,7 @@ import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime
 import { QualityJudge } from '../src/core/quality/imageQuality';
 import { downstreamCheck } from '../src/core/quality/downstream';
 import { parseReferenceFeatures } from '../src/core/quality/features';
-import { cropWindow } from '../src/core/diffusion/composite';
+import { judgedRegion } from '../src/core/quality/region';
 import { fromUint8 } from '../src/core/formats/image';
 
 interface Loaded {
@@ -74,17 +74,20 @@ async function loadEvaluator(baseUrl: string): Promise<Evaluator> {
   };
 }
 
-/** Quality of a finished result: the classifier sees the generated window (the first window on a photo). */
+/**
+ * Quality of a finished result, judged as npm run evaluate judges it (src/core/quality/region.ts judgedRegion):
+ * the generated window, or a photo item's first window. For a photo item the same window with its regenerated
+ * pixels filled in from the photo is embedded too, so a window that is near a real one only because of its real
+ * background is not flagged memorised.
+ */
 async function judge(result: GenerateResult): Promise<void> {
   const ev = evaluator;
   if (!ev || !ev.judge.knows(result.provenance.className)) return;
-  const win = result.provenance.windows?.[0];
-  let px: Uint8Array;
-  if (win) px = cropWindow(result.pixels, result.width, win);
-  else if (result.width === ev.size && result.height === ev.size) px = result.pixels;
-  else return;
-  const { logits, features } = await ev.run(fromUint8(px, [-1, 1]));
-  result.quality = ev.judge.judge(result.provenance.className, logits, features);
+  const region = judgedRegion({ width: result.width, height: result.height, pixels: result.pixels }, result.provenance, ev.size, 'the result');
+  if (region.region === 'centre crop') return; // neither a window nor a photo item: nothing the classifier was made for
+  const { logits, features } = await ev.run(fromUint8(region.pixels, [-1, 1]));
+  const background = region.background ? (await ev.run(fromUint8(region.background, [-1, 1]))).features : undefined;
+  result.quality = ev.judge.judge(result.provenance.className, logits, features, background);
 }
 let cancelled = false;
 let busy = false;
