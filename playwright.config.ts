@@ -13,6 +13,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   reporter: [['list']],
+  // prints one loud line naming the specs skipped for missing data (scripts/lib/needs.ts)
+  globalSetup: './scripts/lib/needsReport.ts',
   use: {
     baseURL: `http://localhost:${port}`,
     headless: true,

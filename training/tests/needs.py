@@ -1,8 +1,20 @@
 """Tests that need data or tools from outside the repository: skipped on a developer machine without them,
-FAILED when CI is set (CI must never pass by skipping)."""
+FAILED when CI is set (CI must never pass by skipping). What was skipped is printed in one loud line when the
+test process exits, after unittest's summary."""
+import atexit
 import functools
 import os
+import sys
 import unittest
+
+_MISSING: list[str] = []
+
+
+@atexit.register
+def _report():
+    if _MISSING:
+        print(f"\n*** NOT RUN: Python tests that need data or tools from outside the repository were skipped, missing: "
+              f"{'; '.join(dict.fromkeys(_MISSING))}. With CI set they fail. ***", file=sys.stderr)
 
 
 def needs(ok: bool, what: str):
@@ -10,6 +22,7 @@ def needs(ok: bool, what: str):
     if ok:
         return lambda obj: obj
     if not os.environ.get("CI"):
+        _MISSING.append(what)
         return unittest.skip(f"{what} is missing")
     message = f"CI is set but {what} is missing"
 
