@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { undoLast } from '../../engine';
 import { reviewList, useStudio, type ItemView, type ReviewFilter, type ReviewSort } from '../../state/store';
 import { reasonsForTargets, review } from './reviewActions';
-import { rangeIds, REVIEW_SORTS, thumbnailCrop } from './reviewModel';
+import { FLAG_FILTERS, rangeIds, REVIEW_SORTS, thumbnailCrop, type FlagFilter } from './reviewModel';
 
 const FILTERS: ReviewFilter[] = ['all', 'pending', 'accepted', 'rejected', 'flagged'];
 const NO_CLASSES: readonly string[] = [];
@@ -61,12 +61,13 @@ export function ReviewGrid() {
   const checkedSet = useMemo(() => new Set(checked), [checked]);
   const grid = useRef<HTMLUListElement>(null);
   const counts = useMemo(() => {
-    const c = { all: 0, pending: 0, accepted: 0, rejected: 0, flagged: 0 };
+    const c = { all: 0, pending: 0, accepted: 0, rejected: 0, flagged: 0, 'flag:inconsistent': 0, 'flag:memorised': 0, 'flag:outlier': 0 };
     for (const i of items) {
       if (classFilter !== null && i.className !== classFilter) continue;
       c.all++;
       c[i.status]++;
       if ((i.quality?.flags.length ?? 0) > 0) c.flagged++;
+      for (const f of i.quality?.flags ?? []) c[`flag:${f}`]++;
     }
     return c;
   }, [items, classFilter]);
@@ -137,7 +138,8 @@ export function ReviewGrid() {
     <section className="panel review" aria-label="Review">
       <div className="filters" role="tablist" aria-label="Filter">
         {FILTERS.map((f) => (
-          <button key={f} type="button" role="tab" aria-selected={filter === f} className={filter === f ? 'active small' : 'small'} onClick={() => setFilter(f)}>
+          <button key={f} type="button" role="tab" aria-selected={filter === f || (f === 'flagged' && filter.startsWith('flag:'))}
+            className={filter === f || (f === 'flagged' && filter.startsWith('flag:')) ? 'active small' : 'small'} onClick={() => setFilter(f)}>
             {f[0]?.toUpperCase() + f.slice(1)} ({counts[f]})
           </button>
         ))}
@@ -148,6 +150,15 @@ export function ReviewGrid() {
           <select aria-label="Class filter" value={classFilter ?? ''} onChange={(e) => setClassFilter(e.target.value || null)}>
             <option value="">all classes</option>
             {classOptions.map((c) => <option key={c} value={c}>{c}</option>)}
+          </select>
+        </label>
+        <label className="inline" title="Only images with this quality flag: inconsistent (the classifier calls another class), memorised (near a real image), outlier (unlike the real images of the class)">
+          Flag
+          <select aria-label="Flag filter" value={filter === 'flagged' || filter.startsWith('flag:') ? filter : ''}
+            onChange={(e) => setFilter((e.target.value || 'all') as 'all' | 'flagged' | FlagFilter)}>
+            <option value="">none</option>
+            <option value="flagged">any flag ({counts.flagged})</option>
+            {FLAG_FILTERS.map((f) => <option key={f.id} value={f.id}>{f.label} ({counts[f.id]})</option>)}
           </select>
         </label>
         <label className="inline">

@@ -6,7 +6,7 @@
 import type { ReviewStatus } from '../../dataset/types';
 import { decide } from '../../engine';
 import { reviewList, useStudio } from '../../state/store';
-import { rejectReasons } from './reviewModel';
+import { keepsDecided, rejectReasons } from './reviewModel';
 
 /** The ids a decision applies to now: the bulk selection, else the selected item (if it is in the list). */
 export function reviewTargets(): string[] {
@@ -37,6 +37,6 @@ export function review(status: ReviewStatus, rejectReason?: string): void {
   const idx = list.findIndex((i) => i.id === s.selectedId);
   const cur = list[idx];
   if (!cur) return;
-  const stays = s.filter === 'all' || s.filter === status || s.filter === 'flagged';
+  const stays = keepsDecided(s.filter, status);
   s.select(list[idx + 1]?.id ?? (stays ? cur.id : (list[idx - 1]?.id ?? null)));
 }

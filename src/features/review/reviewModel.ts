@@ -2,9 +2,22 @@
  * Pure helpers of the review screen (no DOM, no React): which items show and in what order, shift-click
  * ranges, the reject reasons offered per class, the crop a thumbnail shows, and the outline of a mask.
  */
+import type { QualityFlag } from '../../core/quality/imageQuality';
 import type { DatasetItem, ReviewStatus } from '../../dataset/types';
 
-export type ReviewFilter = 'all' | ReviewStatus | 'flagged';
+/** One quality flag only ('flagged' is any flag). */
+export type FlagFilter = `flag:${QualityFlag}`;
+export type ReviewFilter = 'all' | ReviewStatus | 'flagged' | FlagFilter;
+export const FLAG_FILTERS: readonly { id: FlagFilter; flag: QualityFlag; label: string }[] = [
+  { id: 'flag:inconsistent', flag: 'inconsistent', label: 'inconsistent' },
+  { id: 'flag:memorised', flag: 'memorised', label: 'memorised' },
+  { id: 'flag:outlier', flag: 'outlier', label: 'outlier' },
+];
+
+/** A filter under which a decision leaves the item listed (statuses other than its new one hide it). */
+export function keepsDecided(filter: ReviewFilter, status: ReviewStatus): boolean {
+  return filter === 'all' || filter === status || filter === 'flagged' || filter.startsWith('flag:');
+}
 /** Grid order: as made, or the items the quality checks worry about most first. */
 export type ReviewSort = 'created' | 'flags' | 'confidence' | 'nearest';
 export const REVIEW_SORTS: readonly { id: ReviewSort; label: string }[] = [
@@ -29,6 +42,8 @@ export function selectItems<T extends DatasetItem>(items: readonly T[], view: Re
     if (view.className !== null && i.className !== view.className) return false;
     if (view.filter === 'all') return true;
     if (view.filter === 'flagged') return flagCount(i) > 0;
+    const one = FLAG_FILTERS.find((f) => f.id === view.filter);
+    if (one) return i.quality?.flags.includes(one.flag) ?? false;
     return i.status === view.filter;
   });
   // Items without quality checks go last under a quality sort: nothing says they need a look first.
