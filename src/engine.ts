@@ -1,9 +1,8 @@
 /**
  * The app's actions, as components import them: a façade over src/app/, where each concern has its module
- * (client, models, canvas, queue, review, dataset, archive, start; docs/architecture.md draws them). Components
- * call these; they never touch the worker or IndexedDB directly.
+ * (models, canvas, queue, review, dataset, archive, start, photos, quality; docs/architecture.md draws them).
+ * Components call these; they never touch the worker, the client or IndexedDB directly.
  */
-export { client } from './app/client';
 export { activateModel, addUserModel, deleteUserModel } from './app/models';
 export { applyPrompt, randomMaskIntoCanvas } from './app/canvas';
 export { cancelGeneration, enqueueFromSettings, fillToTarget, removeQueuedJob, runQueue } from './app/queue';
@@ -12,3 +11,4 @@ export { deleteDamaged, deleteRejected, exportDamaged, storageInfo, type Storage
 export { exportDataset, importDataset } from './app/archive';
 export { startEngine } from './app/start';
 export { addPhotos, clearPhotoSet, removePhoto } from './app/photos';
+export { embedWindows, runDownstream } from './app/quality';

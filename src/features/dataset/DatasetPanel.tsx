@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { deleteDamaged, deleteRejected, exportDamaged, exportDataset, fillToTarget, importDataset } from '../../engine';
-import { storageInfo, type StorageInfo } from '../../dataset/db';
+import { deleteDamaged, deleteRejected, exportDamaged, exportDataset, fillToTarget, importDataset, storageInfo, type StorageInfo } from '../../engine';
 import { useStudio } from '../../state/store';
 import { rejectReasonCounts } from '../review/reviewModel';
 import { DEFAULT_THRESHOLDS, parseThresholds, THRESHOLD_KEYS, THRESHOLD_SPECS, type Thresholds } from '../../report/thresholds';

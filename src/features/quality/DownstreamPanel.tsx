@@ -8,7 +8,7 @@ import { evaluateDataset, EVALUATION_DEFAULTS, REAL_WINDOW_DEFAULTS } from '../.
 import type { ReferenceFeatures } from '../../core/quality/features';
 import { chooseHeldOut, type HeldOutChoice } from '../../core/quality/heldOut';
 import { drawRealWindows, loadedReal } from '../../core/quality/realWindows';
-import { client } from '../../engine';
+import { embedWindows, runDownstream } from '../../engine';
 import { useStudio } from '../../state/store';
 import { publishDownstream } from '../dataset/pilotReport';
 import { realFolderImages, studioSamples, type RealFolder } from './studioEvaluation';
@@ -66,12 +66,12 @@ export function DownstreamPanel({ reference }: { reference: ReferenceFeatures | 
         return loadedReal(await read(im.path), mask ? await read(mask) : null, mask ?? im.path);
       });
       setBusy(`embedding ${rw.pixels.length} real windows…`);
-      const features = await client.embedWindows(rw.pixels);
+      const features = await embedWindows(rw.pixels);
       setBusy(`training real-only and real + synthetic classifiers (${EVALUATION_DEFAULTS.downstreamSeeds} seeds)…`);
       const ev = await evaluateDataset({
         classes: known, reference, samples: studioSamples(items, known),
         real: { features, labels: rw.labels, test: rw.test, groups: rw.source.map((k) => images[k]!.group) },
-        runDownstream: (input) => client.downstream(input),
+        runDownstream,
       });
       const d = ev.downstream;
       if (!d || 'skipped' in d) throw new Error(d ? d.skipped : 'no real windows');
