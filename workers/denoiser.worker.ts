@@ -10,16 +10,17 @@ import { generateOnPhoto } from '../src/core/diffusion/tiled';
 import { generateImage, type GenerateHooks } from '../src/core/diffusion/generate';
 import type { DenoiseFn } from '../src/core/model/denoiser';
 import type { ModelManifest } from '../src/core/model/manifest';
-import { readModelFiles, type ModelFileSource } from '../src/core/model/modelFiles';
+import { readModelFiles, type ModelFileSource, type ModelFiles } from '../src/core/model/modelFiles';
 import type { MaskLibrary } from '../src/core/formats/maskLibrary';
 import { DEBUG_WORKER_NAME, type DiffusionDebugHooks, type DiffusionWorkerApi, type GenerateRequest, type GenerateResult, type LoadOptions, type LoadedModelInfo, type ModelSource, type StepProgress } from '../src/core/model/protocol';
 import { createOrtDenoiser, probeClassLabels, type TensorCtor } from '../src/runtime/ortDenoiser';
 import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './ortWeb';
-import { QualityJudge } from '../src/core/quality/imageQuality';
 import { downstreamCheck } from '../src/core/quality/downstream';
-import { parseReferenceFeatures } from '../src/core/quality/features';
 import { judgedRegion } from '../src/core/quality/region';
+import { checkOwnClassifier, chooseJudge, type JudgeChoiceInput } from '../src/core/quality/judgeChoice';
 import { fromUint8 } from '../src/core/formats/image';
+import { EMBEDDED_MODEL_IDS } from '../src/config';
+import { fetchClassifierFiles, fetchJson, loadEmbeddedEvaluator, loadOwnEvaluator, sha256Hex, type Evaluator } from './evaluator';
 
 interface Loaded {
   manifest: ModelManifest;
@@ -32,47 +33,10 @@ interface Loaded {
 }
 let loaded: Loaded | null = null;
 
-interface Evaluator {
-  judge: QualityJudge;
-  run: (window: Float32Array) => Promise<{ logits: Float32Array; features: Float32Array }>;
-  size: number;
-  /** Where its load went: fetching + checking its files, creating its session. */
-  loadTimings: { filesMs: number; sessionMs: number };
-}
-let evaluator: Evaluator | null = null;
-
-/** Loads the evaluation classifier and its real reference features (per-image quality flags). */
-async function loadEvaluator(baseUrl: string): Promise<Evaluator> {
-  const base = baseUrl.replace(/\/$/, '');
-  const f0 = performance.now();
-  const m = (await fetchJson(`${base}/manifest.json`, 'classifier manifest.json')) as {
-    task?: string; id?: string; file?: string; sha256?: string; classes?: string[]; image?: { width: number; height: number };
-    inputs?: { name: string }[]; outputs?: { name: string; role: string }[];
-  };
-  if (m.task !== 'classifier' || !m.file || !m.classes || !m.image || !m.inputs?.[0] || !m.outputs) throw new StudioError('modelInvalid', `${base}/manifest.json is not a classifier manifest (task "classifier" with file, classes, image, inputs, outputs)`);
-  const res = await fetch(`${base}/${m.file}`);
-  if (!res.ok) throw new StudioError('modelInvalid', `classifier ${m.file} could not be fetched (HTTP ${res.status})`);
-  const bytes = await res.arrayBuffer();
-  const hex = await sha256Hex(bytes);
-  if (hex !== m.sha256) throw new StudioError('modelInvalid', `classifier sha256 ${hex} does not match its manifest (${m.sha256})`);
-  const ref = parseReferenceFeatures(await fetchJson(`${base}/reference_features.json`, 'reference_features.json'));
-  const s0 = performance.now();
-  const { session, Tensor } = await createAuxSession(new Uint8Array(bytes));
-  const loadTimings = { filesMs: s0 - f0, sessionMs: performance.now() - s0 };
-  const inName = m.inputs[0].name;
-  const logitsName = m.outputs.find((o) => o.role === 'logits')?.name ?? 'logits';
-  const featName = m.outputs.find((o) => o.role === 'features')?.name ?? 'features';
-  const size = m.image.width;
-  return {
-    judge: new QualityJudge(m.id ?? 'classifier', m.classes, ref),
-    size,
-    loadTimings,
-    run: async (win) => {
-      const out = await session.run({ [inName]: new Tensor('float32', win, [1, 1, size, size]) });
-      return { logits: (out[logitsName]?.data as Float32Array).slice(), features: (out[featName]?.data as Float32Array).slice() };
-    },
-  };
-}
+/** The embedded classifier, loaded once and kept (the judge of the embedded models and of models trained on its data). */
+let embedded: Evaluator | null = null;
+/** The loaded model's judge (src/core/quality/judgeChoice.ts): its own classifier, the embedded one, or none. */
+let active: { evaluator: Evaluator; kind: 'own' | 'embedded' } | null = null;
 
 /**
  * Quality of a finished result, judged as npm run evaluate judges it (src/core/quality/region.ts judgedRegion):
@@ -81,12 +45,12 @@ async function loadEvaluator(baseUrl: string): Promise<Evaluator> {
  * background is not flagged memorised.
  */
 async function judge(result: GenerateResult): Promise<void> {
-  const ev = evaluator;
+  const ev = active?.evaluator;
   if (!ev || !ev.judge.knows(result.provenance.className)) return;
   const region = judgedRegion({ width: result.width, height: result.height, pixels: result.pixels }, result.provenance, ev.size, 'the result');
   if (region.region === 'centre crop') return; // neither a window nor a photo item: nothing the classifier was made for
-  const { logits, features } = await ev.run(fromUint8(region.pixels, [-1, 1]));
-  const background = region.background ? (await ev.run(fromUint8(region.background, [-1, 1]))).features : undefined;
+  const { logits, features } = await ev.run(fromUint8(region.pixels, ev.pixelRange));
+  const background = region.background ? (await ev.run(fromUint8(region.background, ev.pixelRange))).features : undefined;
   result.quality = ev.judge.judge(result.provenance.className, logits, features, background);
 }
 let cancelled = false;
@@ -108,25 +72,10 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-async function fetchJson(url: string, what: string): Promise<unknown> {
-  const res = await fetch(url);
-  if (!res.ok) throw new StudioError('modelInvalid', `${what} could not be fetched from ${url} (HTTP ${res.status})`);
-  try {
-    return await res.json();
-  } catch {
-    throw new StudioError('modelInvalid', `${what} at ${url} is not valid JSON`);
-  }
-}
-
-async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  const d = await crypto.subtle.digest('SHA-256', bytes);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /** Where a model's files come from in the worker: fetched from its folder URL, or bytes the page stored. */
 function modelFileSource(source: ModelSource): ModelFileSource<ArrayBuffer> {
   if (source.kind === 'bytes')
-    return { fetched: false, manifest: async () => source.manifest, onnx: async () => source.onnx, maskLibrary: async () => source.maskLibrary };
+    return { fetched: false, manifest: async () => source.manifest, onnx: async () => source.onnx, maskLibrary: async () => source.maskLibrary, classifier: async () => source.classifier };
   const base = source.baseUrl.replace(/\/$/, '');
   return {
     fetched: true,
@@ -141,7 +90,54 @@ function modelFileSource(source: ModelSource): ModelFileSource<ArrayBuffer> {
       // A dev/preview server answers unknown paths with index.html: only JSON counts as a library.
       return libRes.ok && (libRes.headers.get('content-type') ?? '').includes('json') ? ((await libRes.json()) as unknown) : undefined;
     },
+    classifier: () => fetchClassifierFiles(base),
   };
+}
+
+/**
+ * The loaded model's judge (src/core/quality/judgeChoice.ts chooseJudge): its own classifier when it carries one
+ * (checked by checkOwnClassifier, then loaded), else the embedded one where the rule allows it, else none. Never
+ * throws: a problem leaves the model without a judge, and `quality.reason` says what it was.
+ */
+async function chooseActiveJudge(
+  manifest: ModelManifest,
+  ownFiles: ModelFiles<ArrayBuffer>['classifier'],
+  embeddedModel: boolean,
+  getEmbedded: (() => Promise<Evaluator>) | null,
+  mark: (phase: string) => void,
+): Promise<{ quality: LoadedModelInfo['quality']; next: typeof active }> {
+  let own: Evaluator | null = null;
+  let ownOutcome: JudgeChoiceInput['own'] = null;
+  if (ownFiles && 'problem' in ownFiles) ownOutcome = { ok: false, problem: ownFiles.problem };
+  else if (ownFiles) {
+    const f0 = performance.now();
+    const checked = checkOwnClassifier(ownFiles, manifest, ownFiles.onnx ? await sha256Hex(ownFiles.onnx) : null);
+    if (!checked.ok) ownOutcome = { ok: false, problem: checked.problem };
+    else {
+      try {
+        own = await loadOwnEvaluator(checked.value, { manifestText: ownFiles.manifestText as string, referenceFeaturesText: ownFiles.referenceFeaturesText as string, onnx: ownFiles.onnx as ArrayBuffer }, performance.now() - f0);
+        ownOutcome = { ok: true, classifierId: own.judge.classifierId };
+      } catch (e) {
+        ownOutcome = { ok: false, problem: (e as Error).message };
+      }
+    }
+    mark('own classifier: check + session');
+  }
+  let emb: Evaluator | null = null;
+  let embProblem: string | null = null;
+  if (getEmbedded) {
+    try {
+      emb = await getEmbedded();
+    } catch (e) {
+      embProblem = (e as Error).message;
+    }
+  }
+  const choice = chooseJudge({ modelId: manifest.id, modelTraining: manifest.training, embeddedModel, own: ownOutcome, embeddedClassifier: emb ? { id: emb.judge.classifierId, training: emb.training } : null });
+  if (choice.kind === 'none') return { quality: { enabled: false, judge: 'none', reason: embProblem ? `the embedded evaluation classifier could not be loaded: ${embProblem}` : choice.reason }, next: null };
+  const ev = choice.kind === 'own' ? (own as Evaluator) : (emb as Evaluator);
+  const unknown = manifest.classes.filter((c) => !ev.judge.knows(c));
+  const reason = `${choice.reason}${unknown.length ? `; no flags for ${unknown.join(', ')} (no reference features of the evaluation classifier)` : ''}`;
+  return { quality: { enabled: true, judge: choice.kind, classifierId: choice.classifierId, reason }, next: { evaluator: ev, kind: choice.kind } };
 }
 
 /** One job at a time; cancellation is checked before every model call; pixel buffers are transferred back. */
@@ -193,23 +189,24 @@ const api: DiffusionWorkerApi = {
     const warming = preparing.then(() => {
       runtimeMs = performance.now() - t0;
     }, () => undefined);
-    // On the WASM build the classifier's session is created while the model downloads: it pays for the
-    // runtime's start (wasm compile, threads). On WebGPU it waits for the main session, whose device must be
-    // set up first.
+    // On the WASM build the embedded classifier's session is created while the model downloads: it pays for the
+    // runtime's start (wasm compile, threads). On WebGPU it waits for the main session, whose device must be set
+    // up first. A model that brings its own classifier does not need it.
     let classifierMs = -1;
     const classifierUrl = options.classifierBaseUrl;
-    const startEvaluator = (): Promise<Evaluator> => {
+    const startEmbedded = (): Promise<Evaluator> => {
       const c0 = performance.now();
-      const p = evaluator ? Promise.resolve(evaluator) : loadEvaluator(classifierUrl ?? '');
+      const p = embedded ? Promise.resolve(embedded) : loadEmbeddedEvaluator(classifierUrl ?? '');
       return p.then((ev) => {
-        evaluator = ev;
+        embedded = ev;
         classifierMs = performance.now() - c0;
         return ev;
       });
     };
-    const early: Promise<Evaluator | null> = classifierUrl ? preparing.then((build) => (build === 'wasm' ? startEvaluator() : null)) : Promise.resolve(null);
-    early.catch(() => undefined); // awaited below; a failure only turns the quality flags off
-    const { manifest, onnx, maskLibrary } = await readModelFiles(modelFileSource(source), sha256Hex, mark);
+    const mayNeedEmbedded = !!classifierUrl && !(source.kind === 'bytes' && source.classifier);
+    const early: Promise<Evaluator | null> = mayNeedEmbedded ? preparing.then((build) => (build === 'wasm' ? startEmbedded() : null)) : Promise.resolve(null);
+    early.catch(() => undefined); // awaited below; a failure only leaves the model without a judge
+    const { manifest, onnx, maskLibrary, classifier: ownFiles } = await readModelFiles(modelFileSource(source), sha256Hex, mark);
     await warming;
     mark(`wait for the runtime import (done ${runtimeMs.toFixed(0)} ms after the start, in parallel)`);
     // The model that is loaded stays loaded until the new one has been checked: a refused model loses nothing.
@@ -230,18 +227,16 @@ const api: DiffusionWorkerApi = {
     }
     await loaded?.session.release();
     loaded = { manifest, maskLibrary, session: created.session, denoise, backend: created.backend, threads: created.backend === 'wasm' ? created.numThreads : null };
-    let quality: LoadedModelInfo['quality'] = { enabled: false, reason: 'no evaluation classifier configured' };
-    if (classifierUrl) {
-      try {
-        const ev = (await early) ?? (await startEvaluator());
-        const unknown = manifest.classes.filter((c) => !ev.judge.knows(c));
-        quality = { enabled: true, classifierId: ev.judge.classifierId, ...(unknown.length ? { reason: `no flags for ${unknown.join(', ')} (not classes of the evaluation classifier)` } : {}) };
-      } catch (e) {
-        quality = { enabled: false, reason: (e as Error).message };
-      }
-      const lt = evaluator?.loadTimings;
+    const embeddedModel = source.kind === 'url' && EMBEDDED_MODEL_IDS.includes(manifest.id);
+    const getEmbedded = mayNeedEmbedded && !ownFiles ? async () => (await early) ?? (await startEmbedded()) : null;
+    const { quality, next } = await chooseActiveJudge(manifest, ownFiles, embeddedModel, getEmbedded, mark);
+    if (getEmbedded) {
+      const lt = embedded?.loadTimings;
       mark(`wait for evaluation classifier (its load took ${classifierMs.toFixed(0)} ms${lt ? `: files ${lt.filesMs.toFixed(0)} ms, session ${lt.sessionMs.toFixed(0)} ms` : ''}${created.backend === 'wasm' ? '; overlapped with the model download' : ''})`);
     }
+    const previous = active;
+    active = next;
+    if (previous?.kind === 'own' && previous.evaluator !== next?.evaluator) await previous.evaluator.release().catch(() => undefined);
     return { manifest, backend: created.backend, numThreads: created.numThreads, loadMs: performance.now() - t0, phases, hasMaskLibrary: maskLibrary !== null, quality };
   },
 
@@ -263,14 +258,19 @@ const api: DiffusionWorkerApi = {
   },
 
   async embedWindows(windows) {
-    const ev = evaluator;
-    if (!ev) throw new StudioError('capability', 'the evaluation classifier is not loaded, so images cannot be embedded');
+    const ev = active?.evaluator;
+    if (!ev) throw new StudioError('capability', 'the loaded model has no evaluation classifier, so images cannot be embedded');
     const out: Float32Array[] = [];
     for (const w of windows) {
       if (w.length !== ev.size * ev.size) throw new StudioError('badRequest', `a window has ${w.length} pixels; the classifier takes ${ev.size}x${ev.size}`);
-      out.push((await ev.run(fromUint8(w, [-1, 1]))).features);
+      out.push((await ev.run(fromUint8(w, ev.pixelRange))).features);
     }
     return out;
+  },
+
+  async judgeData() {
+    if (!active) return null;
+    return { classifierId: active.evaluator.judge.classifierId, judge: active.kind, manifest: active.evaluator.manifestRaw, referenceFeatures: active.evaluator.referenceRaw };
   },
 
   async downstream(input) {
@@ -284,6 +284,8 @@ const api: DiffusionWorkerApi = {
   async dispose() {
     await loaded?.session.release();
     loaded = null;
+    if (active?.kind === 'own') await active.evaluator.release();
+    active = null;
   },
 };
 

@@ -15,6 +15,7 @@ import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_
 import { parseManifest } from '../core/model/manifest';
 import type { ModelSource } from '../core/model/protocol';
 import * as db from '../dataset/db';
+import { classifierPart, fromZip, pickClassifierFiles, storedClassifier } from '../features/models/ownClassifier';
 import type { ModelChoice } from '../state/store';
 import { archiveCall } from './archive';
 import { client } from './client';
@@ -42,7 +43,7 @@ async function sourceFor(choice: ModelChoice): Promise<ModelSource> {
   if (choice.source === 'embedded') return { kind: 'url', baseUrl: modelBaseUrl(choice.id) };
   const rec = (await db.listUserModels()).find((m) => m.id === choice.id);
   if (!rec) throw new StudioError('modelInvalid', `model ${choice.id} is no longer stored in this browser`);
-  return { kind: 'bytes', manifest: rec.manifest, onnx: rec.onnx, ...(rec.maskLibrary ? { maskLibrary: rec.maskLibrary } : {}) };
+  return { kind: 'bytes', manifest: rec.manifest, onnx: rec.onnx, ...(rec.maskLibrary ? { maskLibrary: rec.maskLibrary } : {}), ...classifierPart(storedClassifier(rec)) };
 }
 
 async function fetchMaskLibrary(choice: ModelChoice): Promise<MaskLibrary | null> {
@@ -130,7 +131,10 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
   const tooBig = (f: File, limit: number, what: string) => {
     if (f.size > limit) throw new StudioError('modelInvalid', `${f.name} is ${formatBytes(f.size)}; the limit for ${what} is ${formatBytes(limit)}`);
   };
-  for (const f of files) {
+  // The model's own classifier (its judge), when the files carry one: loose files, or a zip's classifier/ folder.
+  const picked = await pickClassifierFiles(files);
+  let classifier = picked.classifier;
+  for (const f of picked.rest) {
     const name = f.name.toLowerCase();
     if (name.endsWith('.zip')) {
       tooBig(f, MAX_MODEL_ZIP_INFLATED_BYTES, 'a model .zip');
@@ -139,6 +143,7 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
       manifestText = read.manifestText ?? manifestText;
       lib = read.maskLibraryText ?? lib;
       partsText = read.partMasksText ?? partsText;
+      classifier = fromZip(read.classifier) ?? classifier;
       if (read.onnx) onnx = read.onnx.buffer.byteLength === read.onnx.byteLength ? (read.onnx.buffer as ArrayBuffer) : read.onnx.slice().buffer;
     } else if (name.endsWith('.onnx')) {
       tooBig(f, MAX_MODEL_ONNX_BYTES, 'an .onnx file');
@@ -179,8 +184,9 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
   // Validate by loading it for real before storing it.
   S().setStatus({ kind: 'loadingModel' });
   try {
-    const model = await client.loadModel({ kind: 'bytes', manifest: manifestRaw, onnx: onnx.slice(0), ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}) });
-    await db.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}), ...(partMasks ? { partMasks: partMasksRaw } : {}) });
+    const model = await client.loadModel({ kind: 'bytes', manifest: manifestRaw, onnx: onnx.slice(0), ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}), ...classifierPart(classifier) });
+    // (the record's `classifier` field is read back by storedClassifier)
+    await db.putUserModel({ id: manifest.id, addedAt: new Date().toISOString(), manifest: manifestRaw, onnx, ...(maskLibraryRaw ? { maskLibrary: maskLibraryRaw } : {}), ...(partMasks ? { partMasks: partMasksRaw } : {}), ...classifierPart(classifier) });
     await refreshModels();
     active.maskLibrary = maskLibraryRaw ? parseMaskLibrary(maskLibraryRaw) : null;
     setPartMasks(partMasks);

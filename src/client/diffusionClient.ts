@@ -10,10 +10,12 @@ import type { DownstreamInput, DownstreamResult } from '../core/quality/quality'
 import { DEBUG_WORKER_NAME, PROTOCOL_VERSION } from '../core/model/protocol';
 import type {
   BackendPreference,
+  ClassifierFiles,
   DiffusionWorkerApi,
   GenerateRequest,
   GenerateResult,
   HandshakeInfo,
+  JudgeData,
   LoadedModelInfo,
   ModelSource,
   StepProgress,
@@ -124,8 +126,9 @@ export class DiffusionClient {
    */
   async loadModel(source: ModelSource): Promise<LoadedModelInfo> {
     // Bytes are transferred, so keep a copy to be able to reload after a respawn.
-    const kept = source.kind === 'bytes' ? { ...source, onnx: source.onnx.slice(0) } : source;
-    const send = source.kind === 'bytes' ? Comlink.transfer(source, [source.onnx]) : source;
+    const copyClassifier = (c: ClassifierFiles | undefined) => (c?.onnx ? { classifier: { ...c, onnx: c.onnx.slice(0) } } : {});
+    const kept = source.kind === 'bytes' ? { ...source, onnx: source.onnx.slice(0), ...copyClassifier(source.classifier) } : source;
+    const send = source.kind === 'bytes' ? Comlink.transfer(source, [source.onnx, ...(source.classifier?.onnx ? [source.classifier.onnx] : [])]) : source;
     const options = { backend: this.options.backend, numThreads: this.options.numThreads, ...(this.options.classifierBaseUrl ? { classifierBaseUrl: this.options.classifierBaseUrl } : {}) };
     const model = await this.call((api) => api.loadModel(send, options));
     this.lastSource = kept;
@@ -188,6 +191,11 @@ export class DiffusionClient {
 
   embedWindows(windows: Uint8Array[]): Promise<Float32Array[]> {
     return this.call((api) => api.embedWindows(windows));
+  }
+
+  /** The loaded model's judge's manifest and reference features (null: the model has no judge). */
+  judgeData(): Promise<JudgeData | null> {
+    return this.call((api) => api.judgeData());
   }
 
   downstream(input: DownstreamInput): Promise<DownstreamResult> {

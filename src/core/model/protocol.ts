@@ -7,6 +7,8 @@ import type { GuidanceInterval } from '../diffusion/guidance';
 import type { ImageQuality } from '../quality/imageQuality';
 import type { DownstreamInput, DownstreamResult } from '../quality/downstream';
 import type { ModelManifest } from './manifest';
+import type { OwnClassifierFiles } from './modelFiles';
+import type { JudgeKind } from '../quality/judgeChoice';
 import type { SamplerName } from '../diffusion/samplers';
 import type { TimestepSpacing } from '../diffusion/schedule';
 
@@ -15,7 +17,10 @@ import type { TimestepSpacing } from '../diffusion/schedule';
 // 4: Provenance.modelEvaluations; sampler 'consistency' (distilled students)
 // 5: Provenance.tiling: a photo item's windows denoised jointly (MultiDiffusion), regions of any size; a
 //    version-4 worker would refuse a region larger than one window
-export const PROTOCOL_VERSION = 5;
+// 6: a model's own judge: ModelSource bytes carry `classifier` (its classifier/ files), LoadedModelInfo.quality says
+//    which judge is active (judge: own / embedded / none, with a reason), judgeData(); a version-5 worker would judge
+//    every model with the embedded classifier
+export const PROTOCOL_VERSION = 6;
 
 /** Backends: webgpu / wasm run in the browser (onnxruntime-web); native is onnxruntime-node (CLI only). */
 export type Backend = 'webgpu' | 'wasm' | 'native';
@@ -33,13 +38,19 @@ export interface HandshakeInfo {
 
 export type ModelSource =
   | { kind: 'url'; baseUrl: string }
-  | { kind: 'bytes'; manifest: unknown; onnx: ArrayBuffer; maskLibrary?: unknown };
+  | { kind: 'bytes'; manifest: unknown; onnx: ArrayBuffer; maskLibrary?: unknown; classifier?: ClassifierFiles };
+
+/** A model's own evaluation classifier (classifier/manifest.json, classifier/model.onnx, classifier/reference_features.json). */
+export type ClassifierFiles = OwnClassifierFiles<ArrayBuffer>;
 
 export interface LoadOptions {
   backend: BackendPreference;
   /** WASM threads; 0 = all cores (navigator.hardwareConcurrency). */
   numThreads?: number;
-  /** Folder of the evaluation classifier (model.onnx, manifest.json, reference_features.json) for per-image quality flags. */
+  /**
+   * Folder of the embedded evaluation classifier (model.onnx, manifest.json, reference_features.json): the judge of
+   * the embedded models and of models trained on its data (src/core/quality/judgeChoice.ts).
+   */
   classifierBaseUrl?: string;
 }
 
@@ -51,8 +62,22 @@ export interface LoadedModelInfo {
   /** Where loadMs went, in order (fetch, sha256, runtime, session, classifier); the bench prints them. */
   phases: { name: string; ms: number }[];
   hasMaskLibrary: boolean;
-  /** Per-image quality flags: on when the evaluation classifier loaded; otherwise why not. */
-  quality: { enabled: boolean; classifierId?: string; reason?: string };
+  /**
+   * The model's judge (src/core/quality/judgeChoice.ts): its own classifier, the embedded one, or none; `enabled`
+   * when one is loaded (per-image flags, quality numbers and the downstream check come from it); `reason` says why
+   * this judge or why none (and which classes get no flags).
+   */
+  quality: { enabled: boolean; judge: JudgeKind; classifierId?: string; reason: string };
+}
+
+/** The active judge's files, for the quality panel (reference features) and the downstream check (its split). */
+export interface JudgeData {
+  classifierId: string;
+  judge: Exclude<JudgeKind, 'none'>;
+  /** the classifier's manifest.json as parsed JSON (src/core/quality/classifierManifest.ts reads it) */
+  manifest: unknown;
+  /** its reference_features.json as parsed JSON (src/core/quality/features.ts parseReferenceFeatures reads it) */
+  referenceFeatures: unknown;
 }
 
 /** The sampling parameters: what a request asks for and what provenance records. */
@@ -195,8 +220,10 @@ export interface DiffusionWorkerApi {
   generate(request: GenerateRequest, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
   /** Puts a defect into a real photo: windows over the painted regions (tiled jointly where a region is larger than one), the rest of the photo untouched. */
   generateOnPhoto(request: GenerateRequest, photo: { width: number; height: number; pixels: Uint8Array; name: string }, mask: Uint8Array, margin: number, onProgress: (p: StepProgress) => void): Promise<GenerateResult>;
-  /** Classifier features of model-sized 8-bit gray windows (the evaluation classifier must be loaded). */
+  /** Classifier features of classifier-sized 8-bit gray windows, from the loaded model's judge (there must be one). */
   embedWindows(windows: Uint8Array[]): Promise<Float32Array[]>;
+  /** The loaded model's judge's manifest and reference features; null when the model has no judge. */
+  judgeData(): Promise<JudgeData | null>;
   /** The downstream-utility check (real only vs real + synthetic), run off the main thread. */
   downstream(input: DownstreamInput): Promise<DownstreamResult>;
   /** One raw model call (diagnostics, cross-backend checks, benchmarks); returns the output and the ms inside session.run. */
