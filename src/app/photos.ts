@@ -25,7 +25,7 @@ export async function loadPhotoSet(): Promise<void> {
   S().setPhotoSet(await db.listPhotos());
 }
 
-const accepted = (win: string) => `accepted: PNG or JPEG photos of defect-free parts, ${win}at most ${(MAX_PHOTO_PIXELS / 1e6).toFixed(0)} MP, whose names do not contain "mask"`;
+const accepted = (win: string) => `PNG or JPEG photos of defect-free parts, ${win}at most ${(MAX_PHOTO_PIXELS / 1e6).toFixed(0)} MP, whose names do not contain "mask"`;
 
 /**
  * Adds photos to the set, all or nothing: every file is decoded (in JavaScript, as Node decodes it, so the gray
@@ -96,7 +96,7 @@ export async function addPhotos(files: readonly File[], fromFolder: boolean): Pr
     }
     if (problems.length) {
       const shown = problems.slice(0, 4).join('; ');
-      throw new StudioError('badRequest', `${problems.length === 1 ? 'A file' : `${problems.length} files`} could not be added, so nothing was: ${shown}${problems.length > 4 ? `; and ${problems.length - 4} more` : ''}. ${accepted(win)}.`);
+      throw new StudioError('badRequest', `${problems.length === 1 ? 'A file' : `${problems.length} files`} could not be added, so nothing was: ${shown}${problems.length > 4 ? `; and ${problems.length - 4} more` : ''}. Accepted: ${accepted(win)}.`);
     }
     const skips = [
       skipped.masks && `${skipped.masks} mask file${skipped.masks === 1 ? '' : 's'}`,
@@ -106,7 +106,7 @@ export async function addPhotos(files: readonly File[], fromFolder: boolean): Pr
     ].filter(Boolean).join(', ');
     if (!add.length) {
       if (skipped.same) return `Nothing new: ${skips}.`;
-      throw new StudioError('badRequest', `no photos found${skips ? ` (skipped: ${skips})` : ''}; ${accepted(win)}`);
+      throw new StudioError('badRequest', `no photos found${skips ? ` (skipped: ${skips})` : ''}; accepted: ${accepted(win)}`);
     }
     await db.putPhotos(add);
     await loadPhotoSet();
