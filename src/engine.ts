@@ -11,4 +11,4 @@ export { deleteDamaged, deleteRejected, exportDamaged, storageInfo, type Storage
 export { exportDataset, importDataset } from './app/archive';
 export { startEngine } from './app/start';
 export { addPhotos, clearPhotoSet, removePhoto } from './app/photos';
-export { embedWindows, runDownstream } from './app/quality';
+export { embedWindows, judgeData, runDownstream } from './app/quality';

@@ -3,6 +3,7 @@
  * downstream check's classifier training both run in the denoiser worker, reached only through the one client.
  * No state of its own.
  */
+import type { JudgeData } from '../core/model/protocol';
 import type { DownstreamInput, DownstreamResult } from '../core/quality/downstream';
 import { client } from './client';
 
@@ -14,4 +15,9 @@ export function embedWindows(windows: Uint8Array[]): Promise<Float32Array[]> {
 /** Real-only and real + synthetic classifiers trained and scored in the worker. */
 export function runDownstream(input: DownstreamInput): Promise<DownstreamResult> {
   return client.downstream(input);
+}
+
+/** The loaded model's judge's manifest and reference features (null: the model has no judge). */
+export function judgeData(): Promise<JudgeData | null> {
+  return client.judgeData();
 }

@@ -39,7 +39,7 @@ describe('readModelFiles', () => {
   });
 
   it('refuses an ONNX file that is not the one the manifest names (sha256), before parsing the library', async () => {
-    const other = onnx.slice();
+    const other = Uint8Array.from(onnx); // a copy (Buffer.slice is a view: flipping its byte would corrupt the shared file for the later tests)
     other[100] = (other[100] as number) ^ 1;
     let libAsked = false;
     await expect(readModelFiles(source({ onnx: async () => other, maskLibrary: async () => ((libAsked = true), { bad: true }) }), hex)).rejects.toThrow(/SHA-256 is [0-9a-f]{64} .* but manifest.json says/);
@@ -48,5 +48,23 @@ describe('readModelFiles', () => {
 
   it('a bad manifest is refused with the field named', async () => {
     await expect(readModelFiles(source({ manifest: async () => ({ ...manifestRaw, sha256: 'xyz' }) }), hex)).rejects.toThrow(/"sha256" must be 64 lowercase hex/);
+  });
+
+  it("reads the model's classifier/ files after the library, without judging them; a source without the method has none", async () => {
+    const asked: string[] = [];
+    const phases: string[] = [];
+    const own = { manifestText: '{"task":"classifier"}', onnx: new Uint8Array([1]), referenceFeaturesText: '{}' };
+    const files = await readModelFiles(source({ classifier: async () => (asked.push('classifier'), own) }, asked), hex, (p) => phases.push(p));
+    expect(asked).toEqual(['manifest', `onnx:${manifestRaw['file'] as string}`, 'lib', 'classifier']);
+    expect(phases).toEqual(['fetch manifest + model', 'fetch mask library', 'sha256', 'fetch classifier/']);
+    expect(files.classifier).toBe(own);
+    expect((await readModelFiles(source(), hex)).classifier).toBeNull();
+    expect((await readModelFiles(source({ classifier: async () => undefined }), hex)).classifier).toBeNull();
+  });
+
+  it('a classifier that cannot be read is a problem of the judge, not a refusal of the model', async () => {
+    const files = await readModelFiles(source({ classifier: async () => Promise.reject(new Error('HTTP 500')) }), hex);
+    expect(files.manifest.id).toBe('magtile-defect-64');
+    expect(files.classifier).toEqual({ problem: 'its classifier/ files could not be read: HTTP 500' });
   });
 });

@@ -2,8 +2,12 @@ import { useRef, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { activateModel, addUserModel, deleteUserModel } from '../../engine';
 import { useStudio } from '../../state/store';
+import { judgeName } from '../quality/judgeText';
 
-/** Model picker plus "Load model…" (file picker or drag-and-drop of model.onnx + manifest.json, or a .zip). */
+/**
+ * Model picker plus "Load model…" (file picker or drag-and-drop of model.onnx + manifest.json, or a .zip; either may
+ * carry the model's own classifier: classifier/ in the zip, or its manifest.json, model.onnx and reference_features.json).
+ */
 export function ModelPicker() {
   const { models, modelId, busy } = useStudio(useShallow((s) => ({ models: s.models, modelId: s.settings.modelId, busy: s.status.kind === 'generating' || s.status.kind === 'loadingModel' })));
   const input = useRef<HTMLInputElement>(null);
@@ -12,7 +16,11 @@ export function ModelPicker() {
     if (!files.length) return;
     try {
       const id = await addUserModel(files);
-      useStudio.getState().setNotice({ kind: 'info', text: `Model ${id} loaded and stored in this browser.` });
+      // Which classifier judges it (quality numbers, flags, downstream check), or why none does.
+      const q = useStudio.getState().model?.quality;
+      const name = judgeName(q);
+      const judged = name ? ` Judged by ${name}.` : q ? ` It has no evaluation classifier, so no quality numbers or flags: ${q.reason}.` : '';
+      useStudio.getState().setNotice({ kind: 'info', text: `Model ${id} loaded and stored in this browser.${judged}` });
     } catch (e) {
       useStudio.getState().setNotice({ kind: 'error', text: `Model not loaded: ${(e as Error).message}` });
     }
@@ -53,7 +61,7 @@ export function ModelPicker() {
       )}
       <input ref={input} type="file" hidden multiple accept=".onnx,.json,.zip" aria-label="Model files"
         onChange={(e) => { void load(Array.from(e.target.files ?? [])); e.target.value = ''; }} />
-      <small>or drop model.onnx + manifest.json (or a .zip) here</small>
+      <small title="A model's own evaluation classifier may come too: classifier/ in the .zip, or its manifest.json, model.onnx and reference_features.json beside the model's files">or drop model.onnx + manifest.json (or a .zip) here</small>
     </div>
   );
 }

@@ -1,8 +1,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
 import { decodeImage } from '../../core/formats/image';
-import { parseClassifierManifest } from '../../core/quality/classifierManifest';
+import type { ClassifierManifest } from '../../core/quality/classifierManifest';
 import type { DownstreamResult } from '../../core/quality/downstream';
 import { evaluateDataset, EVALUATION_DEFAULTS, REAL_WINDOW_DEFAULTS } from '../../core/quality/evaluateDataset';
 import type { ReferenceFeatures } from '../../core/quality/features';
@@ -11,9 +10,16 @@ import { drawRealWindows, loadedReal } from '../../core/quality/realWindows';
 import { embedWindows, runDownstream } from '../../engine';
 import { useStudio } from '../../state/store';
 import { publishDownstream } from '../dataset/pilotReport';
+import { NO_JUDGE_DOWNSTREAM } from './judgeText';
 import { realFolderImages, studioSamples, type RealFolder } from './studioEvaluation';
 
-const SIZE = 64;
+/** The loaded model's judge, as the quality panel read it from the worker (judgeData). */
+export interface ActiveJudge {
+  classifierId: string;
+  kind: 'own' | 'embedded';
+  manifest: ClassifierManifest;
+  reference: ReferenceFeatures;
+}
 
 interface Chosen extends RealFolder {
   files: Map<string, File>;
@@ -32,9 +38,11 @@ const relPath = (f: File) => (f as File & { webkitRelativePath: string }).webkit
  * Downstream-utility check: a small classifier on real only vs real + accepted synthetic, scored on held-out
  * real windows. The same evaluation as `npm run evaluate` (src/core/quality/evaluateDataset.ts): real windows
  * drawn as it draws them, held out as it holds them out (the classifier's own held-out tile groups, recorded in
- * its manifest; groups it never saw split by the training pipeline's rule).
+ * its manifest; groups it never saw split by the training pipeline's rule). The classifier is the loaded model's
+ * judge (`judge`; null while it is read, or when the model has none: then one sentence instead of the check).
  */
-export function DownstreamPanel({ reference }: { reference: ReferenceFeatures | null }) {
+export function DownstreamPanel({ judge }: { judge: ActiveJudge | null }) {
+  const hasJudge = useStudio((s) => s.model?.quality.enabled ?? false);
   const { items, classes } = useStudio(useShallow((s) => ({ items: s.items, classes: s.model?.manifest.classes })));
   const [real, setReal] = useState<Chosen | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -48,20 +56,19 @@ export function DownstreamPanel({ reference }: { reference: ReferenceFeatures | 
     setReal({ ...folder, files: new Map(files.map((f) => [relPath(f), f])) });
   };
 
+  const reference = judge?.reference ?? null;
   const run = async () => {
-    if (!real || !reference) return;
+    if (!real || !judge || !reference) return;
     setErr(null);
     try {
-      setBusy('reading the classifier’s split…');
-      const res = await fetch(`${modelBaseUrl(CLASSIFIER_ID)}/manifest.json`);
-      if (!res.ok) throw new Error(`classifier manifest.json: HTTP ${res.status}`);
-      const split = chooseHeldOut(real.images, parseClassifierManifest(await res.json()), REAL_WINDOW_DEFAULTS.testFraction, REAL_WINDOW_DEFAULTS.splitSeed);
+      const split = chooseHeldOut(real.images, judge.manifest, REAL_WINDOW_DEFAULTS.testFraction, REAL_WINDOW_DEFAULTS.splitSeed);
+      const size = judge.manifest.width;
       const held = new Set(split.heldOutGroups);
       const images = real.images.map((im) => ({ ...im, test: held.has(im.group) }));
       setBusy('drawing real windows…');
       const read = async (path: string) => decodeImage(new Uint8Array(await (real.files.get(path) as File).arrayBuffer()), path);
       const { realPerClass, windowSeed, jitter } = REAL_WINDOW_DEFAULTS;
-      const rw = await drawRealWindows(images, known, realPerClass, SIZE, windowSeed, jitter, async (im) => {
+      const rw = await drawRealWindows(images, known, realPerClass, size, windowSeed, jitter, async (im) => {
         const mask = real.masks.get(im.path);
         return loadedReal(await read(im.path), mask ? await read(mask) : null, mask ?? im.path);
       });
@@ -69,13 +76,13 @@ export function DownstreamPanel({ reference }: { reference: ReferenceFeatures | 
       const features = await embedWindows(rw.pixels);
       setBusy(`training real-only and real + synthetic classifiers (${EVALUATION_DEFAULTS.downstreamSeeds} seeds)…`);
       const ev = await evaluateDataset({
-        classes: known, reference, samples: studioSamples(items, known),
+        classes: known, reference, samples: studioSamples(items, known, judge.classifierId),
         real: { features, labels: rw.labels, test: rw.test, groups: rw.source.map((k) => images[k]!.group) },
         runDownstream,
       });
       const d = ev.downstream;
       if (!d || 'skipped' in d) throw new Error(d ? d.skipped : 'no real windows');
-      const syn = items.filter((i) => i.status === 'accepted' && i.quality && known.includes(i.className));
+      const syn = items.filter((i) => i.status === 'accepted' && i.quality?.classifierId === judge.classifierId && known.includes(i.className));
       const src = rw.source.map((k) => images[k]!);
       publishDownstream(d, { names: src.map((s) => s.path), labels: rw.labels, groups: src.map((s) => s.group), splitBy: real.splitBy, heldOutGroups: split.heldOutGroups }, rw.test, known, syn.map((i) => i.id));
       const heldImages = images.filter((i) => i.test).length;
@@ -91,9 +98,17 @@ export function DownstreamPanel({ reference }: { reference: ReferenceFeatures | 
   };
 
   const r = shown?.result;
+  if (!hasJudge)
+    return (
+      <div className="downstream">
+        <h3>Does it help a downstream model?</h3>
+        <p className="empty" data-testid="downstream-no-judge">{NO_JUDGE_DOWNSTREAM}</p>
+      </div>
+    );
   return (
     <div className="downstream">
       <h3>Does it help a downstream model?</h3>
+      {judge && <p className="empty" data-testid="downstream-judge">Real and synthetic windows are embedded by {judge.kind === 'own' ? 'the model’s own classifier' : 'the embedded classifier'} {judge.classifierId} ({judge.manifest.width}x{judge.manifest.height} windows); its held-out tile groups stay held out.</p>}
       <label className="file">
         Real labelled images (a folder of class subfolders)
         <input type="file" multiple aria-label="Real images folder" {...{ webkitdirectory: '' }}
@@ -136,7 +151,7 @@ export function DownstreamPanel({ reference }: { reference: ReferenceFeatures | 
               </tr>
             </tbody>
           </table>
-          <p className="empty">The classifier is softmax regression on the embedded classifier's features, trained {r.seeds.length} times on bootstrap resamples; ± is the spread over those runs, not the uncertainty of the small held-out set. <code>npm run evaluate</code> prints the same numbers for the same images.</p>
+          <p className="empty">The classifier is softmax regression on {judge?.classifierId ?? 'the judge'}'s features, trained {r.seeds.length} times on bootstrap resamples; ± is the spread over those runs, not the uncertainty of the small held-out set. <code>npm run evaluate</code> prints the same numbers for the same images.</p>
         </>
       )}
     </div>

@@ -1,10 +1,12 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
-import { parseReferenceFeatures, type ReferenceFeatures } from '../../core/quality/features';
+import { judgeData } from '../../engine';
+import { parseClassifierManifest } from '../../core/quality/classifierManifest';
+import { parseReferenceFeatures } from '../../core/quality/features';
 import { evaluateDataset, EVALUATION_DEFAULTS } from '../../core/quality/evaluateDataset';
 import { useStudio } from '../../state/store';
-import { DownstreamPanel } from './DownstreamPanel';
+import { DownstreamPanel, type ActiveJudge } from './DownstreamPanel';
+import { judgeName, NO_JUDGE_SENTENCE } from './judgeText';
 import { qualityRows, studioSamples, type QualityRow } from './studioEvaluation';
 
 type Row = QualityRow;
@@ -91,27 +93,42 @@ function DiversityPlot({ rows }: { rows: Row[] }) {
 }
 
 /**
- * Per-class quality of the ACCEPTED images, on the embedded classifier's features: label consistency, KID
+ * Per-class quality of the ACCEPTED images, on the features of the loaded model's judge (its own classifier, or
+ * the embedded one for the embedded models and models trained on its data; src/core/quality/judgeChoice.ts):
+ * label consistency, KID
  * (unbiased, polynomial kernel; mean ± std over subsets) against the shipped real reference features with the
  * real-vs-real KID at the same subset size as reference, diversity (mean pairwise feature distance) against the
- * real data's, accepted versus target. Computed only while the panel is shown (`open`).
+ * real data's, accepted versus target. Computed only while the panel is shown (`open`). A model without a judge
+ * gets one sentence instead of numbers.
  */
 export function QualityPanel({ open }: { open: boolean }) {
   const { items, classes, targets, qualityInfo } = useStudio(
     useShallow((s) => ({ items: s.items, classes: s.model?.manifest.classes ?? NO_CLASSES, targets: s.settings.targets, qualityInfo: s.model?.quality })),
   );
-  const [ref, setRef] = useState<ReferenceFeatures | null>(null);
+  // The judge's files, asked of the worker for the judge now loaded (reference features; the split for the downstream check).
+  const judgeKey = qualityInfo?.enabled ? `${qualityInfo.judge}:${qualityInfo.classifierId ?? ''}` : null;
+  const [judge, setJudge] = useState<ActiveJudge | null>(null);
   const [err, setErr] = useState<string | null>(null);
   useEffect(() => {
-    if (!open || ref) return;
-    fetch(`${modelBaseUrl(CLASSIFIER_ID)}/reference_features.json`)
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-      .then((j) => setRef(parseReferenceFeatures(j)), (e: Error) => setErr(`reference features not available: ${e.message}`));
-  }, [open, ref]);
+    setJudge(null);
+    setErr(null);
+    if (!open || !judgeKey) return;
+    let live = true;
+    judgeData().then(
+      (d) => live && d && setJudge({ classifierId: d.classifierId, kind: d.judge, manifest: parseClassifierManifest(d.manifest), reference: parseReferenceFeatures(d.referenceFeatures) }),
+      (e: Error) => live && setErr(`the judge's reference features are not available: ${e.message}`),
+    );
+    return () => {
+      live = false;
+    };
+  }, [open, judgeKey]);
+  const ref = judge?.reference ?? null;
+  const classifierId = judge?.classifierId;
 
   // src/core/quality/evaluateDataset.ts, the function `npm run evaluate` calls, with the same defaults.
   const [rows, setRows] = useState<Row[]>([]);
-  const samples = useMemo(() => (open ? studioSamples(items, classes) : []), [open, items, classes]);
+  const samples = useMemo(() => (open && classifierId ? studioSamples(items, classes, classifierId) : []), [open, items, classes, classifierId]);
+  const otherJudge = useMemo(() => (open && classifierId ? studioSamples(items, classes).length - samples.length : 0), [open, items, classes, classifierId, samples]);
   useEffect(() => {
     if (!open || !ref) return;
     let live = true;
@@ -124,11 +141,19 @@ export function QualityPanel({ open }: { open: boolean }) {
     };
   }, [open, ref, samples, classes, targets]);
   const anyNegative = rows.some((r) => r.kid && r.kid.mean < 0);
+  const name = judgeName(qualityInfo);
 
   return (
     <section className="panel quality" aria-label="Quality">
       <h2>Quality of accepted images</h2>
-      {!qualityInfo?.enabled && <p className="empty">Per-image checks are off: {qualityInfo?.reason ?? 'no model loaded'}.</p>}
+      {qualityInfo && !qualityInfo.enabled && (
+        <>
+          <p className="no-judge" data-testid="no-judge">{NO_JUDGE_SENTENCE}</p>
+          <p className="empty" data-testid="judge-reason">Why: {qualityInfo.reason}. Images made with it get no per-image flags; generation works as before.</p>
+        </>
+      )}
+      {name && <p className="empty" data-testid="judge">Judged by {name}: {qualityInfo?.reason}.</p>}
+      {otherJudge > 0 && <p className="empty">{otherJudge} accepted image{otherJudge === 1 ? ' was' : 's were'} judged by another classifier (made with another model) and {otherJudge === 1 ? 'is' : 'are'} left out here.</p>}
       {err && <p className="empty">{err}</p>}
       {open && ref && (
         <>
@@ -167,12 +192,14 @@ export function QualityPanel({ open }: { open: boolean }) {
           <DiversityPlot rows={rows} />
         </>
       )}
-      <p className="empty">
-        Measured with the embedded classifier {CLASSIFIER_ID} (its features, not Inception: not comparable with published FID/KID). The same
-        numbers for an exported dataset from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;</code> (KID: {EVALUATION_DEFAULTS.kidSubsets} subsets of up to {EVALUATION_DEFAULTS.kidSubsetSize}, seed {EVALUATION_DEFAULTS.kidSeed}, in both).
-        Items made on a photo are judged on the window around their regenerated area.
-      </p>
-      {qualityInfo?.enabled && <DownstreamPanel reference={ref} />}
+      {name && (
+        <p className="empty">
+          Measured with {name} (its features, not Inception: not comparable with published FID/KID). The same
+          numbers for an exported dataset from the command line: <code>npm run evaluate -- --dataset export.zip --real &lt;folder&gt;{qualityInfo?.judge === 'own' ? ' --classifier <model folder>/classifier' : ''}</code> (KID: {EVALUATION_DEFAULTS.kidSubsets} subsets of up to {EVALUATION_DEFAULTS.kidSubsetSize}, seed {EVALUATION_DEFAULTS.kidSeed}, in both).
+          Items made on a photo are judged on the window around their regenerated area.
+        </p>
+      )}
+      {qualityInfo && <DownstreamPanel judge={judge} />}
     </section>
   );
 }

@@ -11,11 +11,13 @@ import { groupOf, parseGroupsCsv, type RealImage } from '../../core/quality/real
 /**
  * Accepted items of the classifier's classes with quality flags: the features and class probabilities the
  * worker computed at generation on the item's judged window (a photo item: its first window). The worker does
- * not embed a photo item's background-only window, so its memorisation is "not judged" here.
+ * not embed a photo item's background-only window, so its memorisation is "not judged" here. With
+ * `classifierId`, only items judged by that classifier: features of another classifier do not compare with its
+ * reference features.
  */
-export function studioSamples(items: readonly DatasetItem[], classes: readonly string[]): EvalSample[] {
+export function studioSamples(items: readonly DatasetItem[], classes: readonly string[], classifierId?: string): EvalSample[] {
   return items.flatMap((i) =>
-    i.status === 'accepted' && i.quality && classes.includes(i.className)
+    i.status === 'accepted' && i.quality && classes.includes(i.className) && (classifierId === undefined || i.quality.classifierId === classifierId)
       ? [{
           className: i.className,
           name: i.id,
