@@ -19,7 +19,8 @@ import { test, expect } from './fixtures';
 
 const FREE = '../shared/datasets/magnetic-tile/train/Free';
 const STUDENT = 'magtile-defect-64-fast';
-const SEED = 5;
+// Seeds 2 and 3 pick different photos of the two (photoChoice.test.ts pins the rule).
+const SEED = 2;
 
 test.use({ viewport: { width: 1280, height: 800 } });
 // Screenshots of the Generate panel with the photo set go to the test's output folder, or to PHOTOSET_SHOTS.
@@ -57,7 +58,7 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
 
   await page.getByLabel('Add a folder of photos').setInputFiles(folder);
   await expect(page.getByTestId('photo-set-message')).toHaveText(/^Added 2 photos \(.+\); skipped 2 mask files\.$/);
-  await expect(page.getByTestId('photo-set-count')).toHaveText(/^2 photos · \d/);
+  await expect(page.getByTestId('photo-set-count')).toHaveText(/^· 2 photos · \d/);
   await expect(page.getByRole('list', { name: 'Stored photos' }).getByRole('listitem')).toHaveText(two.map((f) => new RegExp(`^${f}\\s*${photos.get(f)?.width}×${photos.get(f)?.height}`)));
 
   // Bad adds are refused whole, naming the file and what is accepted: a photo smaller than the window beside a
@@ -71,7 +72,7 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
   writeFileSync(notes, 'not a photo');
   await page.getByLabel('Add photos').setInputFiles([notes]);
   await expect(page.getByTestId('photo-set-message')).toHaveText(/notes\.txt: not a \.png, \.jpg or \.jpeg file/);
-  await expect(page.getByTestId('photo-set-count')).toHaveText(/^2 photos/);
+  await expect(page.getByTestId('photo-set-count')).toHaveText(/^· 2 photos/);
 
   // The option says why it cannot be used for a class without real whole-part masks.
   await page.getByLabel('Defect class').selectOption('Free');
@@ -120,7 +121,7 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
   expect(cli.status, cli.stderr).toBe(0);
   const lines = readFileSync(join(out, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Provenance & { file: string; mask: string });
   expect(lines.map((l) => l.basePhoto)).toEqual(items.map((i) => i.provenance.basePhoto));
-  expect(new Set(lines.map((l) => l.basePhoto?.name)).size, 'the two seeds pick both photos or one; either way the CLI agrees').toBeGreaterThan(0);
+  expect(new Set(lines.map((l) => l.basePhoto?.name)), 'the two seeds pick the two photos').toEqual(new Set(two));
   for (const [k, l] of lines.entries()) {
     const it = items[k] as Stored;
     expect(l.windows).toEqual(it.provenance.windows);
@@ -131,7 +132,7 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
   // A reload keeps the photo set, the option and the items.
   await page.reload();
   await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
-  await expect(page.getByTestId('photo-set-count')).toHaveText(/^2 photos · \d/);
+  await expect(page.getByTestId('photo-set-count')).toHaveText(/^· 2 photos · \d/);
   await expect(page.getByRole('checkbox', { name: 'Place defects on the stored photos' })).toBeChecked();
   await expect(page.getByRole('tab', { name: /^Pending \(2\)$/ })).toBeVisible();
   expect((await storedItems(page)).map((i) => i.provenance.basePhoto)).toEqual(items.map((i) => i.provenance.basePhoto));
@@ -141,9 +142,9 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
 
   // Removing one, then all.
   await page.getByRole('button', { name: `Remove ${two[0]}` }).click();
-  await expect(page.getByTestId('photo-set-count')).toHaveText(/^1 photo · /);
+  await expect(page.getByTestId('photo-set-count')).toHaveText(/^· 1 photo · /);
   await page.getByRole('button', { name: 'Remove all', exact: true }).click();
-  await expect(page.getByTestId('photo-set-count')).toHaveText('0 photos');
+  await expect(page.getByTestId('photo-set-count')).toHaveText('· 0 photos');
   await expect(page.getByRole('checkbox', { name: 'Place defects on the stored photos' })).toBeEnabled();
   expect(offsite).toEqual([]);
 });

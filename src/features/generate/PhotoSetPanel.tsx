@@ -42,7 +42,12 @@ export function PhotoSetPanel() {
   };
   return (
     <fieldset style={box} aria-label="Base photos" data-testid="photo-set">
-      <legend style={legend}>Base photos</legend>
+      <legend style={legend}>
+        Base photos{' '}
+        <span style={{ ...dim, fontSize: '0.75rem' }} data-testid="photo-set-count">
+          · {photos.length} photo{photos.length === 1 ? '' : 's'}{photos.length ? ` · ${formatBytes(total)}` : ''}
+        </span>
+      </legend>
       <div className="buttons" style={{ flexWrap: 'wrap', gap: '0.35rem', alignItems: 'center' }}>
         <label style={pick} title="A folder of defect-free photos: its PNG and JPEG files (masks beside them and subfolders are skipped)">
           Add folder…
@@ -53,9 +58,6 @@ export function PhotoSetPanel() {
           <input type="file" multiple accept="image/png,image/jpeg" style={hiddenInput} aria-label="Add photos" disabled={busy !== null} onChange={(e) => onFiles(e.currentTarget, false)} />
         </label>
         <button type="button" className="small" disabled={!photos.length || busy !== null} onClick={() => run(clearPhotoSet)}>Remove all</button>
-        <span style={{ ...dim, fontSize: '0.75rem', marginLeft: 'auto' }} data-testid="photo-set-count">
-          {photos.length} photo{photos.length === 1 ? '' : 's'}{photos.length ? ` · ${formatBytes(total)}` : ''}
-        </span>
       </div>
       {busy && <p style={note}>{busy}</p>}
       {message && <p style={{ ...note, color: message.error ? '#991b1b' : '#166534', overflowWrap: 'anywhere' }} aria-live="polite" data-testid="photo-set-message">{message.text}</p>}
