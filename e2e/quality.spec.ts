@@ -1,30 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { missing } from '../scripts/lib/needs';
 import { test, expect } from './fixtures';
-
-const DATA = '../shared/datasets/magnetic-tile';
-
-/** A small real folder: a few photos (+ masks) per class and the tile_group manifest. */
-function realFolder(perClass: number): string {
-  const root = join(mkdtempSync(join(tmpdir(), 'dds-real-')), 'real');
-  for (const cls of readdirSync(join(DATA, 'train'))) {
-    mkdirSync(join(root, cls), { recursive: true });
-    const imgs = readdirSync(join(DATA, 'train', cls)).filter((f) => f.endsWith('.jpg')).sort();
-    // spread over the folder so several tile groups are present
-    for (let k = 0; k < perClass; k++) {
-      const f = imgs[Math.floor((k * imgs.length) / perClass)] as string;
-      copyFileSync(join(DATA, 'train', cls, f), join(root, cls, f));
-      const m = f.replace('.jpg', '_mask.png');
-      if (existsSync(join(DATA, 'train', cls, m))) copyFileSync(join(DATA, 'train', cls, m), join(root, cls, m));
-    }
-  }
-  copyFileSync(join(DATA, 'manifest_extra.csv'), join(root, 'manifest_extra.csv'));
-  return root;
-}
+import { DATA, realFolder } from './realFolder';
 
 test('downstream check: real-only vs real + accepted synthetic, on real images split by tile group', async ({ studio, page, offsite }) => {
-  test.skip(!existsSync(DATA), 'magnetic-tile dataset not present');
+  test.skip(missing(existsSync(DATA), DATA), 'magnetic-tile dataset not present');
   await studio.open('?backend=wasm');
   await page.getByLabel('Defect class').selectOption('Crack');
   await page.getByLabel('Steps').fill('4');

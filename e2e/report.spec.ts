@@ -1,27 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { missing } from '../scripts/lib/needs';
 import { join, relative } from 'node:path';
 import { test, expect } from './fixtures';
+import { DATA, realFolder } from './realFolder';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
-const DATA = '../shared/datasets/magnetic-tile';
-
-/** A small real folder (as e2e/quality.spec.ts makes it): a few photos (+ masks) per class and the tile_group manifest. */
-function realFolder(perClass: number): string {
-  const root = join(mkdtempSync(join(tmpdir(), 'dds-real-')), 'real');
-  for (const cls of readdirSync(join(DATA, 'train'))) {
-    mkdirSync(join(root, cls), { recursive: true });
-    const imgs = readdirSync(join(DATA, 'train', cls)).filter((f) => f.endsWith('.jpg')).sort();
-    for (let k = 0; k < perClass; k++) {
-      const f = imgs[Math.floor((k * imgs.length) / perClass)] as string;
-      copyFileSync(join(DATA, 'train', cls, f), join(root, cls, f));
-      const m = f.replace('.jpg', '_mask.png');
-      if (existsSync(join(DATA, 'train', cls, m))) copyFileSync(join(DATA, 'train', cls, m), join(root, cls, m));
-    }
-  }
-  copyFileSync(join(DATA, 'manifest_extra.csv'), join(root, 'manifest_extra.csv'));
-  return root;
-}
 
 function allFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
@@ -116,7 +99,7 @@ test('pilot report: generate, review with reasons, download report.html and chec
 });
 
 test('pilot report after the downstream check: its table, its uncertainty and the held-out images are the panel\'s', async ({ studio, page, context, offsite }) => {
-  test.skip(!existsSync(DATA), 'magnetic-tile dataset not present');
+  test.skip(missing(existsSync(DATA), DATA), 'magnetic-tile dataset not present');
   await studio.open('?backend=wasm');
   await page.getByLabel('Defect class').selectOption('Crack');
   await page.getByLabel('Steps').fill('4');

@@ -5,29 +5,12 @@
  * writes docs/screenshots/studio-1280x800.png (the review screen after a batch) and docs/screenshots/pilot-report.png
  * (the report the Pilot report button downloads, with the downstream check run when the dataset is present).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
+import { DATA, realFolder } from './realFolder';
 
 const OUT = 'docs/screenshots';
-const DATA = '../shared/datasets/magnetic-tile';
-
-function realFolder(perClass: number): string {
-  const root = join(mkdtempSync(join(tmpdir(), 'dds-real-')), 'real');
-  for (const cls of readdirSync(join(DATA, 'train'))) {
-    mkdirSync(join(root, cls), { recursive: true });
-    const imgs = readdirSync(join(DATA, 'train', cls)).filter((f) => f.endsWith('.jpg')).sort();
-    for (let k = 0; k < perClass; k++) {
-      const f = imgs[Math.floor((k * imgs.length) / perClass)] as string;
-      copyFileSync(join(DATA, 'train', cls, f), join(root, cls, f));
-      const m = f.replace('.jpg', '_mask.png');
-      if (existsSync(join(DATA, 'train', cls, m))) copyFileSync(join(DATA, 'train', cls, m), join(root, cls, m));
-    }
-  }
-  copyFileSync(join(DATA, 'manifest_extra.csv'), join(root, 'manifest_extra.csv'));
-  return root;
-}
 
 test('README screenshots: the studio at 1280x800 and a pilot report', async ({ studio, page, context, offsite }) => {
   test.skip(process.env['SCREENSHOTS'] !== '1', 'set SCREENSHOTS=1 to refresh docs/screenshots');
