@@ -45,7 +45,10 @@ from ddstudio.userdata import dataset_record, find_citation, id_problem  # noqa:
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "training", "configs", "default.json")
-ZIP_FILES = ("manifest.json", "model.onnx", "mask_library.json", "part_masks.json")   # what src/dataset/modelZip.ts reads
+# What src/dataset/modelZip.ts reads; classifier/ is the model's own evaluation classifier, its judge in the studio
+# (src/core/quality/judgeChoice.ts).
+ZIP_FILES = ("manifest.json", "model.onnx", "mask_library.json", "part_masks.json",
+             "classifier/manifest.json", "classifier/model.onnx", "classifier/reference_features.json")
 EXIT_REFUSED, EXIT_INTERRUPTED = 2, 130
 
 
@@ -108,11 +111,13 @@ def parse(argv):
     return ap, args
 
 
-def write_zip(out: str, model_id: str) -> str:
+def write_zip(out: str, model_id: str, classifier_dir: str | None = None) -> str:
+    """<out>/<id>.zip of ZIP_FILES; the classifier/ files from classifier_dir (default <out>/classifier)."""
     path = os.path.join(out, f"{model_id}.zip")
+    cdir = classifier_dir or os.path.join(out, "classifier")
     with zipfile.ZipFile(path + ".tmp", "w", zipfile.ZIP_DEFLATED) as z:
         for name in ZIP_FILES:
-            z.write(os.path.join(out, name), name)
+            z.write(os.path.join(cdir, name.split("/", 1)[1]) if name.startswith("classifier/") else os.path.join(out, name), name)
     os.replace(path + ".tmp", path)
     return path
 
@@ -277,7 +282,7 @@ def distill_stage(args, run: Run, budget_s: float, den_run: str, threads: int, s
     if args.citation:
         eargv += ["--citation", args.citation]
     export.main(eargv)
-    return {"out": fast_out, "id": fast_id, "steps": st.get("step"), "zip": write_zip(fast_out, fast_id)}
+    return {"out": fast_out, "id": fast_id, "steps": st.get("step"), "zip": write_zip(fast_out, fast_id, os.path.join(args.out, "classifier"))}
 
 
 if __name__ == "__main__":

@@ -101,7 +101,8 @@ class TrainAll(unittest.TestCase):
                   "classifier/reference_features.json"):
             self.assertNoMachinePaths(os.path.join(out, p))
         with zipfile.ZipFile(os.path.join(out, "synth-parts.zip")) as z:
-            self.assertEqual(sorted(z.namelist()), ["manifest.json", "mask_library.json", "model.onnx", "part_masks.json"])
+            self.assertEqual(sorted(z.namelist()), ["classifier/manifest.json", "classifier/model.onnx", "classifier/reference_features.json",
+                                                    "manifest.json", "mask_library.json", "model.onnx", "part_masks.json"])
 
         # The studio's model-zip reader takes the zip; the command-line generator loads the folder and generates.
         r = subprocess.run(["npx", "tsx", "scripts/checkModelZip.ts", os.path.join(out, "synth-parts.zip")],
@@ -183,7 +184,8 @@ class TrainAll(unittest.TestCase):
         self.assertEqual(m["training"]["distillation"]["student_steps"], 2)
         self.assertEqual(m["classes"], teacher["classes"])
         with zipfile.ZipFile(os.path.join(out, "fast", "synth-fast-fast.zip")) as z:
-            self.assertEqual(sorted(z.namelist()), ["manifest.json", "mask_library.json", "model.onnx", "part_masks.json"])
+            self.assertEqual(sorted(z.namelist()), ["classifier/manifest.json", "classifier/model.onnx", "classifier/reference_features.json",
+                                                    "manifest.json", "mask_library.json", "model.onnx", "part_masks.json"])
         for p in ("fast/manifest.json", "fast/model_io_synth-fast-fast.json"):
             self.assertNoMachinePaths(os.path.join(out, p))
 
