@@ -140,6 +140,22 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
   await page.getByTestId('photo-set').scrollIntoViewIfNeeded();
   await page.screenshot({ path: shot('photoset-after-reload.png') });
 
+  // Fill to target honours the option: the missing Fray goes on the photos; Free, which has no whole-part masks,
+  // is not queued and the notice says why.
+  await studio.openTab('Dataset');
+  await page.getByText('Targets per class', { exact: true }).click();
+  await page.getByLabel('Target for Fray').fill('3');
+  await page.getByLabel('Target for Free').fill('1');
+  await page.getByRole('button', { name: 'Fill to target' }).click();
+  await expect(page.getByRole('alert')).toHaveText(/^Queued 1 generations to reach the targets\. Not queued on the stored photos: Free \(model magtile-defect-64-fast's part_masks\.json has no Free masks/);
+  await expect(page.getByRole('tab', { name: /^Pending \(3\)$/ })).toBeVisible({ timeout: 170_000 });
+  const filled = (await storedItems(page))[2] as Stored;
+  expect(filled.className).toBe('Fray');
+  expect(two).toContain(filled.provenance.basePhoto?.name);
+  expect([filled.width, filled.height]).toEqual([photos.get(filled.provenance.basePhoto?.name as string)?.width, photos.get(filled.provenance.basePhoto?.name as string)?.height]);
+  expect(filled.provenance.maskOrigin).toBe('library');
+  await studio.openTab('Generate');
+
   // Removing one, then all.
   await page.getByRole('button', { name: `Remove ${two[0]}` }).click();
   await expect(page.getByTestId('photo-set-count')).toHaveText(/^· 1 photo · /);

@@ -94,8 +94,14 @@ export function fillToTarget(): number {
       queued += n;
     }
   }
-  if (notOnPhotos.length)
-    S().setNotice({ kind: 'error', text: `Not queued on the stored photos: ${notOnPhotos.join('; ')}. Turn "Place defects on the stored photos" off to fill ${notOnPhotos.length === 1 ? 'it' : 'them'} as windows.` });
+  if (notOnPhotos.length) {
+    const text = `Not queued on the stored photos: ${notOnPhotos.join('; ')}. Turn "Place defects on the stored photos" off to fill ${notOnPhotos.length === 1 ? 'it' : 'them'} as windows.`;
+    // The Dataset panel reports the queued count as a notice once this returns: this joins it instead of being replaced by it.
+    queueMicrotask(() => {
+      const cur = S().notice;
+      S().setNotice({ kind: 'error', text: cur?.kind === 'info' && /^Queued \d+/.test(cur.text) ? `${cur.text} ${text}` : text });
+    });
+  }
   void runQueue();
   return queued;
 }
