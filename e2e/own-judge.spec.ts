@@ -105,6 +105,23 @@ test("a model's own classifier judges it; a classifier of other classes is refus
   await page.screenshot({ path: test.info().outputPath('own-judge-no-judge-1280x800.png') });
   if (process.env.OWN_JUDGE_SHOT) await page.screenshot({ path: process.env.OWN_JUDGE_SHOT });
 
+  // 4. Loose files (the Load model input): the classifier's manifest.json and model.onnx beside the model's files of
+  // the same names, told apart by the manifest's task and the ONNX file's sha256. Stored with the model, so after a
+  // reload the stored model is judged by its own classifier again.
+  const zipped = modelZip('e2e-loose-judge', { dataset: 'my-parts' }, { id: 'e2e-loose-classifier' });
+  const { unzipSync } = await import('fflate');
+  const entries = unzipSync(new Uint8Array(zipped));
+  await page.getByLabel('Model files').setInputFiles(
+    ['classifier/manifest.json', 'manifest.json', 'classifier/model.onnx', 'model.onnx', 'classifier/reference_features.json', 'mask_library.json'].map((p) => ({
+      name: p.split('/').pop() as string, mimeType: p.endsWith('.onnx') ? 'application/octet-stream' : 'application/json', buffer: Buffer.from(entries[p] as Uint8Array),
+    })),
+  );
+  await expect(page.getByText('Model e2e-loose-judge loaded and stored in this browser. Judged by its own classifier e2e-loose-classifier.')).toBeVisible({ timeout: 120_000 });
+  await page.reload();
+  await expect(studio.status).toHaveText('Ready', { timeout: 120_000 });
+  await studio.openTab('Quality');
+  await expect(page.getByTestId('judge')).toContainText('Judged by its own classifier e2e-loose-classifier: e2e-loose-judge carries its own evaluation classifier');
+
   // Back on the embedded default: the embedded classifier judges it again.
   await studio.openTab('Generate');
   await page.locator('.model-picker select').selectOption('magtile-defect-64');
