@@ -2,10 +2,11 @@
  * The studio side of the pilot report: the downstream check's last result as the Quality tab shows it
  * (published by DownstreamPanel), the user's thresholds (kept in localStorage), and the report of the current
  * dataset built with src/report from the store's items, the loaded model and the same quality numbers the
- * quality panel computes (src/report/evaluation.ts, the panel's parameters).
+ * quality panel computes (src/report/evaluation.ts, the panel's parameters), judged by the same classifier: the
+ * model's own or the embedded one (judgeData), counting only images that classifier judged.
  */
 import { create } from 'zustand';
-import { CLASSIFIER_ID, modelBaseUrl } from '../../config';
+import { judgeData } from '../../engine';
 import { parseReferenceFeatures, type DownstreamResult, type ReferenceFeatures } from '../../core/quality/quality';
 import { studioQuality } from '../../report/evaluation';
 import { studioSamples } from '../quality/studioEvaluation';
@@ -47,17 +48,10 @@ export function saveThresholds(t: Thresholds): void {
   }
 }
 
-let reference: Promise<ReferenceFeatures> | null = null;
-/** The shipped real reference features (the same file the quality panel reads), fetched once. */
-function referenceFeatures(): Promise<ReferenceFeatures> {
-  reference ??= fetch(`${modelBaseUrl(CLASSIFIER_ID)}/reference_features.json`)
-    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-    .then(parseReferenceFeatures)
-    .catch((e: Error) => {
-      reference = null;
-      throw e;
-    });
-  return reference;
+/** The active judge's reference features (the model's own classifier or the embedded one), as the quality panel reads them. */
+async function judgeReference(): Promise<{ classifierId: string; reference: ReferenceFeatures } | null> {
+  const d = await judgeData();
+  return d ? { classifierId: d.classifierId, reference: parseReferenceFeatures(d.referenceFeatures) } : null;
 }
 
 /** The pilot report of the studio's current dataset, as HTML. */
@@ -70,7 +64,10 @@ export async function studioReport(thresholds: Thresholds, now = new Date()): Pr
   if (!s.model?.quality.enabled) quality = { available: false, why: `the per-image checks are off (${s.model?.quality.reason ?? 'no model loaded'})` };
   else {
     try {
-      quality = { available: true, value: await studioQuality(classes, await referenceFeatures(), studioSamples(s.items, classes), s.model.quality.classifierId ?? CLASSIFIER_ID) };
+      const judge = await judgeReference();
+      quality = judge
+        ? { available: true, value: await studioQuality(classes, judge.reference, studioSamples(s.items, classes, judge.classifierId), judge.classifierId) }
+        : { available: false, why: 'the loaded model has no evaluation classifier of its own classes' };
     } catch (e) {
       quality = { available: false, why: `the reference features could not be read: ${(e as Error).message}` };
     }
