@@ -26,6 +26,13 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  it('src/app and src/state import no component (features/ depend on them, not the other way round)', () => {
+    const bad: string[] = [];
+    for (const f of [...walk('src/app'), ...walk('src/state')].filter((p) => p.endsWith('.ts') && !p.endsWith('.test.ts')))
+      for (const spec of imports(f)) if (/(^|\/)features\//.test(spec)) bad.push(`${rel(f)}: ${spec}`);
+    expect(bad).toEqual([]);
+  });
+
   it('src/core depends on nothing above it', () => {
     const bad: string[] = [];
     for (const f of walk('src/core').filter((p) => p.endsWith('.ts') && !p.endsWith('.test.ts')))

@@ -12,11 +12,11 @@ import { StudioError } from '../core/errors';
 import { parseMaskLibrary, type MaskLibrary } from '../core/formats/maskLibrary';
 import { parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../core/formats/partMasks';
 import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES, MAX_MODEL_ZIP_INFLATED_BYTES } from '../core/model/limits';
-import { parseManifest } from '../core/model/manifest';
+import { parseManifest, type ModelManifest } from '../core/model/manifest';
 import type { ModelSource } from '../core/model/protocol';
 import * as db from '../dataset/db';
-import { classifierPart, fromZip, pickClassifierFiles, storedClassifier } from '../features/models/ownClassifier';
-import type { ModelChoice } from '../state/store';
+import { classifierPart, fromZip, pickClassifierFiles, storedClassifier } from './ownClassifier';
+import type { ModelChoice, Settings } from '../state/store';
 import { archiveCall } from './archive';
 import { client } from './client';
 import { fail, S } from './common';
@@ -94,6 +94,21 @@ export async function refreshModels(): Promise<ModelChoice[]> {
   return models;
 }
 
+/**
+ * The settings a model brings when it becomes the active one: its own sampler defaults when the model changes (a
+ * distilled student takes guidance 1 and few steps; a teacher's 20 guided steps would waste it, or be refused),
+ * and a class it has. Used for embedded and user models alike.
+ */
+function settingsFor(manifest: ModelManifest, id: string): Partial<Settings> {
+  const { settings } = S();
+  const patch: Partial<Settings> = { modelId: id };
+  const d = manifest.defaults;
+  if (settings.modelId !== id || (manifest.distillation && settings.guidance !== 1))
+    Object.assign(patch, { sampler: d.sampler, steps: d.steps, guidance: d.guidance });
+  if (!manifest.classes.includes(settings.className)) patch.className = manifest.classes[0] ?? '';
+  return patch;
+}
+
 export async function activateModel(id: string): Promise<void> {
   const choice = S().models.find((m) => m.id === id) ?? S().models[0];
   if (!choice) return;
@@ -103,15 +118,7 @@ export async function activateModel(id: string): Promise<void> {
     active.maskLibrary = lib;
     setPartMasks(parts);
     S().setEngine(S().handshake, model);
-    const { settings } = S();
-    const patch: Partial<typeof settings> = { modelId: choice.id };
-    const d = model.manifest.defaults;
-    // Another model brings its own sampler settings: a distilled student takes guidance 1 and few steps, and a
-    // teacher's 20 guided steps would waste it (or be refused).
-    if (settings.modelId !== choice.id || (model.manifest.distillation && settings.guidance !== 1))
-      Object.assign(patch, { sampler: d.sampler, steps: d.steps, guidance: d.guidance });
-    if (!model.manifest.classes.includes(settings.className)) patch.className = model.manifest.classes[0] ?? '';
-    S().updateSettings(patch);
+    S().updateSettings(settingsFor(model.manifest, choice.id));
     S().setStatus({ kind: 'ready' });
     void runQueue();
   } catch (e) {
@@ -191,7 +198,7 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     active.maskLibrary = maskLibraryRaw ? parseMaskLibrary(maskLibraryRaw) : null;
     setPartMasks(partMasks);
     S().setEngine(S().handshake, model);
-    S().updateSettings({ modelId: manifest.id, className: model.manifest.classes.includes(S().settings.className) ? S().settings.className : (model.manifest.classes[0] ?? '') });
+    S().updateSettings(settingsFor(model.manifest, manifest.id));
     S().setStatus({ kind: 'ready' });
     return manifest.id;
   } catch (e) {

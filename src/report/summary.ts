@@ -3,7 +3,7 @@
  * no-go checks against the thresholds. Pure: html.ts only lays these out.
  */
 import type { Backend } from '../core/model/protocol';
-import { rejectReasonCounts } from '../features/review/reviewModel';
+import { rejectReasonCounts } from '../state/reviewModel';
 import { THRESHOLD_SPECS, type Thresholds } from './thresholds';
 import type { ModelInfo, ReportInput, ReportRecord } from './types';
 

@@ -10,7 +10,7 @@ import { SAMPLER_NAMES, type SamplerName } from '../core/diffusion/samplers';
 import { MAX_STEPS } from '../core/model/request';
 import type { DamagedRecord, PhotoRecord } from '../dataset/db';
 import type { DatasetItem, ReviewStatus } from '../dataset/types';
-import { selectItems, type ReviewFilter, type ReviewSort } from '../features/review/reviewModel';
+import { selectItems, type ReviewFilter, type ReviewSort } from './reviewModel';
 
 export type { ReviewFilter, ReviewSort };
 

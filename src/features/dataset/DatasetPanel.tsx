@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { deleteDamaged, deleteRejected, exportDamaged, exportDataset, fillToTarget, importDataset, storageInfo, type StorageInfo } from '../../engine';
 import { useStudio } from '../../state/store';
-import { rejectReasonCounts } from '../review/reviewModel';
+import { rejectReasonCounts } from '../../state/reviewModel';
 import { DEFAULT_THRESHOLDS, parseThresholds, THRESHOLD_KEYS, THRESHOLD_SPECS, type Thresholds } from '../../report/thresholds';
 import { loadThresholds, saveThresholds, studioReport } from './pilotReport';
 

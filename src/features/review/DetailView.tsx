@@ -3,7 +3,7 @@ import { decide, reuseSeed } from '../../engine';
 import { useStudio } from '../../state/store';
 import { ImageViewer, type Zoom } from './ImageViewer';
 import { review } from './reviewActions';
-import { cleanReason, MAX_REJECT_REASON, rejectReasons } from './reviewModel';
+import { cleanReason, MAX_REJECT_REASON, rejectReasons } from '../../state/reviewModel';
 
 const ZOOMS: { id: Zoom; label: string; title: string }[] = [
   { id: 'fit', label: 'Fit', title: 'The largest whole-number zoom that fits' },

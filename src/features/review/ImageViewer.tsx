@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ItemView } from '../../state/store';
-import { maskOutline, thumbnailCrop, type Box } from './reviewModel';
+import { maskOutline, thumbnailCrop, type Box } from '../../state/reviewModel';
 
 export type Zoom = 'fit' | '1:1' | 'grid' | 'defect';
 

@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { undoLast } from '../../engine';
 import { reviewList, useStudio, type ItemView, type ReviewFilter, type ReviewSort } from '../../state/store';
 import { reasonsForTargets, review } from './reviewActions';
-import { FLAG_FILTERS, rangeIds, REVIEW_SORTS, thumbnailCrop, type FlagFilter } from './reviewModel';
+import { FLAG_FILTERS, rangeIds, REVIEW_SORTS, thumbnailCrop, type FlagFilter } from '../../state/reviewModel';
 
 const FILTERS: ReviewFilter[] = ['all', 'pending', 'accepted', 'rejected', 'flagged'];
 const NO_CLASSES: readonly string[] = [];

@@ -6,7 +6,7 @@
 import type { ReviewStatus } from '../../dataset/types';
 import { decide } from '../../engine';
 import { reviewList, useStudio } from '../../state/store';
-import { keepsDecided, rejectReasons } from './reviewModel';
+import { keepsDecided, rejectReasons } from '../../state/reviewModel';
 
 /** The ids a decision applies to now: the bulk selection, else the selected item (if it is in the list). */
 export function reviewTargets(): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DatasetItem } from '../../dataset/types';
-import type { ImageQuality, QualityFlag } from '../../core/quality/imageQuality';
+import type { DatasetItem } from '../dataset/types';
+import type { ImageQuality, QualityFlag } from '../core/quality/imageQuality';
 import { cleanReason, maskOutline, rangeIds, rejectReasonCounts, rejectReasons, selectItems, thumbnailCrop } from './reviewModel';
 
 const q = (flags: QualityFlag[], confidence: number, near = 1): ImageQuality => ({

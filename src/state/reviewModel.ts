@@ -2,8 +2,8 @@
  * Pure helpers of the review screen (no DOM, no React): which items show and in what order, shift-click
  * ranges, the reject reasons offered per class, the crop a thumbnail shows, and the outline of a mask.
  */
-import type { QualityFlag } from '../../core/quality/imageQuality';
-import type { DatasetItem, ReviewStatus } from '../../dataset/types';
+import type { QualityFlag } from '../core/quality/imageQuality';
+import type { DatasetItem, ReviewStatus } from '../dataset/types';
 
 /** One quality flag only ('flagged' is any flag). */
 export type FlagFilter = `flag:${QualityFlag}`;

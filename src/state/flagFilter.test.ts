@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { QualityFlag } from '../../core/quality/imageQuality';
-import type { DatasetItem } from '../../dataset/types';
+import type { QualityFlag } from '../core/quality/imageQuality';
+import type { DatasetItem } from '../dataset/types';
 import { FLAG_FILTERS, keepsDecided, selectItems } from './reviewModel';
 
 const item = (id: string, status: DatasetItem['status'], flags: QualityFlag[] | null): DatasetItem =>

@@ -4,10 +4,10 @@
  * beside the model's), taken from a model zip's classifier/ folder, and read back from a stored model record.
  * The worker checks the files; a bad classifier leaves the model without a judge, not unloaded.
  */
-import { StudioError } from '../../core/errors';
-import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES } from '../../core/model/limits';
-import type { OwnClassifierFiles } from '../../core/model/modelFiles';
-import type { ClassifierFiles } from '../../core/model/protocol';
+import { StudioError } from '../core/errors';
+import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES } from '../core/model/limits';
+import type { OwnClassifierFiles } from '../core/model/modelFiles';
+import type { ClassifierFiles } from '../core/model/protocol';
 
 const MODEL_JSON = ['mask_library.json', 'part_masks.json'];
 
