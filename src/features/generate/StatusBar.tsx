@@ -13,10 +13,12 @@ export function StatusBar() {
     <div className="statusbar">
       <span role="status" aria-live="polite" className={status.kind === 'error' ? 'error' : ''}>{text}</span>
       {model && (
-        <span className="engine" data-testid="engine">
+        <span className="engine" data-testid="engine" title={engineTitle(model.manifest.id, model.manifest.version, model.backend, handshake?.ortVersion)}>
           model {model.manifest.id} {model.manifest.version} · backend <b data-testid="backend">{model.backend}</b>
           {model.backend === 'wasm' ? ` (${model.numThreads} threads)` : ''}
-          {model.backend === 'wasm' && handshake?.adapter?.isFallbackAdapter ? ' · software WebGPU adapter passed over (slower than WASM; ?backend=webgpu forces it)' : ''}
+          {model.backend === 'wasm' && handshake?.adapter?.isFallbackAdapter ? (
+            <span title="a software WebGPU adapter (such as SwiftShader) is slower than WASM; ?backend=webgpu forces it"> · software WebGPU adapter passed over</span>
+          ) : ''}
           {handshake?.adapter && model.backend === 'webgpu' ? ` · ${handshake.adapter.description || handshake.adapter.vendor}${handshake.adapter.isFallbackAdapter ? ' (fallback adapter)' : ''}` : ''}
           {' '}· onnxruntime-web {handshake?.ortVersion}
         </span>
@@ -34,4 +36,9 @@ export function NoticeBanner() {
       <button type="button" className="small" aria-label="Dismiss" onClick={() => setNotice(null)}>×</button>
     </div>
   );
+}
+
+/** The whole engine line as a tooltip: the header cuts it with an ellipsis on narrow screens. */
+function engineTitle(id: string, version: string, backend: string, ort: string | undefined): string {
+  return `model ${id} ${version} · backend ${backend} · onnxruntime-web ${ort ?? '?'}`;
 }
