@@ -9,6 +9,7 @@
  * fixed order, so the same seed, model and backend give the same bytes.
  */
 import { StudioError } from '../errors';
+import { cumulativeStepCost, etaAfterStep } from './eta';
 import { checkGuidanceInterval, combineGuidance, guidanceApplies } from './guidance';
 import { encodeGeneratedPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
 import { blendKnown } from './inpaint';
@@ -152,6 +153,7 @@ export async function generateImage(
   let lastPreview = -Infinity;
   let modelMs = 0;
   let modelEvaluations = 0;
+  const cost = cumulativeStepCost(sampler.timesteps, sampler.alphasCumprod, guidedInputs !== null, req.guidanceInterval);
   for (let i = 0; i < steps; i++) {
     if (hooks.isCancelled?.()) throw new StudioError('aborted', `generation cancelled after ${i} of ${steps} steps`);
     const t = sampler.timesteps[i] as number;
@@ -175,7 +177,7 @@ export async function generateImage(
     }
     if (hooks.onProgress) {
       const elapsed = now() - t0;
-      const p: StepProgress = { step: i + 1, totalSteps: steps, timestep: t, elapsedMs: elapsed, etaMs: (elapsed / (i + 1)) * (steps - i - 1) };
+      const p: StepProgress = { step: i + 1, totalSteps: steps, timestep: t, elapsedMs: elapsed, etaMs: etaAfterStep(elapsed, cost, i) };
       if (elapsed - lastPreview >= previewEvery || i === steps - 1) {
         p.preview = toUint8(res.predOriginalSample, m.image.pixelRange);
         lastPreview = elapsed;

@@ -28,6 +28,7 @@ import { StudioError } from '../errors';
 import { checkModelOutput, pngText, validateRequest, type GenerateHooks } from './generate';
 import type { DenoiseBatch, DenoiseFn } from '../model/denoiser';
 import { checkPhoto, checkWindows, photoProvenance, planWindows, type Photo } from './composite';
+import { cumulativeStepCost, etaAfterStep } from './eta';
 import { combineGuidance, guidanceApplies } from './guidance';
 import { encodeGeneratedPng, encodeMaskPng, fromUint8, toUint8 } from '../formats/image';
 import { blendKnown } from './inpaint';
@@ -287,6 +288,7 @@ export async function generateTiled(
   let lastPreview = -Infinity;
   let modelMs = 0;
   let modelEvaluations = 0;
+  const cost = cumulativeStepCost(sampler.timesteps, sampler.alphasCumprod, guidedCalls !== null, req.guidanceInterval);
   for (let i = 0; i < steps; i++) {
     const t = sampler.timesteps[i] as number;
     const guided = guidedCalls !== null && guidanceApplies(sampler.alphasCumprod[t] as number, req.guidanceInterval);
@@ -313,7 +315,7 @@ export async function generateTiled(
     x = blendKnown(res.prevSample, photoC, blendKeep, sampler.alphasCumprod, next ?? null, next !== undefined ? noise : null);
     if (hooks.onProgress) {
       const elapsed = now() - t0;
-      const p: StepProgress = { step: i + 1, totalSteps: steps, timestep: t, elapsedMs: elapsed, etaMs: (elapsed / (i + 1)) * (steps - i - 1) };
+      const p: StepProgress = { step: i + 1, totalSteps: steps, timestep: t, elapsedMs: elapsed, etaMs: etaAfterStep(elapsed, cost, i) };
       if (elapsed - lastPreview >= previewEvery || i === steps - 1) {
         // The preview is model-sized: the first window's crop of the predicted clean canvas.
         const crop = new Float32Array(n);
