@@ -3,7 +3,8 @@
  * skipped, as the CLI skips them), bad adds refused whole, "Place defects on the stored photos" on, two Fray
  * images generated with the distilled model at 1 step: photo-sized, real non-empty masks, every pixel outside
  * the regenerated windows the photo's; the same seeds in `npm run generate -- --photos` pick the same photos and
- * masks (and make the same bytes on WASM); after a reload the set and the items are still there.
+ * masks (and make the same bytes on WASM), and `npm run reproduce -- --photos` remakes the items; after a reload the
+ * set and the items are still there; Fill to target puts the missing images on the set too.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { missing } from '../scripts/lib/needs';
+import { modelLoader, reproduce } from '../scripts/reproduce';
 import { regeneratedArea } from '../src/core/diffusion/composite';
 import { decodeImage, decodeMaskPng, decodeToGray, encodeGrayPng } from '../src/core/formats/image';
 import { photoOrder } from '../src/core/formats/photoChoice';
@@ -128,6 +130,12 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
     expect(Buffer.from(readFileSync(join(out, l.mask))).equals(Buffer.from(it.mask)), `seed ${l.seed}: CLI mask PNG equals the studio's`).toBe(true);
     expect(Buffer.from(readFileSync(join(out, l.file))).equals(Buffer.from(it.png)), `seed ${l.seed}: CLI image PNG equals the studio's`).toBe(true);
   }
+
+  // npm run reproduce -- --photos <the folder> remakes the studio's items from their records bit for bit.
+  const models = modelLoader(`public/models/${STUDENT}`, undefined, 0);
+  const outcomes = await reproduce(models.modelFor, items.map((it, k) => ({ name: `item ${k}`, provenance: it.provenance, png: Uint8Array.from(it.png), maskPng: Uint8Array.from(it.mask) })), folder, 0);
+  await models.release();
+  expect(outcomes).toEqual(items.map(() => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
 
   // A reload keeps the photo set, the option and the items.
   await page.reload();

@@ -41,7 +41,7 @@ export function PhotoSetPanel() {
     if (files.length) run(() => addPhotos(files, fromFolder));
   };
   return (
-    <fieldset style={box} aria-label="Base photos" data-testid="photo-set">
+    <fieldset style={box} data-testid="photo-set">
       <legend style={legend}>
         Base photos{' '}
         <span style={{ ...dim, fontSize: '0.75rem' }} data-testid="photo-set-count">
