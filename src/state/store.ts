@@ -166,8 +166,10 @@ interface CanvasSlice {
 
 export type StudioState = EngineSlice & SettingsSlice & QueueSlice & DatasetSlice & CanvasSlice & PhotoSetSlice;
 
+/** Before any model has loaded, the sampler fields show the embedded default model's manifest defaults (they showed
+ * guidance 2 until the model arrived and set 1.5); a loaded model then brings its own (src/app/models.ts settingsFor). */
 export const DEFAULT_SETTINGS: Settings = {
-  className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 2, batchSize: 4, modelId: '', targets: {}, autoRejectFlagged: false, onPhotoSet: false,
+  className: '', prompt: '', seed: 1, randomSeed: false, sampler: 'dpmpp2m', steps: 20, guidance: 1.5, batchSize: 4, modelId: '', targets: {}, autoRejectFlagged: false, onPhotoSet: false,
 };
 
 let nextJobId = 1;
