@@ -53,7 +53,8 @@ T95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 
 
 
 def t95(dof: int) -> float:
-    return T95.get(dof) or next((v for k, v in sorted(T95.items()) if k >= dof), 1.96)
+    """The two-sided 95% t quantile, from the table's largest dof not above `dof` (so never too small)."""
+    return T95[max(k for k in T95 if k <= max(dof, 1))]
 
 
 def sampler(real: Windows, synth: Windows | None, share: float, classes_present: list[int], rng: np.random.Generator):
@@ -99,8 +100,7 @@ def train_pair(real: Windows, synth: Windows | None, arm: str, num_classes: int,
 def score(clf, seg, test: Windows, defect: list[int], free: int | None) -> dict:
     pred = predict(clf, test.x).argmax(1)
     f1 = f1_scores(pred, test.y, defect)
-    prob = 1 / (1 + np.exp(-predict(seg, test.x)[:, 0]))
-    s = seg_measures(prob, test, defect, free)
+    s = seg_measures(predict(seg, test.x)[:, 0].astype(np.float64), test, defect, free)
     aps = [v for v in s["ap"].values() if v is not None]
     return {"macroF1": float(np.mean(list(f1.values()))), "f1": f1, "pixelAP": float(np.mean(aps)) if aps else None, **s}
 
@@ -206,26 +206,37 @@ def main(argv=None):
         final_source = f"the last of {args.folds} tile-group folds" + ("" if not args.generator else
                        " (the generator's manifest records no heldOutGroups: it may have seen these tiles)")
     plan = [("final", 0, final)] if args.final else [("dev", i, g) for i, g in enumerate(dev)]
-    synth, synth_info = None, None
+    synth_pairs, synth_info = [], None
     if args.synthetic:
-        pairs, synth_info = read_synthetic(args.synthetic, classes)
-        synth = Windows.cut(pairs, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
-        print(f"synthetic: {synth_info['images']} images -> {len(synth)} windows", flush=True)
+        synth_pairs, synth_info = read_synthetic(args.synthetic, classes)
+        print(f"synthetic: {synth_info['images']} images ({synth_info['onPhotos']} on real photos)", flush=True)
+    group_of = {os.path.basename(it.path): it.group for it in items}
+
+    def synthetic_for(held: set[str]) -> Windows | None:
+        """The synthetic windows a fold may train on: none generated on a photo of a held-out tile group."""
+        if not args.synthetic:
+            return None
+        keep = [p[:3] for p in synth_pairs if p[3] is None or group_of.get(p[3]) not in held]
+        return Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
+    # What a cached run must share with this invocation to be reused (besides the hyper-parameters and test groups).
+    setup = {"data": os.path.basename(os.path.normpath(args.data)), "files": len(items), "synthetic": synth_info,
+             "folds": args.folds, "maxPerClass": args.max_per_class, "metric": "ap-ties-v2"}
 
     os.makedirs(args.out, exist_ok=True)
     cache = os.path.join(args.out, "runs.jsonl")
     runs = [json.loads(l) for l in open(cache)] if os.path.exists(cache) else []
-    done = {(r["split"], r["fold"], r["arm"], r["seed"]) for r in runs if r.get("hyper") == hyper}
-    runs = [r for r in runs if r.get("hyper") == hyper]
+    runs = [r for r in runs if r.get("hyper") == hyper and r.get("setup") == setup]
+    done = {(r["split"], r["fold"], r["arm"], r["seed"], tuple(r["testGroups"])) for r in runs}
     stopped = False
     for split, fi, test_groups in plan:
         train_items = [it for it in items if it.group not in test_groups and it.group not in final]
         test_items = [it for it in items if it.group in test_groups]
         real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
         test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
+        synth = synthetic_for(set(test_groups) | set(final))
         for seed in range(args.seeds):
             for arm in arms:
-                if (split, fi, arm, seed) in done:
+                if (split, fi, arm, seed, tuple(sorted(test_groups))) in done:
                     continue
                 if args.max_minutes is not None and time.time() - t0 > args.max_minutes * 60:
                     stopped = True
@@ -233,8 +244,9 @@ def main(argv=None):
                 t = time.time()
                 clf, seg = train_pair(real, synth, arm, len(classes), seed, hyper)
                 s = score(clf, seg, test, defect, free)
-                rec = {"split": split, "fold": fi, "arm": arm, "seed": seed, "hyper": hyper, "seconds": round(time.time() - t, 1),
+                rec = {"split": split, "fold": fi, "arm": arm, "seed": seed, "hyper": hyper, "setup": setup, "seconds": round(time.time() - t, 1),
                        "testGroups": sorted(test_groups), "trainWindows": len(real), "testWindows": len(test),
+                       "syntheticWindows": len(synth) if synth is not None else 0,
                        **{k: ({str(c): v for c, v in s[k].items()} if isinstance(s[k], dict) else s[k]) for k in s}}
                 runs.append(rec)
                 with open(cache, "a") as f:

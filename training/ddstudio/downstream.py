@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import zipfile
 
@@ -89,10 +90,13 @@ def item_pairs(items: list[Item]) -> list[tuple[np.ndarray, np.ndarray, int]]:
     return [(it.image, it.mask, it.cls) for it in items]
 
 
-def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray, int]], dict]:
+def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray, int, str | None]], dict]:
     """Generated images with their masks from a `npm run generate` folder or a studio export zip: the accepted
     images/<class>/<name>.png and masks/<class>/<name>.png (photo-sized items are cut like real photos: windows
-    around their defect). Classes the protocol does not know are counted and skipped."""
+    around their defect), each with the file name of the real photo it was generated on (metadata.jsonl's
+    provenance.basePhoto.name; None for a generated window): such a window carries that photo's real pixels, so
+    the protocol leaves it out of any fold whose test tiles include that photo. Classes the protocol does not know
+    are counted and skipped."""
     def listing():
         if os.path.isdir(path):
             for root, _, files in os.walk(os.path.join(path, "images")):
@@ -114,6 +118,24 @@ def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray
             return open(p, "rb").read() if os.path.exists(p) else None
         z = zipfile.ZipFile(path)
         return z.read(mrel) if mrel in z.namelist() else None
+    def base_photos() -> dict[str, str]:
+        """image path -> base photo name, from metadata.jsonl (a generate folder's or an export's)."""
+        if os.path.isdir(path):
+            meta = os.path.join(path, "metadata.jsonl")
+            text = open(meta).read() if os.path.exists(meta) else ""
+        else:
+            z = zipfile.ZipFile(path)
+            text = z.read("metadata.jsonl").decode() if "metadata.jsonl" in z.namelist() else ""
+        out = {}
+        for line in text.splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                prov = rec.get("provenance", rec)   # an export nests the provenance; a generate folder does not
+                name = (prov.get("basePhoto") or {}).get("name")
+                if rec.get("file") and name:
+                    out[rec["file"]] = os.path.basename(name)
+        return out
+    photos = base_photos()
     pairs, skipped, no_mask = [], {}, 0
     for rel, read in sorted(listing(), key=lambda t: t[0]):
         parts = rel.split("/")
@@ -130,9 +152,10 @@ def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray
         mask = (np.asarray(Image.open(io.BytesIO(mb)).convert("L")) > 127).astype(np.uint8)
         if mask.shape != img.shape:
             raise ValueError(f"{path}: {rel} and its mask differ in size")
-        pairs.append((img, mask, classes.index(parts[1])))
+        pairs.append((img, mask, classes.index(parts[1]), photos.get(rel)))
     counts = {c: sum(1 for p in pairs if p[2] == i) for i, c in enumerate(classes)}
-    return pairs, {"images": counts, "skippedClasses": skipped, "withoutMask": no_mask}
+    return pairs, {"images": counts, "skippedClasses": skipped, "withoutMask": no_mask,
+                   "onPhotos": sum(1 for p in pairs if p[3] is not None)}
 
 
 def classic_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:
@@ -196,15 +219,19 @@ def predict(net: nn.Module, x: np.ndarray, batch: int = 256) -> np.ndarray:
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> float | None:
-    """Area under the precision-recall curve as the mean precision at each positive (ties broken by order)."""
+    """Area under the precision-recall curve as a step function: precision at each distinct score threshold,
+    weighted by the positives that threshold adds (tied scores form one threshold, as scikit-learn's
+    average_precision_score does, so ties are not broken by input order)."""
     pos = int(labels.sum())
     if pos == 0:
         return None
     order = np.argsort(-scores, kind="stable")
-    hits = labels[order].astype(np.float64)
-    tp = np.cumsum(hits)
-    precision = tp / np.arange(1, len(hits) + 1)
-    return float((precision * hits).sum() / pos)
+    s, hits = scores[order], labels[order].astype(np.float64)
+    ends = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]   # last index of each run of equal scores
+    tp = np.cumsum(hits)[ends]
+    precision = tp / (ends + 1)
+    new_pos = np.diff(np.r_[0.0, tp])
+    return float((precision * new_pos).sum() / pos)
 
 
 def f1_scores(pred: np.ndarray, true: np.ndarray, classes: list[int]) -> dict[int, float]:
@@ -216,8 +243,9 @@ def f1_scores(pred: np.ndarray, true: np.ndarray, classes: list[int]) -> dict[in
     return out
 
 
-def seg_measures(prob: np.ndarray, test: Windows, defect_classes: list[int], free: int | None) -> dict:
-    """prob: (N, 64, 64) defect probabilities for the test windows."""
+def seg_measures(logits: np.ndarray, test: Windows, defect_classes: list[int], free: int | None) -> dict:
+    """logits: (N, 64, 64) float64 defect logits for the test windows (AP is ranked on them: a float32 sigmoid
+    rounds every logit above ~17 to exactly 1.0 and makes ties); probability 0.5 is logit 0."""
     free_sel = test.y == free if free is not None else np.zeros(len(test), bool)
     out = {"ap": {}, "iou": {}, "dice": {}}
     for c in defect_classes:
@@ -225,12 +253,12 @@ def seg_measures(prob: np.ndarray, test: Windows, defect_classes: list[int], fre
         if not sel.any():
             continue
         both = sel | free_sel
-        out["ap"][c] = average_precision(prob[both].reshape(-1), test.m[both].reshape(-1))
-        p, t = prob[sel] >= 0.5, test.m[sel] > 0
+        out["ap"][c] = average_precision(logits[both].reshape(-1), test.m[both].reshape(-1))
+        p, t = logits[sel] >= 0, test.m[sel] > 0
         inter, union = float((p & t).sum()), float((p | t).sum())
         out["iou"][c] = inter / union if union else 1.0
         out["dice"][c] = 2 * inter / (p.sum() + t.sum()) if (p.sum() + t.sum()) else 1.0
-    out["freeFpr"] = float((prob[free_sel] >= 0.5).mean()) if free_sel.any() else None
+    out["freeFpr"] = float((logits[free_sel] >= 0).mean()) if free_sel.any() else None
     return out
 
 

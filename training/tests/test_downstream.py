@@ -57,6 +57,10 @@ class Measures(unittest.TestCase):
         # ranking: pos, neg, pos -> precisions at the positives 1 and 2/3
         self.assertAlmostEqual(average_precision(np.array([0.9, 0.5, 0.4]), np.array([1, 0, 1])), (1 + 2 / 3) / 2)
         self.assertIsNone(average_precision(np.array([0.3]), np.array([0])))
+        # tied scores are one threshold, whatever their order: 1 positive and 1 negative tied at the top
+        for labels in (np.array([1, 0]), np.array([0, 1])):
+            self.assertAlmostEqual(average_precision(np.array([1.0, 1.0]), labels), 0.5)
+        self.assertAlmostEqual(average_precision(np.array([2.0, 1.0, 1.0, 0.0]), np.array([1, 0, 1, 0])), (1 + 2 / 3) / 2)
 
 
 class EndToEnd(unittest.TestCase):
@@ -66,6 +70,7 @@ class EndToEnd(unittest.TestCase):
             gen = write_generated(d)
             pairs, info = read_synthetic(gen, ["Scratch", "Spot", "Free"])
             self.assertEqual(info["images"], {"Scratch": 3, "Spot": 3, "Free": 0})
+            self.assertEqual((info["onPhotos"], {p[3] for p in pairs}), (0, {None}))
             zpath = os.path.join(d, "export.zip")
             with zipfile.ZipFile(zpath, "w") as z:
                 for root, _, files in os.walk(gen):
@@ -76,6 +81,13 @@ class EndToEnd(unittest.TestCase):
             zpairs, zinfo = read_synthetic(zpath, ["Scratch", "Spot", "Free"])
             self.assertEqual(zinfo["skippedClasses"], {"Dent": 1})
             self.assertTrue(all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(pairs, zpairs)))
+            # an item generated on a real photo names it (metadata.jsonl basePhoto), so folds testing that photo's
+            # tile group leave it out
+            with open(os.path.join(gen, "metadata.jsonl"), "w") as f:
+                f.write(json.dumps({"file": "images/Scratch/scratch_0.png", "basePhoto": {"name": "free_1.png", "sha256": "x"}}) + "\n")
+            ppairs, pinfo = read_synthetic(gen, ["Scratch", "Spot", "Free"])
+            self.assertEqual(pinfo["onPhotos"], 1)
+            self.assertEqual([p[3] for p in ppairs if p[3]], ["free_1.png"])
             out = os.path.join(d, "report")
             rep = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "2",
                                    "--steps", "2", "--threads", "1"])
