@@ -167,6 +167,11 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
   // Removing one, then all.
   await page.getByRole('button', { name: `Remove ${two[0]}` }).click();
   await expect(page.getByTestId('photo-set-count')).toHaveText(/^· 1 photo · /);
+  // Remove all asks first: dismissed, nothing goes; accepted, the set is empty
+  page.once('dialog', (d) => void d.dismiss());
+  await page.getByRole('button', { name: 'Remove all', exact: true }).click();
+  await expect(page.getByTestId('photo-set-count')).toHaveText(/^· 1 photo · /);
+  page.once('dialog', (d) => void d.accept());
   await page.getByRole('button', { name: 'Remove all', exact: true }).click();
   await expect(page.getByTestId('photo-set-count')).toHaveText('· 0 photos');
   await expect(page.getByRole('checkbox', { name: 'Place defects on the stored photos' })).toBeEnabled();

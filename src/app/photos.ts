@@ -128,6 +128,11 @@ export async function clearPhotoSet(): Promise<void> {
 }
 
 /** Why images of the class cannot go on the photo set now, or null (the store's rule on the current state). */
+/** The stored set's photo names, as a queued job keeps them. */
+export function photoSetNames(): string[] {
+  return S().photoSet.map((p) => p.name);
+}
+
 export function photoSetProblemNow(className: string): string | null {
   return photoSetProblem(S(), className);
 }
@@ -136,12 +141,14 @@ export function photoSetProblemNow(className: string): string | null {
  * The photo and real whole-part mask of the class for image seed `seed`: the photo by choosePhoto over the set in
  * photoOrder, the mask by drawPartMask on the same Rng, as `npm run generate -- --photos` picks them.
  */
-export async function photoForSeed(seed: number, className: string, m: ModelManifest): Promise<{ photo: { name: string; width: number; height: number; pixels: Uint8Array }; mask: Uint8Array }> {
+export async function photoForSeed(seed: number, className: string, m: ModelManifest, names?: readonly string[]): Promise<{ photo: { name: string; width: number; height: number; pixels: Uint8Array }; mask: Uint8Array }> {
   const why = photoSetProblemNow(className);
   if (why) throw new StudioError('badRequest', `cannot place ${className} on the photo set: ${why}`);
   const byName = new Map(S().photoSet.map((p) => [p.name, p]));
-  const { photo: name, rng } = choosePhoto(seed, photoOrder([...byName.keys()]));
-  const rec = byName.get(name) as db.PhotoRecord;
+  // over the set as it was when the job was queued (names), else as it is now
+  const { photo: name, rng } = choosePhoto(seed, photoOrder(names ? [...names] : [...byName.keys()]));
+  const rec = byName.get(name);
+  if (!rec) throw new StudioError('badRequest', `photo ${name} was removed from the set after this job was queued; its seed ${seed} chooses it, so the image is not made on another photo`);
   const pixels = await db.getPhotoPixels(name);
   if (!pixels || pixels.length !== rec.width * rec.height) throw new StudioError('badRequest', `the stored pixels of photo ${name} are missing or damaged: remove it and add it again`);
   if (rec.width < m.image.width || rec.height < m.image.height) throw new StudioError('badRequest', `${name} is smaller than the model's window`);

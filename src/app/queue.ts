@@ -17,7 +17,7 @@ import { useStudio } from '../state/store';
 import { client } from './client';
 import { fail, pngUrl, randomSeed, S } from './common';
 import { canvasState, type BasePhoto } from './maskDoc';
-import { photoForSeed, photoSetProblemNow } from './photos';
+import { photoForSeed, photoSetNames, photoSetProblemNow } from './photos';
 import { grayToDataUrl } from './preview';
 
 /** Most images one request (the form's batch size, a fill-to-target chunk) asks for. */
@@ -58,7 +58,7 @@ export function enqueueFromSettings(opts: { steps?: number } = {}): void {
     className: settings.className, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance,
     seeds: Array.from({ length: n }, (_, k) => Math.min(MAX_SEED, base + k)),
     ...(useMask ? { masked: photo ? ('photo' as const) : ('window' as const) } : {}),
-    ...(settings.onPhotoSet ? { onPhotos: true as const } : {}),
+    ...(settings.onPhotoSet ? { onPhotos: true as const, photoNames: photoSetNames() } : {}),
   });
   if (useMask) runner.payloads.set(id, { mask: canvasState.doc.data.slice(), photo, margin: canvas.margin, origin: canvas.maskOrigin });
   void runQueue();
@@ -88,7 +88,7 @@ export function fillToTarget(): number {
       const base = randomSeed();
       S().enqueue({
         className: cls, prompt: settings.prompt, sampler: settings.sampler, steps: settings.steps, guidance: settings.guidance, seeds: Array.from({ length: n }, (_, k) => base + k),
-        ...(settings.onPhotoSet ? { onPhotos: true as const } : {}),
+        ...(settings.onPhotoSet ? { onPhotos: true as const, photoNames: photoSetNames() } : {}),
       });
       need -= n;
       queued += n;
@@ -122,7 +122,7 @@ export function restoreQueue(): void {
   for (const j of keep) {
     const seeds = j.seeds.slice(j.done);
     images += seeds.length;
-    S().enqueue({ className: j.className, prompt: j.prompt, sampler: j.sampler, steps: j.steps, guidance: j.guidance, seeds, ...(j.onPhotos ? { onPhotos: true as const } : {}) });
+    S().enqueue({ className: j.className, prompt: j.prompt, sampler: j.sampler, steps: j.steps, guidance: j.guidance, seeds, ...(j.onPhotos ? { onPhotos: true as const } : {}), ...(j.photoNames ? { photoNames: j.photoNames } : {}) });
   }
   const parts: string[] = [];
   if (keep.length) parts.push(`${keep.length} queued request${keep.length === 1 ? '' : 's'} from before the reload ${keep.length === 1 ? 'was' : 'were'} queued again (${images} image${images === 1 ? '' : 's'} left)`);
@@ -172,7 +172,7 @@ export async function runQueue(): Promise<void> {
           if (p.preview) S().setPreview(grayToDataUrl(p.preview, model.manifest.image.width, model.manifest.image.height));
         };
         if (payload && !payload.photo) req.defectMask = payload.mask;
-        const onSet = job.onPhotos ? await photoForSeed(seed, job.className, model.manifest) : null;
+        const onSet = job.onPhotos ? await photoForSeed(seed, job.className, model.manifest, job.photoNames) : null;
         const r = onSet
           ? await client.generateOnPhoto(req, onSet.photo, onSet.mask, PHOTO_SET_MARGIN, onProgress)
           : payload?.photo

@@ -15,6 +15,8 @@ import { restoreQueue } from './queue';
 
 export async function startEngine(): Promise<void> {
   S().setStatus({ kind: 'loadingModel' });
+  db.onDatabaseBlocked(() =>
+    S().setNotice({ kind: 'error', text: 'Another tab of the studio holds its stored dataset open with an older version: close that tab (nothing in it is lost), and this one continues.' }));
   // Start-up marks (performance.getEntriesByType('mark')): bench/bench.ts prints them beside the worker's phases.
   performance.mark('dds:engine-start');
   try {

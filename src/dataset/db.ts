@@ -74,8 +74,19 @@ export function db(): Promise<IDBPDatabase<StudioDb>> {
       void dbp?.then((d) => d.close());
       dbp = null;
     },
+    // Another tab holds an older version open and does not let go (a build from before the blocking handler):
+    // the upgrade waits for it, and the page says so instead of sitting on "Loading".
+    blocked() {
+      onBlocked?.();
+    },
   });
   return dbp;
+}
+
+let onBlocked: (() => void) | null = null;
+/** Called when opening the database waits for another tab of the studio to close (src/app/start.ts shows a notice). */
+export function onDatabaseBlocked(fn: () => void): void {
+  onBlocked = fn;
 }
 
 /** Closes the connection (tests; a later call opens it again). */
@@ -213,10 +224,14 @@ export async function putPhotos(entries: readonly { record: PhotoRecord; pixels:
       throw new StudioError('badRequest', `photo ${JSON.stringify(record?.name)} cannot be stored: no name, or its pixels are not ${record?.width} x ${record?.height}; nothing was saved`);
   try {
     const tx = (await db()).transaction(['photos', 'photoPixels'], 'readwrite');
-    await Promise.all([
-      ...entries.flatMap(({ record, pixels }) => [tx.objectStore('photos').put(record), tx.objectStore('photoPixels').put({ name: record.name, pixels })]),
-      tx.done,
-    ]);
+    let puts: Promise<unknown>[];
+    try {
+      puts = entries.flatMap(({ record, pixels }) => [tx.objectStore('photos').put(record), tx.objectStore('photoPixels').put({ name: record.name, pixels })]);
+    } catch (e) {
+      tx.abort(); // a put that throws at once (a value IndexedDB cannot clone) must not leave the earlier ones committed
+      throw e;
+    }
+    await Promise.all([...puts, tx.done]);
   } catch (e) {
     mapQuota(e);
   }

@@ -125,6 +125,8 @@ describe('the photo set option', () => {
     const { sanitizeQueue } = await import('./store');
     const job = { id: 3, className: 'Fray', prompt: '', sampler: 'consistency', steps: 2, guidance: 1, seeds: [5, 6], done: 0 };
     expect(sanitizeQueue([{ ...job, onPhotos: true }, { ...job, onPhotos: 'yes' }])).toEqual([{ ...job, id: 0, onPhotos: true }]);
+    // the set as it was when queued travels with the job; a malformed list drops the job
+    expect(sanitizeQueue([{ ...job, onPhotos: true, photoNames: ['a.jpg', 'b.png'] }, { ...job, onPhotos: true, photoNames: [1] }])).toEqual([{ ...job, id: 0, onPhotos: true, photoNames: ['a.jpg', 'b.png'] }]);
   });
 
   it('settings saved before the option existed read it as off', async () => {

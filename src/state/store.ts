@@ -58,6 +58,9 @@ export interface QueueJob {
   masked?: 'window' | 'photo';
   /** each image goes on a photo of the stored set with a real whole-part mask, chosen by its seed (src/app/photos.ts) */
   onPhotos?: true;
+  /** the set's photo names when the job was queued: its seeds choose among these (the CLI's rule over that folder),
+   * so adding or removing photos while it waits does not move its images to other photos */
+  photoNames?: string[];
 }
 
 export interface ItemView extends DatasetItem {
@@ -185,8 +188,9 @@ export function sanitizeQueue(raw: unknown): QueueJob[] {
       && Number.isInteger(j.steps) && (j.steps as number) >= 1 && (j.steps as number) <= MAX_STEPS
       && typeof j.guidance === 'number' && Number.isFinite(j.guidance) && seeds !== null && seeds.length <= 10_000
       && seeds.every((s) => Number.isSafeInteger(s) && s >= 0) && Number.isInteger(j.done) && (j.done as number) >= 0 && (j.done as number) < seeds.length
-      && (j.masked === undefined || j.masked === 'window' || j.masked === 'photo') && (j.onPhotos === undefined || j.onPhotos === true);
-    if (ok) out.push({ id: 0, className: j.className as string, prompt: j.prompt as string, sampler: j.sampler as SamplerName, steps: j.steps as number, guidance: j.guidance as number, seeds: seeds as number[], done: j.done as number, ...(j.masked ? { masked: j.masked } : {}), ...(j.onPhotos ? { onPhotos: true as const } : {}) });
+      && (j.masked === undefined || j.masked === 'window' || j.masked === 'photo') && (j.onPhotos === undefined || j.onPhotos === true)
+      && (j.photoNames === undefined || (Array.isArray(j.photoNames) && j.photoNames.length <= 100_000 && j.photoNames.every((n) => typeof n === 'string')));
+    if (ok) out.push({ id: 0, className: j.className as string, prompt: j.prompt as string, sampler: j.sampler as SamplerName, steps: j.steps as number, guidance: j.guidance as number, seeds: seeds as number[], done: j.done as number, ...(j.masked ? { masked: j.masked } : {}), ...(j.onPhotos ? { onPhotos: true as const } : {}), ...(Array.isArray(j.photoNames) ? { photoNames: j.photoNames as string[] } : {}) });
   }
   return out;
 }

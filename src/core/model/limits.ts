@@ -7,8 +7,9 @@ import { StudioError } from '../errors';
 /** Photos: above this many pixels, painting and generation on the main thread freeze the page (a 400 MP PNG: 13 s per stroke). */
 export const MAX_PHOTO_PIXELS = 16_000_000;
 /** Dataset import: entries in the zip and the sum of their inflated sizes (read from the central directory before inflating).
- * An accepted item is three entries (image, mask, YOLO label): 150,000 keeps room for the 50,000 items two entries allowed. */
-export const MAX_IMPORT_ENTRIES = 150_000;
+ * An accepted item is three entries (image, mask, YOLO label), plus the export's few files of its own (metadata,
+ * COCO, data.yaml, README): 150,016 keeps room for the 50,000 items two entries allowed. */
+export const MAX_IMPORT_ENTRIES = 150_016;
 export const MAX_IMPORT_INFLATED_BYTES = 1024 * 2 ** 20;
 /** Model files: the .onnx, each JSON file, a model .zip's entries and their inflated sum. */
 export const MAX_MODEL_ONNX_BYTES = 512 * 2 ** 20;

@@ -57,7 +57,9 @@ export function PhotoSetPanel() {
           Add photos…
           <input type="file" multiple accept="image/png,image/jpeg" style={hiddenInput} aria-label="Add photos" disabled={busy !== null} onChange={(e) => onFiles(e.currentTarget, false)} />
         </label>
-        <button type="button" className="small" disabled={!photos.length || busy !== null} onClick={() => run(clearPhotoSet)}>Remove all</button>
+        <button type="button" className="small" disabled={!photos.length || busy !== null} onClick={() => {
+          if (confirm(`Remove all ${photos.length} stored photos from this browser? Items already made on them stay.`)) void run(clearPhotoSet);
+        }}>Remove all</button>
       </div>
       {busy && <p style={note}>{busy}</p>}
       {message && <p style={{ ...note, color: message.error ? '#991b1b' : '#166534', overflowWrap: 'anywhere' }} aria-live="polite" data-testid="photo-set-message">{message.text}</p>}
