@@ -203,9 +203,11 @@ export async function addUserModel(files: readonly File[]): Promise<string> {
     return manifest.id;
   } catch (e) {
     // The bad model is not stored. The worker keeps the model that was loaded when a new one is refused (and
-    // the client reloads it after a crash); only with none loaded is the active one loaded again.
-    if (client.loadedModel) S().setStatus({ kind: 'ready' });
-    else await activateModel(S().settings.modelId || DEFAULT_MODEL_ID);
+    // the client reloads it after a crash); when the worker took the new model but storing it failed (storage
+    // full), or none is loaded, the page's active model is loaded again so page and worker agree.
+    const active = S().settings.modelId || DEFAULT_MODEL_ID;
+    if (client.loadedModel && client.loadedModel.manifest.id === active) S().setStatus({ kind: 'ready' });
+    else await activateModel(active);
     throw e;
   }
 }
