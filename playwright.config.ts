@@ -8,6 +8,8 @@ const port = Number(process.env.E2E_PORT ?? 4174);
 
 export default defineConfig({
   testDir: 'e2e',
+  // The README screenshot generator is not a test: it runs only when asked (SCREENSHOTS=1), so no run skips it.
+  testIgnore: process.env['SCREENSHOTS'] === '1' ? [] : ['**/screenshots.spec.ts'],
   timeout: 180_000,
   expect: { timeout: 60_000 },
   fullyParallel: false,
