@@ -20,6 +20,19 @@ export class StudioPage {
   async openTab(name: 'Generate' | 'Mask' | 'Dataset' | 'Quality') {
     await this.page.getByRole('tablist', { name: 'Panels' }).getByRole('tab', { name, exact: true }).click();
   }
+  /** Two 4-step Crack windows generated and accepted by keyboard, then the Quality tab: where the downstream check starts. */
+  async twoAcceptedCracksThenQuality() {
+    await this.open('?backend=wasm');
+    await this.page.getByLabel('Defect class').selectOption('Crack');
+    await this.page.getByLabel('Steps').fill('4');
+    await this.page.getByLabel('Batch size').fill('2');
+    await this.generateButton().click();
+    await expect(this.page.getByRole('tab', { name: /^Pending \(2\)$/ })).toBeVisible({ timeout: 120_000 });
+    await this.page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
+    await this.page.keyboard.press('a');
+    await this.page.keyboard.press('a');
+    await this.openTab('Quality');
+  }
   async backend() {
     return (await this.page.getByTestId('backend').textContent())?.trim();
   }

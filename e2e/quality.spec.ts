@@ -5,16 +5,7 @@ import { DATA, realFolder } from './realFolder';
 
 test('downstream check: real-only vs real + accepted synthetic, on real images split by tile group', async ({ studio, page, offsite }) => {
   test.skip(missing(existsSync(DATA), DATA), 'magnetic-tile dataset not present');
-  await studio.open('?backend=wasm');
-  await page.getByLabel('Defect class').selectOption('Crack');
-  await page.getByLabel('Steps').fill('4');
-  await page.getByLabel('Batch size').fill('2');
-  await studio.generateButton().click();
-  await expect(page.getByRole('tab', { name: /^Pending \(2\)$/ })).toBeVisible({ timeout: 120_000 });
-  await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
-  await page.keyboard.press('a');
-  await page.keyboard.press('a');
-  await studio.openTab('Quality');
+  await studio.twoAcceptedCracksThenQuality();
   await page.getByLabel('Real images folder').setInputFiles(realFolder(8));
   await expect(page.getByText(/^48 real images read \(Blowhole 8, Break 8, Crack 8, Fray 8, Uneven 8, Free 8\)/)).toBeVisible({ timeout: 60_000 });
   await page.getByRole('button', { name: 'Run downstream check' }).click();

@@ -100,16 +100,7 @@ test('pilot report: generate, review with reasons, download report.html and chec
 
 test('pilot report after the downstream check: its table, its uncertainty and the held-out images are the panel\'s', async ({ studio, page, context, offsite }) => {
   test.skip(missing(existsSync(DATA), DATA), 'magnetic-tile dataset not present');
-  await studio.open('?backend=wasm');
-  await page.getByLabel('Defect class').selectOption('Crack');
-  await page.getByLabel('Steps').fill('4');
-  await page.getByLabel('Batch size').fill('2');
-  await studio.generateButton().click();
-  await expect(page.getByRole('tab', { name: /^Pending \(2\)$/ })).toBeVisible({ timeout: 120_000 });
-  await page.getByRole('list', { name: 'Generated images' }).getByRole('listitem').first().click();
-  await page.keyboard.press('a');
-  await page.keyboard.press('a');
-  await studio.openTab('Quality');
+  await studio.twoAcceptedCracksThenQuality();
   const real = realFolder(8);
   await page.getByLabel('Real images folder').setInputFiles(real);
   await expect(page.getByText(/^48 real images read/)).toBeVisible({ timeout: 60_000 });
