@@ -14,7 +14,7 @@ import { readModelFiles, type ModelFileSource, type ModelFiles } from '../src/co
 import type { MaskLibrary } from '../src/core/formats/maskLibrary';
 import { DEBUG_WORKER_NAME, type DiffusionDebugHooks, type DiffusionWorkerApi, type GenerateRequest, type GenerateResult, type LoadOptions, type LoadedModelInfo, type ModelSource, type StepProgress } from '../src/core/model/protocol';
 import { createOrtDenoiser, probeClassLabels, type TensorCtor } from '../src/runtime/ortDenoiser';
-import { checkDevice, createAuxSession, createSession, handshake, prepareRuntime, type BrowserBackend } from './ortWeb';
+import { checkDevice, createSession, handshake, prepareRuntime, type BrowserBackend } from './ortWeb';
 import { downstreamCheck } from '../src/core/quality/downstream';
 import { judgedRegion } from '../src/core/quality/region';
 import { checkOwnClassifier, chooseJudge, type JudgeChoiceInput } from '../src/core/quality/judgeChoice';

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { StudioError, isErrorCode } from '../core/errors';
 import type { DenoiseBatch } from '../core/model/denoiser';
-import type { DownstreamInput, DownstreamResult } from '../core/quality/quality';
+import type { DownstreamInput, DownstreamResult } from '../core/quality/downstream';
 import { DEBUG_WORKER_NAME, PROTOCOL_VERSION } from '../core/model/protocol';
 import type {
   BackendPreference,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Provenance } from '../core/model/protocol';
-import type { DownstreamResult } from '../core/quality/quality';
+import type { DownstreamResult } from '../core/quality/downstream';
 import { renderReport } from './html';
 import { checks, classCounts, cost, kidPosition, verdict } from './summary';
 import { DEFAULT_THRESHOLDS, parseThresholds, ThresholdError } from './thresholds';

@@ -3,7 +3,7 @@
  * ReportInput and hand it to renderReport (html.ts); nothing in src/report/ reads the DOM, the store or files.
  */
 import type { DatasetItem } from '../dataset/types';
-import type { DownstreamResult } from '../core/quality/quality';
+import type { DownstreamResult } from '../core/quality/downstream';
 import type { Thresholds } from './thresholds';
 
 /** One dataset record as metadata.jsonl holds it (the fields the report reads), plus its file name when known. */

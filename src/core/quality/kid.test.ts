@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../diffusion/rng';
 import { classStats, kid, meanPairwiseDistance, mmd2Unbiased, nearestDistances, outlierScore, outlierThreshold, percentile, polyKernel } from './kid';

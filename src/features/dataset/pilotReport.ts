@@ -7,7 +7,8 @@
  */
 import { create } from 'zustand';
 import { judgeData } from '../../engine';
-import { parseReferenceFeatures, type DownstreamResult, type ReferenceFeatures } from '../../core/quality/quality';
+import type { DownstreamResult } from '../../core/quality/downstream';
+import { parseReferenceFeatures, type ReferenceFeatures } from '../../core/quality/features';
 import { studioQuality } from '../../report/evaluation';
 import { studioSamples } from '../quality/studioEvaluation';
 import { renderReport } from '../../report/html';
