@@ -39,19 +39,16 @@ function setPartMasks(lib: PartMaskLibrary | null): void {
   S().setPartMaskCounts(lib ? Object.fromEntries(Object.keys(lib.classes).map((c) => [c, partMaskCount(lib, c)])) : null);
 }
 
-async function sourceFor(choice: ModelChoice): Promise<ModelSource> {
+/** rec: the user model's stored record, read once per activation (null for an embedded model or one no longer stored). */
+function sourceFor(choice: ModelChoice, rec: db.UserModelRecord | null): ModelSource {
   if (choice.source === 'embedded') return { kind: 'url', baseUrl: modelBaseUrl(choice.id) };
-  const rec = (await db.listUserModels()).find((m) => m.id === choice.id);
   if (!rec) throw new StudioError('modelInvalid', `model ${choice.id} is no longer stored in this browser`);
   return { kind: 'bytes', manifest: rec.manifest, onnx: rec.onnx, ...(rec.maskLibrary ? { maskLibrary: rec.maskLibrary } : {}), ...classifierPart(storedClassifier(rec)) };
 }
 
-async function fetchMaskLibrary(choice: ModelChoice): Promise<MaskLibrary | null> {
+async function fetchMaskLibrary(choice: ModelChoice, rec: db.UserModelRecord | null): Promise<MaskLibrary | null> {
   try {
-    if (choice.source === 'user') {
-      const rec = (await db.listUserModels()).find((m) => m.id === choice.id);
-      return rec?.maskLibrary ? parseMaskLibrary(rec.maskLibrary) : null;
-    }
+    if (choice.source === 'user') return rec?.maskLibrary ? parseMaskLibrary(rec.maskLibrary) : null;
     const res = await fetch(`${modelBaseUrl(choice.id)}/mask_library.json`);
     return res.ok && (res.headers.get('content-type') ?? '').includes('json') ? parseMaskLibrary(await res.json()) : null;
   } catch {
@@ -63,9 +60,9 @@ async function fetchMaskLibrary(choice: ModelChoice): Promise<MaskLibrary | null
  * The model's part_masks.json: fetched beside an embedded model's files, from a user model's stored record.
  * A model without one gets null (the photo set option then says so); a file that does not parse is reported.
  */
-async function fetchPartMasks(choice: ModelChoice): Promise<PartMaskLibrary | null> {
+async function fetchPartMasks(choice: ModelChoice, rec: db.UserModelRecord | null): Promise<PartMaskLibrary | null> {
   let raw: unknown;
-  if (choice.source === 'user') raw = (await db.listUserModels().catch(() => [])).find((m) => m.id === choice.id)?.partMasks;
+  if (choice.source === 'user') raw = rec?.partMasks;
   else {
     const res = await fetch(`${modelBaseUrl(choice.id)}/${PART_MASKS_FILE}`).catch(() => null);
     if (!res?.ok || !(res.headers.get('content-type') ?? '').includes('json')) return null;
@@ -114,7 +111,8 @@ export async function activateModel(id: string): Promise<void> {
   if (!choice) return;
   S().setStatus({ kind: 'loadingModel' });
   try {
-    const [model, lib, parts] = await Promise.all([client.loadModel(await sourceFor(choice)), fetchMaskLibrary(choice), fetchPartMasks(choice)]);
+    const rec = choice.source === 'user' ? await db.getUserModel(choice.id) : null;
+    const [model, lib, parts] = await Promise.all([client.loadModel(sourceFor(choice, rec)), fetchMaskLibrary(choice, rec), fetchPartMasks(choice, rec)]);
     active.maskLibrary = lib;
     setPartMasks(parts);
     S().setEngine(S().handshake, model);

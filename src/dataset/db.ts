@@ -203,6 +203,11 @@ export async function listUserModels(): Promise<UserModelRecord[]> {
   return (await db()).getAll('userModels');
 }
 
+/** One stored user model (its ONNX bytes included), or null. */
+export async function getUserModel(id: string): Promise<UserModelRecord | null> {
+  return (await (await db()).get('userModels', id)) ?? null;
+}
+
 export async function deleteUserModel(id: string): Promise<void> {
   await (await db()).delete('userModels', id);
 }
