@@ -77,8 +77,7 @@ export async function studioReport(thresholds: Thresholds, now = new Date()): Pr
   let downstream: ReportInput['downstream'] = { available: false, why: 'the downstream check has not been run in this session (Quality tab, "Does it help a downstream model?")' };
   if (last) {
     // the images the check takes (DownstreamPanel): accepted, of the model's classes, judged by the active judge
-    const judgeId = s.model?.quality.classifierId;
-    const nowIds = new Set(records.filter((r) => r.status === 'accepted' && r.quality?.classifierId === judgeId && classes.includes(r.className)).map((r) => r.id));
+    const nowIds = new Set(studioSamples(s.items, classes, s.model?.quality.classifierId ?? '').map((x) => x.name));
     const same = last.acceptedIds.length === nowIds.size && last.acceptedIds.every((id) => nowIds.has(id));
     downstream = {
       available: true,
