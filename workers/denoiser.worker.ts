@@ -20,7 +20,8 @@ import { judgedRegion } from '../src/core/quality/region';
 import { checkOwnClassifier, chooseJudge, type JudgeChoiceInput } from '../src/core/quality/judgeChoice';
 import { fromUint8 } from '../src/core/formats/image';
 import { EMBEDDED_MODEL_IDS } from '../src/config';
-import { fetchClassifierFiles, fetchJson, loadEmbeddedEvaluator, loadOwnEvaluator, sha256Hex, type Evaluator } from './evaluator';
+import { fetchClassifierFiles, fetchJson, loadEmbeddedEvaluator, loadOwnEvaluator, type Evaluator } from './evaluator';
+import { sha256Hex } from '../src/runtime/webSha256';
 
 interface Loaded {
   manifest: ModelManifest;

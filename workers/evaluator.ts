@@ -9,6 +9,7 @@ import { parseClassifierManifest, type ClassifierManifest } from '../src/core/qu
 import { parseReferenceFeatures, type ReferenceFeatures } from '../src/core/quality/features';
 import { QualityJudge } from '../src/core/quality/imageQuality';
 import type { OwnClassifierChecked } from '../src/core/quality/judgeChoice';
+import { sha256Hex } from '../src/runtime/webSha256';
 import { createAuxSession } from './ortWeb';
 
 export interface Evaluator {
@@ -25,11 +26,6 @@ export interface Evaluator {
   /** Where its load went: fetching + checking its files, creating its session. */
   loadTimings: { filesMs: number; sessionMs: number };
   release: () => Promise<void>;
-}
-
-export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export async function fetchJson(url: string, what: string): Promise<unknown> {

@@ -8,16 +8,12 @@ import { StudioError } from '../core/errors';
 import { formatBytes, MAX_MODEL_JSON_BYTES, MAX_MODEL_ONNX_BYTES } from '../core/model/limits';
 import type { OwnClassifierFiles } from '../core/model/modelFiles';
 import type { ClassifierFiles } from '../core/model/protocol';
+import { sha256Hex } from '../runtime/webSha256';
 
 const MODEL_JSON = ['mask_library.json', 'part_masks.json'];
 
 function tooBig(f: File, limit: number, what: string): void {
   if (f.size > limit) throw new StudioError('modelInvalid', `${f.name} is ${formatBytes(f.size)}; the limit for ${what} is ${formatBytes(limit)}`);
-}
-
-async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  const d = await crypto.subtle.digest('SHA-256', bytes);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
