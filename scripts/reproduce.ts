@@ -24,14 +24,13 @@
  * least one item was checked and every checked item was reproduced; 1 when one was not (or none could be
  * checked); 2 on bad arguments.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateInWindows } from '../src/core/diffusion/composite';
 import { generateImage } from '../src/core/diffusion/generate';
 import { generateTiled, parseTiling } from '../src/core/diffusion/tiled';
-import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/formats/image';
+import { decodeImage, decodeMaskPng, decodeToGray, graySha256 } from '../src/core/formats/image';
 import type { GenerateResult, Provenance } from '../src/core/model/protocol';
 import { requestFromRecord } from '../src/core/model/request';
 import { parseProvenanceRecord } from '../src/dataset/record';
@@ -165,7 +164,7 @@ async function regenerate(model: NodeModel, item: RecordedImage, photos: string 
     const file = join(photos, p.basePhoto.name);
     if (!existsSync(file)) return `made on photo ${p.basePhoto.name}, which is not in ${photos}`;
     const g = decodeImage(new Uint8Array(readFileSync(file)), file);
-    const sha = createHash('sha256').update(g.pixels).digest('hex');
+    const sha = graySha256(g.pixels);
     if (sha !== p.basePhoto.sha256) return `${file} is not the photo it was made on (gray pixels sha256 ${sha.slice(0, 12)}…, recorded ${p.basePhoto.sha256.slice(0, 12)}…)`;
     if (!item.maskPng) return 'no stored mask (photo items need the painted mask)';
     const mask = decodeMaskPng(item.maskPng);

@@ -5,10 +5,8 @@
  * choosePhoto, then src/core/formats/partMasks.ts drawPartMask on the same Rng). No state of its own: the list is
  * the store's photoSet, the pixels stay in IndexedDB until an image needs them.
  */
-import { sha256 } from '@noble/hashes/sha256';
-import { bytesToHex } from '@noble/hashes/utils';
 import { StudioError } from '../core/errors';
-import { decodeImage } from '../core/formats/image';
+import { decodeImage, graySha256 } from '../core/formats/image';
 import { drawPartMask } from '../core/formats/partMasks';
 import { choosePhoto, isPhotoFileName, photoOrder } from '../core/formats/photoChoice';
 import { checkPhotoSize, declaredImageSize, formatBytes, MAX_PHOTO_PIXELS } from '../core/model/limits';
@@ -77,7 +75,7 @@ export async function addPhotos(files: readonly File[], fromFolder: boolean): Pr
         checkPhotoSize(f.name, g.width, g.height);
         if (manifest && (g.width < manifest.image.width || g.height < manifest.image.height))
           throw new StudioError('badRequest', `is ${g.width}x${g.height}, smaller than the model's ${manifest.image.width}x${manifest.image.height} window`);
-        const hash = bytesToHex(sha256(g.pixels));
+        const hash = graySha256(g.pixels);
         const old = stored.get(f.name);
         if (old && old.sha256 === hash) {
           skipped.same++;

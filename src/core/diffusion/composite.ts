@@ -10,14 +10,12 @@
 import { StudioError } from '../errors';
 import { generateImage, pngText, type GenerateHooks } from './generate';
 import type { DenoiseFn } from '../model/denoiser';
-import { encodeGeneratedPng, encodeMaskPng } from '../formats/image';
+import { encodeGeneratedPng, encodeMaskPng, graySha256 } from '../formats/image';
 import type { ModelManifest } from '../model/manifest';
 import type { MaskLibrary } from '../formats/maskLibrary';
 import type { Backend, GenerateRequest, GenerateResult, PhotoWindow, Provenance, Tiling } from '../model/protocol';
 import { deriveSeed } from './rng';
 import { buildProvenance } from '../model/provenance';
-import { sha256 } from '@noble/hashes/sha256';
-import { bytesToHex } from '@noble/hashes/utils';
 
 export interface Region {
   /** bounding box of the region, inclusive-exclusive */
@@ -216,7 +214,7 @@ export function photoProvenance(
   timings: Provenance['timings'], modelEvaluations: number, tiling?: Tiling,
 ): Provenance {
   return buildProvenance(m, req, { maskSource: 'given', mask: bin, inpainting: true, backend, timings, modelEvaluations }, {
-    basePhoto: { name: photo.name, sha256: bytesToHex(sha256(photo.pixels)), width: photo.width, height: photo.height },
+    basePhoto: { name: photo.name, sha256: graySha256(photo.pixels), width: photo.width, height: photo.height },
     windows,
     tiling,
   });

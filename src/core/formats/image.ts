@@ -3,6 +3,8 @@
  * byte-identical files for the same request. Model pixels are float32 in the manifest's pixelRange;
  * exported pixels are 8-bit grayscale.
  */
+import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex } from '@noble/hashes/utils';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { StudioError } from '../errors';
@@ -129,4 +131,10 @@ export function decodeJpegGray(d: Uint8Array, name = 'image'): Gray {
     pixels[i] = Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
   }
   return { width: raw.width, height: raw.height, pixels };
+}
+
+/** A photo's identity as provenance records it (basePhoto.sha256): sha256 of its decoded 8-bit gray pixels, so the
+ * same picture hashes alike whether it came as PNG or JPEG bytes, in the studio or in Node. */
+export function graySha256(pixels: Uint8Array): string {
+  return bytesToHex(sha256(pixels));
 }
