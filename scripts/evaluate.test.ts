@@ -98,6 +98,11 @@ describe.skipIf(missing(hasReal, REAL))('evaluate on a tiny dataset', () => {
     expect(out.perClass.Crack.nearest.realWindows.min).toBe(0);
     expect(out.perClass.Blowhole.memorised.count).toBe(0);
     expect(out.overall).toMatchObject({ n: 6, memorised: 3 });
+    // per-image flags, as the studio's worker sets them: the gate `npm run downstream -- --gate` reads
+    expect(out.images.map((i: any) => `${i.className}/${i.name}`).sort()).toEqual(['Blowhole/made0.png', 'Blowhole/made1.png', 'Blowhole/made2.png', 'Crack/copy0.png', 'Crack/copy1.png', 'Crack/copy2.png']);
+    for (const im of out.images) expect(im.flags.includes('inconsistent')).toBe(im.predicted !== im.className);
+    const consistent = out.images.filter((i: any) => i.className === 'Crack' && i.predicted === 'Crack').length;
+    expect(consistent / 3).toBeCloseTo(out.perClass.Crack.labelConsistency, 6);
     const d = out.downstream;
     expect(d.split).toMatch(/by file/);
     expect(d.nTest).toBe(2 * perClass);

@@ -28,6 +28,7 @@ import { EVALUATION_DEFAULTS, REAL_WINDOW_DEFAULTS } from '../src/core/quality/e
 import { DEFAULT_CLASSIFIER, loadClassifier } from './lib/classifier';
 import { DEFINITIONS, evaluateFromEmbeddings, formatEvaluation } from './lib/evaluateReport';
 import { DatasetError, readSynthetic } from './lib/syntheticSet';
+import { QualityJudge } from '../src/core/quality/imageQuality';
 
 export { readSynthetic, type SyntheticImage } from './lib/syntheticSet';
 
@@ -202,6 +203,12 @@ export async function runEvaluate(a: EvaluateArgs, log: (s: string) => void = (s
       }));
     const groupText = a.groups ? `tile_group from ${a.groups}${a.groupsFound ? ' (found beside --real)' : ''} (${list.ungrouped} images not listed there are their own group)` : 'file (no manifest_extra.csv: exposures of one physical tile can land on both sides, which inflates the real-only score)';
     const report = formatEvaluation(ev, real, list.split, `groups by ${groupText}; ${list.split.text}`);
+    // Each image's flags as the studio's worker sets them (its "Auto-reject flagged" gate): the same judge.
+    const judge = new QualityJudge(m.id, classes, clf.reference);
+    const images = syn.images.map((im, i) => {
+      const q = judge.judge(im.className, se.logits[i] as Float32Array, se.features[i] as Float32Array, bgOf.get(i));
+      return { className: im.className, name: im.name, predicted: q.predictedClass, flags: q.flags };
+    });
     return {
       classifier: { id: m.id, version: m.version, sha256: m.sha256 },
       dataset: { path: a.dataset, kind: syn.kind, n: syn.images.length, centreCropped: syn.cropped, photoItems: syn.photoItems, notEvaluated: syn.skipped },
@@ -215,7 +222,8 @@ export async function runEvaluate(a: EvaluateArgs, log: (s: string) => void = (s
         classifierAccuracyOnRealWindows: { train: realAcc(false), test: realAcc(true) },
       },
       ...report,
-      definitions: DEFINITIONS,
+      images,
+      definitions: { ...DEFINITIONS, images: 'per image: the class the classifier predicts and the studio\'s quality flags (inconsistent, memorised, outlier), as its "Auto-reject flagged" uses them; npm run downstream -- --gate <this report> leaves the flagged ones out' },
     };
   } finally {
     await clf.release();

@@ -31,6 +31,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -41,12 +42,15 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
 from ddstudio.downstream import (SmallClassifier, SmallSegmenter, Windows, classic_augment, f1_scores,  # noqa: E402
-                                 free_index, group_folds, item_pairs, predict, read_synthetic, seg_measures, to_tensor)
+                                 free_index, group_folds, item_pairs, predict, read_synthetic, seg_measures,
+                                 select_synthetic, to_tensor)
 
 # Fixed before any result was looked at (issue #18): the same for every arm, fold and seed.
 HYPER = {"steps": 400, "batch": 32, "lr": 2e-3, "windows_per_defect_image": 4, "windows_per_free_image": 1,
-         "test_windows_per_defect_image": 4, "test_windows_per_free_image": 1, "synthetic_share": 0.5,
-         "window_seed": 1234}
+         "test_windows_per_defect_image": 4, "test_windows_per_free_image": 1, "window_seed": 1234}
+# How the synthetic arms use the synthetic set: the settings the development folds compare (--synthetic-share,
+# --synthetic-per-class, --gate); recorded with every synthetic run and in the report.
+RECIPE = {"share": 0.5, "perClass": None, "gate": None}
 ARMS = ("real", "classic", "synthetic", "synthetic+classic")
 T95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
@@ -74,12 +78,12 @@ def sampler(real: Windows, synth: Windows | None, share: float, classes_present:
     return batch
 
 
-def train_pair(real: Windows, synth: Windows | None, arm: str, num_classes: int, seed: int, hyper: dict):
+def train_pair(real: Windows, synth: Windows | None, arm: str, num_classes: int, seed: int, hyper: dict, share: float):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     g = torch.Generator().manual_seed(seed)
     present = sorted(set(real.y.tolist()))
-    draw = sampler(real, synth if arm.startswith("synthetic") else None, hyper["synthetic_share"], present, rng)
+    draw = sampler(real, synth if arm.startswith("synthetic") else None, share, present, rng)
     clf, seg = SmallClassifier(num_classes), SmallSegmenter()
     opt = torch.optim.Adam(list(clf.parameters()) + list(seg.parameters()), lr=hyper["lr"])
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hyper["lr"], total_steps=hyper["steps"])
@@ -158,6 +162,30 @@ def print_table(summary: dict, classes: list[str], defect: list[int]) -> None:
             print(f"{syn} - {d['baseline']} ({metric}): {d['mean']:+.3f}, 95% CI [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] over {d['n']} runs")
 
 
+def read_gate(path: str) -> tuple[set[str], dict]:
+    """The images an `npm run evaluate` report flags (its per-image "images" list), as "<class>/<file stem>"."""
+    try:
+        with open(path) as f:
+            rep = json.load(f)
+        images = rep["images"]
+        flagged = {f"{i['className']}/{os.path.splitext(i['name'])[0]}" for i in images if i["flags"]}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise SystemExit(f"--gate {path}: {e!r}; accepted: the JSON `npm run evaluate -- --dataset <the same set>` prints "
+                         "(its \"images\" list of per-image flags)")
+    return flagged, {"report": os.path.basename(path), "judged": len(images), "flagged": len(flagged)}
+
+
+def migrate(r: dict) -> dict:
+    """Runs cached before the recipe existed: synthetic_share sat in the hyper-parameters and the setup named the
+    synthetic set by its counts only. Their baseline runs stay valid; their synthetic runs (no content hash) do not."""
+    if "synthetic_share" in r.get("hyper", {}):
+        r = {**r, "hyper": {k: v for k, v in r["hyper"].items() if k != "synthetic_share"},
+             "setup": {k: v for k, v in r["setup"].items() if k != "synthetic"}}
+        if r["arm"].startswith("synthetic"):
+            r["setup"]["synthetic"] = "before-recipe"
+    return r
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="real data root: <root>/<Class>/<stem>.jpg|png + <stem>_mask.png")
@@ -167,6 +195,11 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--arms", default="real,classic,synthetic")
     ap.add_argument("--final", action="store_true", help="score the final test fold (only once the settings are fixed)")
+    ap.add_argument("--synthetic-share", type=float, default=RECIPE["share"],
+                    help="probability a batch element of a class is synthetic, when the class has synthetic images (default %(default)s)")
+    ap.add_argument("--synthetic-per-class", type=int, help="use the first N synthetic images of each class in seed order (default: all)")
+    ap.add_argument("--gate", help="an `npm run evaluate` report of the synthetic set: leave out the images it flags (the studio's auto-reject)")
+    ap.add_argument("--tag", help="name of this recipe: the report is written as dev-<tag>.json / final-<tag>.json")
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-minutes", type=float)
     ap.add_argument("--threads", type=int)
@@ -182,6 +215,14 @@ def main(argv=None):
     if any(a.startswith("synthetic") for a in arms) and not args.synthetic:
         ap.error("the synthetic arms need --synthetic <generate folder | export zip>")
     hyper = {**HYPER, **({"steps": args.steps} if args.steps else {})}
+    if not 0 < args.synthetic_share <= 1:
+        ap.error(f"--synthetic-share must be in (0, 1], got {args.synthetic_share}")
+    if args.synthetic_per_class is not None and args.synthetic_per_class < 1:
+        ap.error(f"--synthetic-per-class must be at least 1, got {args.synthetic_per_class}")
+    if args.tag is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", args.tag):
+        ap.error(f"--tag {args.tag!r}: accepted: 1-40 letters, digits, '_', '-', '.'")
+    flagged, gate_info = read_gate(args.gate) if args.gate else (None, None)
+    recipe = {"share": args.synthetic_share, "perClass": args.synthetic_per_class, "gate": gate_info}
     t0 = time.time()
 
     classes, items = load_items(args.data, max_per_class=args.max_per_class)
@@ -208,8 +249,15 @@ def main(argv=None):
     plan = [("final", 0, final)] if args.final else [("dev", i, g) for i, g in enumerate(dev)]
     synth_pairs, synth_info = [], None
     if args.synthetic:
-        synth_pairs, synth_info = read_synthetic(args.synthetic, classes)
-        print(f"synthetic: {synth_info['images']} images ({synth_info['onPhotos']} on real photos)", flush=True)
+        read_pairs, read_info = read_synthetic(args.synthetic, classes)
+        synth_pairs, picked = select_synthetic(read_pairs, args.synthetic_per_class, flagged)
+        if flagged is not None and not flagged & {p[4] for p in read_pairs} and gate_info["flagged"]:
+            raise SystemExit(f"--gate {args.gate} flags {gate_info['flagged']} images, none of them in {args.synthetic}: "
+                             "was it made for another set? accepted: `npm run evaluate -- --dataset` of this same set")
+        synth_info = {**read_info, "images": {c: sum(1 for p in synth_pairs if p[2] == i) for i, c in enumerate(classes)},
+                      "onPhotos": sum(1 for p in synth_pairs if p[3] is not None), "read": read_info["images"], **picked}
+        print(f"synthetic: {synth_info['images']} images used ({synth_info['onPhotos']} on real photos; "
+              f"{picked['dropped']} of those read left out by the recipe)", flush=True)
     group_of = {os.path.basename(it.path): it.group for it in items}
 
     def synthetic_for(held: set[str]) -> Windows | None:
@@ -219,13 +267,17 @@ def main(argv=None):
         keep = [p[:3] for p in synth_pairs if p[3] is None or group_of.get(p[3]) not in held]
         return Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
     # What a cached run must share with this invocation to be reused (besides the hyper-parameters and test groups).
-    setup = {"data": os.path.basename(os.path.normpath(args.data)), "files": len(items), "synthetic": synth_info,
-             "folds": args.folds, "maxPerClass": args.max_per_class, "metric": "ap-ties-v2"}
+    base_setup = {"data": os.path.basename(os.path.normpath(args.data)), "files": len(items),
+                  "folds": args.folds, "maxPerClass": args.max_per_class, "metric": "ap-ties-v2"}
+
+    def setup_for(arm: str) -> dict:
+        """Baseline runs do not depend on the synthetic set or recipe, so every recipe shares them."""
+        return {**base_setup, "synthetic": synth_info, "recipe": recipe} if arm.startswith("synthetic") else base_setup
 
     os.makedirs(args.out, exist_ok=True)
     cache = os.path.join(args.out, "runs.jsonl")
-    runs = [json.loads(l) for l in open(cache)] if os.path.exists(cache) else []
-    runs = [r for r in runs if r.get("hyper") == hyper and r.get("setup") == setup]
+    runs = [migrate(json.loads(l)) for l in open(cache)] if os.path.exists(cache) else []
+    runs = [r for r in runs if r.get("hyper") == hyper and r.get("setup") == setup_for(r["arm"]) and r["arm"] in arms]
     done = {(r["split"], r["fold"], r["arm"], r["seed"], tuple(r["testGroups"])) for r in runs}
     stopped = False
     for split, fi, test_groups in plan:
@@ -242,9 +294,9 @@ def main(argv=None):
                     stopped = True
                     break
                 t = time.time()
-                clf, seg = train_pair(real, synth, arm, len(classes), seed, hyper)
+                clf, seg = train_pair(real, synth, arm, len(classes), seed, hyper, recipe["share"])
                 s = score(clf, seg, test, defect, free)
-                rec = {"split": split, "fold": fi, "arm": arm, "seed": seed, "hyper": hyper, "setup": setup, "seconds": round(time.time() - t, 1),
+                rec = {"split": split, "fold": fi, "arm": arm, "seed": seed, "hyper": hyper, "setup": setup_for(arm), "seconds": round(time.time() - t, 1),
                        "testGroups": sorted(test_groups), "trainWindows": len(real), "testWindows": len(test),
                        "syntheticWindows": len(synth) if synth is not None else 0,
                        **{k: ({str(c): v for c, v in s[k].items()} if isinstance(s[k], dict) else s[k]) for k in s}}
@@ -254,10 +306,11 @@ def main(argv=None):
                 print(f"{split} fold {fi} seed {seed} {arm:<10} macro-F1 {s['macroF1']:.3f}  pixel AP {s['pixelAP'] or 0:.3f}  ({rec['seconds']} s)", flush=True)
     split_runs = [r for r in runs if r["split"] == ("final" if args.final else "dev")]
     summary = summarise(split_runs, classes, defect, arms)
-    report = {"data": os.path.basename(os.path.normpath(args.data)), "classes": classes, "hyper": hyper, "armsRun": arms,
+    report = {"data": os.path.basename(os.path.normpath(args.data)), "classes": classes, "hyper": hyper, "recipe": recipe, "armsRun": arms,
               "split": "final" if args.final else "dev", "finalTestGroups": sorted(final), "finalTestSource": final_source,
               "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "complete": not stopped, **summary}
-    with open(os.path.join(args.out, "final.json" if args.final else "dev.json"), "w") as f:
+    name = ("final" if args.final else "dev") + (f"-{args.tag}" if args.tag else "")
+    with open(os.path.join(args.out, name + ".json"), "w") as f:
         json.dump(report, f, indent=1)
     print(f"\n{report['split']} split, {len(split_runs)} runs; final test = {final_source}: {len(final)} tile groups")
     print_table(summary, classes, defect)

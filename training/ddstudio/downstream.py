@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -90,13 +91,13 @@ def item_pairs(items: list[Item]) -> list[tuple[np.ndarray, np.ndarray, int]]:
     return [(it.image, it.mask, it.cls) for it in items]
 
 
-def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray, int, str | None]], dict]:
+def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray, int, str | None, str]], dict]:
     """Generated images with their masks from a `npm run generate` folder or a studio export zip: the accepted
     images/<class>/<name>.png and masks/<class>/<name>.png (photo-sized items are cut like real photos: windows
     around their defect), each with the file name of the real photo it was generated on (metadata.jsonl's
     provenance.basePhoto.name; None for a generated window): such a window carries that photo's real pixels, so
     the protocol leaves it out of any fold whose test tiles include that photo. Classes the protocol does not know
-    are counted and skipped."""
+    are counted and skipped. Each pair ends with its key "<class>/<file stem>" (select_synthetic's)."""
     def listing():
         if os.path.isdir(path):
             for root, _, files in os.walk(os.path.join(path, "images")):
@@ -152,10 +153,33 @@ def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray
         mask = (np.asarray(Image.open(io.BytesIO(mb)).convert("L")) > 127).astype(np.uint8)
         if mask.shape != img.shape:
             raise ValueError(f"{path}: {rel} and its mask differ in size")
-        pairs.append((img, mask, classes.index(parts[1]), photos.get(rel)))
+        pairs.append((img, mask, classes.index(parts[1]), photos.get(rel), f"{parts[1]}/{os.path.splitext(parts[2])[0]}"))
     counts = {c: sum(1 for p in pairs if p[2] == i) for i, c in enumerate(classes)}
     return pairs, {"images": counts, "skippedClasses": skipped, "withoutMask": no_mask,
                    "onPhotos": sum(1 for p in pairs if p[3] is not None)}
+
+
+def _natural(key: str) -> list:
+    """Generate's names carry their seed (Crack_s12): seed order, not string order (s100 before s11)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key)]
+
+
+def select_synthetic(pairs: list, per_class: int | None, flagged: set[str] | None) -> tuple[list, dict]:
+    """The synthetic images a recipe uses: without the flagged keys (an `npm run evaluate` report's flagged
+    images: the studio's auto-reject gate), then per class the first `per_class` in seed order. Returns them and
+    a sha256 of their names, pixels and masks (what a cached run must match)."""
+    kept = [p for p in pairs if not flagged or p[4] not in flagged]
+    if per_class is not None:
+        by: dict[int, list] = {}
+        for p in sorted(kept, key=lambda p: _natural(p[4])):
+            by.setdefault(p[2], []).append(p)
+        kept = [p for c in sorted(by) for p in by[c][:per_class]]
+    kept = sorted(kept, key=lambda p: _natural(p[4]))
+    h = hashlib.sha256()
+    for img, mask, cls, photo, key in kept:
+        h.update(f"{key}|{cls}|{photo}|{img.shape}".encode())
+        h.update(img.tobytes()), h.update(mask.tobytes())
+    return kept, {"sha256": h.hexdigest(), "dropped": len(pairs) - len(kept)}
 
 
 def classic_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:

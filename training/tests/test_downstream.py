@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import downstream  # noqa: E402
 from ddstudio.data import Item  # noqa: E402
-from ddstudio.downstream import average_precision, group_folds, read_synthetic  # noqa: E402
+from ddstudio.downstream import average_precision, group_folds, read_synthetic, select_synthetic  # noqa: E402
 from synthetic import make_dataset  # noqa: E402
 
 
@@ -109,6 +109,46 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(again["gain"], rep["gain"])
             with open(os.path.join(out, "dev.json")) as f:
                 self.assertEqual(json.load(f)["hyper"]["steps"], 2)
+            # another recipe (a gate from an evaluate report, one image per class, another share) trains only its
+            # synthetic arm again: the baselines are shared
+            gate = os.path.join(d, "evaluate.json")
+            with open(gate, "w") as f:
+                json.dump({"images": [{"className": "Scratch", "name": "scratch_0.png", "flags": ["inconsistent"]},
+                                      {"className": "Spot", "name": "spot_0.png", "flags": []}]}, f)
+            other = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "2",
+                                     "--steps", "2", "--threads", "1", "--gate", gate, "--synthetic-per-class", "1",
+                                     "--synthetic-share", "0.25", "--tag", "gated"])
+            self.assertEqual(other["synthetic"]["images"], {"Scratch": 1, "Spot": 1, "Free": 0})
+            self.assertEqual(other["recipe"], {"share": 0.25, "perClass": 1, "gate": {"report": "evaluate.json", "judged": 2, "flagged": 1}})
+            self.assertEqual(other["arms"]["real"], rep["arms"]["real"])
+            with open(os.path.join(out, "runs.jsonl")) as f:
+                self.assertEqual(len(f.readlines()), 16)
+            self.assertTrue(os.path.exists(os.path.join(out, "dev-gated.json")))
+            with open(gate, "w") as f:
+                json.dump({"perClass": {}}, f)
+            with self.assertRaises(SystemExit) as e:
+                downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--gate", gate])
+            self.assertIn('"images" list', str(e.exception))
+
+
+class Recipe(unittest.TestCase):
+    def test_gate_then_the_first_n_per_class_in_seed_order(self):
+        z = np.zeros((4, 4), np.uint8)
+        pairs = [(z + k, z, c, None, f"{n}/{n}_s{k}") for c, n in ((0, "Crack"), (1, "Fray")) for k in (1, 2, 11, 100)]
+        kept, info = select_synthetic(pairs, 2, {"Crack/Crack_s2"})
+        self.assertEqual([p[4] for p in kept], ["Crack/Crack_s1", "Crack/Crack_s11", "Fray/Fray_s1", "Fray/Fray_s2"])
+        self.assertEqual(info["dropped"], 4)
+        same, again = select_synthetic(list(reversed(pairs)), 2, {"Crack/Crack_s2"})
+        self.assertEqual(again["sha256"], info["sha256"])
+        changed = [(p[0] + (p[4] == "Fray/Fray_s2"), *p[1:]) for p in pairs]
+        self.assertNotEqual(select_synthetic(changed, 2, {"Crack/Crack_s2"})[1]["sha256"], info["sha256"])
+        self.assertEqual(len(select_synthetic(pairs, None, None)[0]), 8)
+
+    def test_runs_cached_before_the_recipe(self):
+        old = {"arm": "real", "hyper": {"steps": 400, "synthetic_share": 0.5}, "setup": {"data": "train", "synthetic": {"images": {}}}}
+        self.assertEqual(downstream.migrate(old)["setup"], {"data": "train"})
+        self.assertEqual(downstream.migrate(old)["hyper"], {"steps": 400})
+        self.assertEqual(downstream.migrate({**old, "arm": "synthetic"})["setup"]["synthetic"], "before-recipe")
 
 
 if __name__ == "__main__":
