@@ -8,11 +8,13 @@ import type { DatasetItem, ItemImages } from '../src/dataset/types';
 import { buildExportZip } from '../src/dataset/zip';
 import { parseEvaluateArgs, runEvaluate, UsageError } from './evaluate';
 import { parseGenerateArgs, runGenerate } from './generate';
-import { buildReport, parseReportArgs } from './report';
+import { buildReport, parseReportArgs, protocolFor } from './report';
 
 const MODEL = 'public/models/magtile-defect-64';
 const DATA = '../shared/datasets/magnetic-tile';
 const HOSTILE = '<img src=x onerror=alert(1)>';
+/** A frozen copy of training/reports/downstream/default/final.json (a real final run of this model). */
+const PROTOCOL = 'scripts/fixtures/protocol-final.json';
 const manifest = JSON.parse(readFileSync(join(MODEL, 'manifest.json'), 'utf8')) as { sha256: string; classes: string[]; training: { citation: string } };
 
 /** Cells of the table with this aria-label, row by row, tags stripped (the report's markup is regular). */
@@ -41,6 +43,20 @@ describe('report arguments', () => {
     writeFileSync(join(tmp, 't.json'), '{"minAcceptedPerClass": 2}');
     expect(parseReportArgs(['--dataset', '.', '--out', 'x', '--thresholds', join(tmp, 't.json')]).thresholds.minAcceptedPerClass).toBe(2);
     expect(() => parseReportArgs(['--dataset', '.', '--out', 'x', '--bogus'])).toThrow(UsageError);
+    // --protocol: the file is named with its problem
+    const proto = (text: string | null) => {
+      const f = join(tmp, 'p.json');
+      rmSync(f, { force: true });
+      if (text !== null) writeFileSync(f, text);
+      return () => parseReportArgs(['--dataset', '.', '--out', 'x', '--protocol', f]);
+    };
+    expect(proto(null)).toThrow(new RegExp(`--protocol ${join(tmp, 'p.json')} cannot be read \\(ENOENT\\); accepted: the final.json or dev.json that npm run downstream writes`));
+    expect(proto('{"split": ')).toThrow(/--protocol .*p\.json: protocol report: not valid JSON/);
+    const bad = JSON.parse(readFileSync(PROTOCOL, 'utf8')) as { split: string };
+    bad.split = 'test';
+    expect(proto(JSON.stringify(bad))).toThrow(UsageError);
+    expect(proto(JSON.stringify(bad))).toThrow(/--protocol .*p\.json: protocol report: split must be one of "dev", "final", got "test"/);
+    expect(parseReportArgs(['--dataset', '.', '--out', 'x', '--protocol', PROTOCOL]).protocol?.origin).toEqual({ kind: 'file', file: 'protocol-final.json' });
     rmSync(tmp, { recursive: true, force: true });
   });
 });
@@ -69,8 +85,8 @@ describe('npm run report on a small export made here', () => {
 
   it('an export zip: counts, the reason (escaped), the model, the cost; no downstream numbers without real images', async () => {
     const { html, input } = await buildReport(parseReportArgs(['--dataset', zip, '--out', join(tmp, 'r.html')]), () => {});
-    expect(html.match(/<svg /g)).toHaveLength(3); // counts, KID, diversity
-    expect(html.match(/data-plot="(counts|kid|diversity)"/g)).toHaveLength(3);
+    expect(html.match(/<svg /g)).toHaveLength(4); // counts, KID, diversity, and the protocol the model ships
+    expect(html.match(/data-plot="(counts|kid|diversity|protocol-synthetic)"/g)).toHaveLength(4);
     expect(tableRows(html, 'Images per class')).toEqual([['Crack', '2', '1', '0']]);
     expect(tableRows(html, 'Reject reasons per class')).toEqual([['Crack', '&lt;img src=x onerror=alert(1)&gt;', '1']]);
     expect(html).not.toContain('<img');
@@ -90,6 +106,43 @@ describe('npm run report on a small export made here', () => {
     expect(offOrigin(html)).toEqual([]);
     expect(html).not.toMatch(/<[a-z][^>]*\s(src|href|srcset)\s*=/i);
   }, 120_000);
+
+  it('the protocol: --protocol, else the downstream.json the model ships (labelled as its), else not run', async () => {
+    const { html } = await buildReport(parseReportArgs(['--dataset', gen, '--protocol', PROTOCOL, '--out', join(tmp, 'p.html')]), () => {});
+    expect(html).toContain('data-origin="file"');
+    expect(html).toContain('From protocol-final.json, given for this report.');
+    expect(tableRows(html, 'Downstream protocol per arm')).toEqual([
+      ['real only', '3', '0.540', '0.390', '0.078'], ['real + classic augmentation', '3', '0.556', '0.236', '0.297'], ['real + synthetic', '3', '0.609', '0.348', '0.071'],
+    ]);
+    const overall = tableRows(html, 'Downstream protocol gains').filter((r) => r[3]?.startsWith('all'));
+    expect(overall.map((r) => r.slice(1))).toEqual([
+      ['macro-F1', 'real + classic augmentation', 'all (macro-F1)', '+0.053', '[−0.181, +0.287]', '3', 'no (includes 0)'],
+      ['pixel AP', 'real only', 'all (pixel AP)', '−0.042', '[−0.281, +0.197]', '3', 'no (includes 0)'],
+    ]);
+    expect(html).toContain('data-plot="protocol-synthetic"');
+    expect(html).not.toContain('<img');
+    // the go / no-go checks are the same with and without it
+    const without = await buildReport(parseReportArgs(['--dataset', gen, '--out', join(tmp, 'q.html')]), () => {});
+    expect(tableRows(html, 'Go / no-go checks')).toEqual(tableRows(without.html, 'Go / no-go checks'));
+    // without --protocol: the embedded model the records name ships downstream.json
+    const shipped = join(MODEL, 'downstream.json');
+    expect(without.input.protocol.available && without.input.protocol.value.origin).toEqual({ kind: 'model', modelId: 'magtile-defect-64', file: shipped });
+    expect(without.html).toContain("These are the model's numbers, not this dataset's: the protocol report shipped with model <b>magtile-defect-64</b>");
+    const records = without.input.records;
+    // --model wins over the records' model; a folder without one falls through to the records' model
+    const own = join(tmp, 'own-model');
+    mkdirSync(own, { recursive: true });
+    writeFileSync(join(own, 'manifest.json'), JSON.stringify({ id: 'own-1' }));
+    expect(protocolFor({ model: own }, records)).toMatchObject({ available: true, value: { origin: { kind: 'model', file: shipped } } });
+    copyFileSync(PROTOCOL, join(own, 'downstream.json'));
+    expect(protocolFor({ model: own }, records)).toMatchObject({ available: true, value: { origin: { kind: 'model', modelId: 'own-1', file: join(own, 'downstream.json') } } });
+    // a broken shipped file is said, not a crash; records of a model no folder here has (another sha256) get "not run"
+    writeFileSync(join(own, 'downstream.json'), '{"classes": []}');
+    expect(protocolFor({ model: own }, records)).toEqual({ available: false, why: expect.stringMatching(/downstream.json could not be read: protocol report: classes must be a non-empty list/) });
+    const other = records.map((r) => ({ ...r, provenance: { ...r.provenance, modelSha256: 'b'.repeat(64) } }));
+    const none = protocolFor({}, other);
+    expect(none).toEqual({ available: false, why: 'no protocol report was given (--protocol <file.json>) and the images name no embedded model (public/models/<id>) that ships one' });
+  }, 180_000);
 
   it('a generate folder: every image counts as accepted and nothing claims a review', async () => {
     const { html } = await buildReport(parseReportArgs(['--dataset', gen, '--out', join(tmp, 'g.html')]), () => {});
@@ -113,7 +166,7 @@ describe('npm run report on a small export made here', () => {
     }
     copyFileSync(join(DATA, 'manifest_extra.csv'), join(real, 'manifest_extra.csv'));
     const { html, input } = await buildReport(parseReportArgs(['--dataset', zip, '--real', real, '--real-per-class', '4', '--seeds', '2', '--out', join(tmp, 'd.html')]), () => {});
-    expect(html.match(/<svg /g)).toHaveLength(4);
+    expect(html.match(/<svg /g)).toHaveLength(5);
     expect(html).toContain('data-plot="downstream"');
     if (!input.downstream.available) throw new Error(input.downstream.why);
     const d = input.downstream.value;

@@ -2,7 +2,8 @@
  * Writes the pilot report (src/report: one self-contained HTML page) for an exported dataset or a folder
  * written by npm run generate.
  *
- *   npm run report -- --dataset export.zip [--real <folder of <class>/ real images>] [--thresholds t.json] --out report.html
+ *   npm run report -- --dataset export.zip [--real <folder of <class>/ real images>] [--thresholds t.json]
+ *       [--protocol final.json] --out report.html
  *
  * Records: an export zip's metadata.jsonl (readExportZip; bad lines are skipped and listed) or a generate
  * folder's metadata.jsonl (every image counts as accepted: nothing was reviewed). The numbers are npm run
@@ -10,6 +11,9 @@
  * drawn with its listReal / realWindows (tile groups from --groups or <real>/manifest_extra.csv, the
  * classifier's own held-out groups where it knows them), all through evaluateFromEmbeddings (evaluateDataset,
  * the function the studio's panels call); src/report/evaluation.ts turns that into the report's numbers.
+ * The "Downstream protocol" section shows the report npm run downstream writes (final.json / dev.json): the one
+ * --protocol names, else the downstream.json of the --model folder or of the embedded model (public/models/<id>,
+ * same sha256) the records name, labelled as that model's numbers; else it says the protocol was not run.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
@@ -19,6 +23,7 @@ import { parseProvenanceRecord, RecordError } from '../src/dataset/record';
 import { readExportZip } from '../src/dataset/zip';
 import { reportQuality } from '../src/report/evaluation';
 import { renderReport } from '../src/report/html';
+import { MODEL_PROTOCOL_FILE, parseProtocolText, ProtocolError, type ProtocolNumbers } from '../src/report/protocol';
 import { checks, modelsOf, verdict } from '../src/report/summary';
 import { DEFAULT_THRESHOLDS, parseThresholds, ThresholdError, type Thresholds } from '../src/report/thresholds';
 import type { DownstreamNumbers, ReportInput, ReportRecord } from '../src/report/types';
@@ -29,6 +34,7 @@ import { DEFAULT_CLASSIFIER, loadClassifier } from './lib/classifier';
 const USAGE = `usage: npm run report -- --dataset <exported .zip | npm run generate output folder> --out report.html
        [--real <folder of <class>/ real images (+ <stem>_mask.png)>] [--groups manifest_extra.csv (default: in --real or its parent)]
        [--thresholds file.json] [--model <model folder, for the citation of a generate folder>] [--seeds 5]
+       [--protocol <final.json or dev.json of npm run downstream> (default: the model's ${MODEL_PROTOCOL_FILE}, when it ships one)]
        [--real-per-class 50] [--classifier ${DEFAULT_CLASSIFIER}] [--threads 1]`;
 
 export interface ReportArgs {
@@ -39,6 +45,8 @@ export interface ReportArgs {
   thresholds: Thresholds;
   thresholdsSource: string;
   model?: string;
+  /** The protocol report --protocol named (parsed and checked). */
+  protocol?: ProtocolNumbers;
   seeds: number;
   realPerClass: number;
   classifier: string;
@@ -59,7 +67,7 @@ export function parseReportArgs(argv: string[]): ReportArgs {
       args: argv,
       options: {
         dataset: { type: 'string' }, out: { type: 'string' }, real: { type: 'string' }, groups: { type: 'string' }, thresholds: { type: 'string' },
-        model: { type: 'string' }, seeds: { type: 'string' }, 'real-per-class': { type: 'string' }, classifier: { type: 'string' }, threads: { type: 'string' },
+        model: { type: 'string' }, protocol: { type: 'string' }, seeds: { type: 'string' }, 'real-per-class': { type: 'string' }, classifier: { type: 'string' }, threads: { type: 'string' },
       },
       strict: true,
     }));
@@ -89,8 +97,24 @@ export function parseReportArgs(argv: string[]): ReportArgs {
       throw e;
     }
   }
+  let protocol: ProtocolNumbers | undefined;
+  if (values.protocol !== undefined) {
+    const accepted = 'accepted: the final.json or dev.json that npm run downstream writes';
+    let text: string;
+    try {
+      text = readFileSync(values.protocol, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--protocol ${values.protocol} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${accepted}`);
+    }
+    try {
+      protocol = parseProtocolText(text, { kind: 'file', file: basename(values.protocol) });
+    } catch (e) {
+      if (e instanceof ProtocolError) throw new UsageError(`--protocol ${values.protocol}: ${e.message}`);
+      throw e;
+    }
+  }
   return {
-    dataset: values.dataset, out: values.out, real: values.real, groups, thresholds,
+    dataset: values.dataset, out: values.out, real: values.real, groups, thresholds, protocol,
     thresholdsSource: values.thresholds === undefined ? 'the defaults' : `from ${basename(values.thresholds)}`,
     model: values.model, seeds: posInt('seeds', values.seeds, 5), realPerClass: posInt('real-per-class', values['real-per-class'], 50),
     classifier: values.classifier ?? DEFAULT_CLASSIFIER, threads: posInt('threads', values.threads, 1),
@@ -142,6 +166,52 @@ function manifestCitation(modelDir: string | undefined): (id: string, sha: strin
   };
 }
 
+/** A field of a model folder's manifest.json (undefined: no such file, not JSON, or no such field). */
+function manifestField(dir: string, key: 'id' | 'sha256'): string | undefined {
+  try {
+    const v = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>)[key];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A model folder's downstream.json, labelled as that model's numbers; null when it has none. */
+function modelProtocol(dir: string, modelId: string): ReportInput['protocol'] | null {
+  const file = join(dir, MODEL_PROTOCOL_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    return { available: true, value: parseProtocolText(readFileSync(file, 'utf8'), { kind: 'model', modelId, file }) };
+  } catch (e) {
+    return { available: false, why: `${file} could not be read: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * The report's protocol numbers: --protocol's file; else the --model folder's downstream.json; else that of the
+ * first embedded model (public/models/<id>, its manifest's sha256 the records' one) the records name that ships one.
+ */
+export function protocolFor(a: Pick<ReportArgs, 'protocol' | 'model'>, records: readonly ReportRecord[]): ReportInput['protocol'] {
+  if (a.protocol) return { available: true, value: a.protocol };
+  const looked: string[] = [];
+  if (a.model) {
+    const found = modelProtocol(a.model, manifestField(a.model, 'id') ?? basename(a.model));
+    if (found) return found;
+    looked.push(a.model);
+  }
+  const seen = new Set<string>();
+  for (const { provenance: p } of records) {
+    if (seen.has(p.modelSha256) || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(p.modelId)) continue;
+    seen.add(p.modelSha256);
+    const dir = join('public/models', p.modelId);
+    if (manifestField(dir, 'sha256') !== p.modelSha256) continue;
+    const found = modelProtocol(dir, p.modelId);
+    if (found) return found;
+    looked.push(dir);
+  }
+  return { available: false, why: `no protocol report was given (--protocol <file.json>) and ${looked.length ? `no ${MODEL_PROTOCOL_FILE} is in ${looked.join(', ')}` : 'the images name no embedded model (public/models/<id>) that ships one'}` };
+}
+
 export async function buildReport(a: ReportArgs, log: (s: string) => void = (s) => process.stderr.write(`${s}\n`), now = new Date().toISOString()): Promise<{ html: string; input: ReportInput }> {
   const loaded = readRecords(a.dataset);
   for (const s of loaded.skipped) log(`report: record left out: ${s}`);
@@ -190,9 +260,11 @@ export async function buildReport(a: ReportArgs, log: (s: string) => void = (s) 
       };
       downstream = { available: true, value };
     }
+    const protocol = protocolFor(a, loaded.records);
+    log(`report: downstream protocol: ${protocol.available ? (protocol.value.origin.kind === 'model' ? `the model's, ${protocol.value.origin.file}` : protocol.value.origin.file) : `not shown: ${protocol.why}`}`);
     const input: ReportInput = {
       generatedAt: now, source: `${basename(a.dataset)} (${loaded.kind})`, reviewed: loaded.reviewed, classes, records: loaded.records,
-      quality: { available: true, value: quality }, downstream, models: modelsOf(loaded.records, manifestCitation(a.model)), thresholds: a.thresholds, thresholdsSource: a.thresholdsSource,
+      quality: { available: true, value: quality }, downstream, protocol, models: modelsOf(loaded.records, manifestCitation(a.model)), thresholds: a.thresholds, thresholdsSource: a.thresholdsSource,
     };
     return { html: renderReport(input), input };
   } finally {

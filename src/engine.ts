@@ -3,7 +3,7 @@
  * (models, canvas, queue, review, dataset, archive, start, photos, quality; docs/architecture.md draws them).
  * Components call these; they never touch the worker, the client or IndexedDB directly.
  */
-export { activateModel, addUserModel, deleteUserModel } from './app/models';
+export { activateModel, addUserModel, deleteUserModel, embeddedModelJson } from './app/models';
 export { applyPrompt, randomMaskIntoCanvas } from './app/canvas';
 export { cancelGeneration, enqueueFromSettings, fillToTarget, removeQueuedJob, runQueue } from './app/queue';
 export { decide, reuseSeed, undoLast } from './app/review';

@@ -81,6 +81,17 @@ async function fetchPartMasks(choice: ModelChoice, rec: db.UserModelRecord | nul
   }
 }
 
+/**
+ * A JSON file an embedded model may ship beside its manifest (downstream.json: the downstream protocol's report)
+ * as text; null when it ships none (a 404, or the server's page fallback, which is not JSON). Other failures throw.
+ */
+export async function embeddedModelJson(id: string, file: string): Promise<string | null> {
+  const res = await fetch(`${modelBaseUrl(id)}/${file}`);
+  if (res.status === 404 || (res.ok && !(res.headers.get('content-type') ?? '').includes('json'))) return null;
+  if (!res.ok) throw new Error(`${id}/${file}: HTTP ${res.status}`);
+  return res.text();
+}
+
 export async function refreshModels(): Promise<ModelChoice[]> {
   const users = await db.listUserModels().catch(() => []);
   const models: ModelChoice[] = [

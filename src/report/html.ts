@@ -5,19 +5,13 @@
  */
 import { STYLE } from './style';
 import { checks, classCounts, cost, kidPosition, verdict, type Check } from './summary';
+import { pct, signed, table } from './markup';
+import { protocolSection } from './protocolSection';
 import { esc, groupedBars, intervalPlot, num, stackedBars } from './svg';
 import { THRESHOLD_KEYS, THRESHOLD_SPECS, DEFAULT_THRESHOLDS } from './thresholds';
 import type { DownstreamNumbers, QualityNumbers, ReportInput } from './types';
 
 const C = { accepted: '#2563eb', rejected: '#dc2626', pending: '#9ca3af', real: '#6b7280', other: '#d97706', limit: '#111827', synth: '#7c3aed' };
-const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
-const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
-const td = (s: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${s}</td>`;
-const table = (label: string, head: string[], rows: string[][], numeric: number[] = []) =>
-  `<table aria-label="${esc(label)}"><thead><tr>${head.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c, i) => td(c, numeric.includes(i) ? 'num' : '')).join('')}</tr>`)
-    .join('')}</tbody></table>`;
-
 function decision(cs: Check[]): string {
   const v = verdict(cs);
   const head =
@@ -134,7 +128,7 @@ export function renderReport(inp: ReportInput): string {
 <body><header><h1>Pilot report: synthetic defect images</h1>
 <p class="meta">Made ${esc(inp.generatedAt)} from ${esc(inp.source)} by Defect Diffusion Studio. ${inp.records.length} images.</p></header>
 <section id="decision"><h2>Go / no-go</h2>${decision(cs)}${thresholdsNote(inp)}</section>
-${datasetSection(inp)}${q}${d}${costSection(inp)}${modelSection(inp)}
+${datasetSection(inp)}${q}${d}${protocolSection(inp.protocol)}${costSection(inp)}${modelSection(inp)}
 </body></html>
 `;
 }

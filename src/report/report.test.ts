@@ -36,7 +36,7 @@ const downstream: DownstreamResult = {
 function input(over: Partial<ReportInput> = {}): ReportInput {
   return {
     generatedAt: '2026-12-02T00:00:00.000Z', source: `export "${HOSTILE}".zip`, reviewed: true, classes: ['Blowhole', 'Crack'], records,
-    quality: { available: false, why: 'no reference' }, downstream: { available: false, why: 'the studio has not run it' },
+    quality: { available: false, why: 'no reference' }, downstream: { available: false, why: 'the studio has not run it' }, protocol: { available: false, why: 'none given' },
     models: [{ id: 'm', version: '1', sha256: SHA, citation: `Y. Huang et al. <script>alert(1)</script> doi:10.1007/s00371-018-1588-5` }],
     thresholds: DEFAULT_THRESHOLDS, thresholdsSource: 'defaults', ...over,
   };

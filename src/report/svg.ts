@@ -179,3 +179,36 @@ export function groupedBars(
     .join('');
   return f.open + body + f.close;
 }
+
+export interface GainRow {
+  label: string;
+  mean: number;
+  /** The 95% interval; an end may be ±Infinity (one run): drawn to the plot's edge with an arrow. */
+  lo: number;
+  hi: number;
+  /** Index into the series (the dot and bar colour). */
+  series: number;
+}
+
+/** Gains with their 95% intervals: a dot at the mean, the interval as a capped bar, a labelled zero line. */
+export function gainPlot(id: string, title: string, rows: readonly GainRow[], series: readonly Series[], axisLabel: string): string {
+  const finite = rows.flatMap((r) => [r.lo, r.mean, r.hi]).filter((v) => Number.isFinite(v));
+  const span = Math.max(0.05, ...finite.map(Math.abs));
+  const [lo, hi] = [Math.min(0, ...finite) - span * 0.08, Math.max(0, ...finite) + span * 0.08];
+  const f = frame(id, title, rows.map((r) => r.label), lo, hi, axisLabel, [...series, { name: 'zero: no change', color: '#111827', shape: 'line' }], (v) => (v > 0 ? `+${num(v, 2)}` : num(v, 2)));
+  const clip = (v: number) => Math.min(hi, Math.max(lo, v));
+  const top = f.rowY(0) - ROW_H / 2;
+  const bottom = f.rowY(rows.length - 1) + ROW_H / 2;
+  const zero = `<line x1="${f.x(0)}" x2="${f.x(0)}" y1="${top - 2}" y2="${bottom}" stroke="#111827" stroke-width="1.5"/>`;
+  const body = rows
+    .map((r, i) => {
+      const y = f.rowY(i);
+      const c = series[r.series]?.color ?? '#999';
+      const [a, b] = [f.x(clip(r.lo)), f.x(clip(r.hi))];
+      const end = (x: number, open: boolean, dir: number) =>
+        open ? `<path d="M${x} ${y}l${-6 * dir} -4v8z" fill="${c}"/>` : `<line x1="${x}" x2="${x}" y1="${y - 5}" y2="${y + 5}" stroke="${c}" stroke-width="1.5"/>`;
+      return `<line x1="${a}" x2="${b}" y1="${y}" y2="${y}" stroke="${c}" stroke-width="2"/>${end(a, !Number.isFinite(r.lo), -1)}${end(b, !Number.isFinite(r.hi), 1)}<circle cx="${f.x(r.mean)}" cy="${y}" r="4" fill="${c}"/>`;
+    })
+    .join('');
+  return f.open + zero + body + f.close;
+}

@@ -4,6 +4,7 @@
  */
 import type { DatasetItem } from '../dataset/types';
 import type { DownstreamResult } from '../core/quality/downstream';
+import type { ProtocolNumbers } from './protocol';
 import type { Thresholds } from './thresholds';
 
 /** One dataset record as metadata.jsonl holds it (the fields the report reads), plus its file name when known. */
@@ -77,6 +78,8 @@ export interface ReportInput {
   records: ReportRecord[];
   quality: Availability<QualityNumbers>;
   downstream: Availability<DownstreamNumbers>;
+  /** The downstream protocol's report (npm run downstream), given for this report or shipped with the model; not a go / no-go check. */
+  protocol: Availability<ProtocolNumbers>;
   models: ModelInfo[];
   thresholds: Thresholds;
   /** Where the thresholds came from ("defaults", a file name, "set in the studio"). */

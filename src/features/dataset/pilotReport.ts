@@ -3,13 +3,15 @@
  * (published by DownstreamPanel), the user's thresholds (kept in localStorage), and the report of the current
  * dataset built with src/report from the store's items, the loaded model and the same quality numbers the
  * quality panel computes (src/report/evaluation.ts, the panel's parameters), judged by the same classifier: the
- * model's own or the embedded one (judgeData), counting only images that classifier judged.
+ * model's own or the embedded one (judgeData), counting only images that classifier judged. The downstream
+ * protocol's numbers are the ones an embedded model ships (models/<id>/downstream.json), labelled as the model's.
  */
 import { create } from 'zustand';
-import { judgeData } from '../../engine';
+import { embeddedModelJson, judgeData } from '../../engine';
 import type { DownstreamResult } from '../../core/quality/downstream';
 import { parseReferenceFeatures, type ReferenceFeatures } from '../../core/quality/features';
 import { studioQuality } from '../../report/evaluation';
+import { MODEL_PROTOCOL_FILE, parseProtocolText } from '../../report/protocol';
 import { studioSamples } from '../quality/studioEvaluation';
 import { renderReport } from '../../report/html';
 import { modelsOf } from '../../report/summary';
@@ -55,6 +57,22 @@ async function judgeReference(): Promise<{ classifierId: string; reference: Refe
   return d ? { classifierId: d.classifierId, reference: parseReferenceFeatures(d.referenceFeatures) } : null;
 }
 
+/** The downstream protocol's report the loaded model ships (an embedded model's downstream.json), labelled as the model's. */
+async function modelProtocol(): Promise<ReportInput['protocol']> {
+  const s = useStudio.getState();
+  const id = s.model?.manifest.id;
+  if (!id) return { available: false, why: 'no model is loaded' };
+  if (s.models.find((m) => m.id === id)?.source !== 'embedded') return { available: false, why: `a protocol report is not available for user models (${id} is one)` };
+  const file = `models/${id}/${MODEL_PROTOCOL_FILE}`;
+  try {
+    const text = await embeddedModelJson(id, MODEL_PROTOCOL_FILE);
+    if (text === null) return { available: false, why: `the embedded model ${id} ships no ${MODEL_PROTOCOL_FILE}` };
+    return { available: true, value: parseProtocolText(text, { kind: 'model', modelId: id, file }) };
+  } catch (e) {
+    return { available: false, why: `${file} could not be read: ${(e as Error).message}` };
+  }
+}
+
 /** The pilot report of the studio's current dataset, as HTML. */
 export async function studioReport(thresholds: Thresholds, now = new Date()): Promise<string> {
   const s = useStudio.getState();
@@ -84,9 +102,10 @@ export async function studioReport(thresholds: Thresholds, now = new Date()): Pr
       value: { ...last.value, realSource: `${last.value.realSource} Run in the studio at ${last.ranAt}${same ? ' on the accepted images as they are now.' : `; the accepted images have changed since (${last.acceptedIds.length} then, ${nowIds.size} now): run it again for numbers of this set.`}` },
     };
   }
+  const protocol = await modelProtocol();
   const citationOf = (_id: string, sha: string) => (manifest && manifest.sha256 === sha ? manifest.training.citation : undefined);
   return renderReport({
-    generatedAt: now.toISOString(), source: "the studio's current dataset", reviewed: true, classes, records, quality, downstream,
+    generatedAt: now.toISOString(), source: "the studio's current dataset", reviewed: true, classes, records, quality, downstream, protocol,
     models: modelsOf(records, citationOf), thresholds,
     thresholdsSource: JSON.stringify(thresholds) === JSON.stringify(DEFAULT_THRESHOLDS) ? 'the defaults' : 'set in the studio (Dataset tab, Pilot report thresholds)',
   });
