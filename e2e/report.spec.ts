@@ -3,6 +3,7 @@ import { missing } from '../scripts/lib/needs';
 import { join, relative } from 'node:path';
 import { test, expect } from './fixtures';
 import { DATA, realFolder } from './realFolder';
+import { parseProtocolText } from '../src/report/protocol';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -62,6 +63,8 @@ test('pilot report: generate, review with reasons, download report.html and chec
       reasons: rows('Reject reasons per class'),
       models: rows('Models'),
       quality: rows('Quality per class'),
+      protocolArms: rows('Downstream protocol per arm'),
+      protocolOrigin: document.querySelector('[data-testid="protocol-origin"]')?.textContent ?? null,
       downstreamNotRun: document.querySelector('[data-testid="downstream-not-run"]')?.textContent ?? null,
       verdict: document.querySelector('[data-verdict]')?.getAttribute('data-verdict') ?? null,
       injected: document.querySelectorAll('body img, body script').length,
@@ -70,7 +73,7 @@ test('pilot report: generate, review with reasons, download report.html and chec
   });
   expect(requests).toEqual([]);
   expect(parsed.injected).toBe(0);
-  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity']);
+  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', 'protocol-synthetic']);
   expect(parsed.axisTicks).toBeGreaterThan(8);
   expect(parsed.counts).toEqual([['Crack', '2', '2', '0']]);
   expect(shownAccepted).toBe('2');
@@ -84,6 +87,11 @@ test('pilot report: generate, review with reasons, download report.html and chec
   // The downstream check was not run: the report says so and invents no numbers.
   expect(parsed.downstreamNotRun).toContain('has not been run');
   expect(parsed.verdict).toBe('no-go'); // 2 accepted is under the default 20 per class
+  // The downstream protocol: the report the embedded model ships beside its manifest, said to be the model's.
+  const shipped = parseProtocolText(readFileSync('public/models/magtile-defect-64/downstream.json', 'utf8'), { kind: 'file', file: '' });
+  const f3 = (v: number | null) => (v === null ? '—' : v.toFixed(3));
+  expect(parsed.protocolArms.map((r) => r.slice(1))).toEqual(Object.values(shipped.arms).map((a) => [String(a.runs), f3(a.macroF1), f3(a.pixelAP), f3(a.freeFpr)]));
+  expect(parsed.protocolOrigin).toContain("These are the model's numbers, not this dataset's: the protocol report shipped with model magtile-defect-64 (models/magtile-defect-64/downstream.json)");
 
   // Its quality numbers equal the Quality tab's.
   await studio.openTab('Quality');
@@ -124,7 +132,7 @@ test('pilot report after the downstream check: its table, its uncertainty and th
     heldOut: Array.from(document.querySelectorAll('#downstream ul.files')).map((u) => Array.from(u.querySelectorAll('li')).map((l) => l.textContent ?? '')),
     warning: document.querySelector('#downstream [role="note"]')?.textContent ?? null,
   }));
-  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', 'downstream']);
+  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', 'downstream', 'protocol-synthetic']);
   // per class: F1 real only, F1 + synthetic, change (the report writes a minus sign as −); macro-F1 with ± as the panel shows it
   const norm = (s: string) => s.replace('−', '-').replace(/^\+?(-?)/, '$1').replace(/^-(0\.000)/, '$1');
   const body = panel.slice(0, -1);
