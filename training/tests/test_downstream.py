@@ -13,6 +13,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+import compare_recipes  # noqa: E402
 import downstream  # noqa: E402
 from ddstudio.data import Item  # noqa: E402
 from ddstudio.downstream import average_precision, group_folds, read_synthetic, select_synthetic  # noqa: E402
@@ -124,6 +125,8 @@ class EndToEnd(unittest.TestCase):
             with open(os.path.join(out, "runs.jsonl")) as f:
                 self.assertEqual(len(f.readlines()), 16)
             self.assertTrue(os.path.exists(os.path.join(out, "dev-gated.json")))
+            table = compare_recipes.rows(out, "dev")
+            self.assertEqual([(r["tag"], r["images"], r["share"], r["gate"]) for r in table], [("(untagged)", 6, 0.5, None), ("gated", 2, 0.25, 1)])
             with open(gate, "w") as f:
                 json.dump({"perClass": {}}, f)
             with self.assertRaises(SystemExit) as e:
