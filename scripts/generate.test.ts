@@ -1,15 +1,17 @@
 import { missing } from './lib/needs';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { regeneratedArea } from '../src/core/diffusion/composite';
-import { decodeImage, decodeMaskPng, decodeToGray } from '../src/core/formats/image';
+import { decodeImage, decodeMaskPng, decodeToGray, encodeGrayPng } from '../src/core/formats/image';
+import { parseMaskLibrary } from '../src/core/formats/maskLibrary';
+import { parseManifest } from '../src/core/model/manifest';
 import { decodePartMask, parsePartMaskLibrary } from '../src/core/formats/partMasks';
 import { TRAINED_ALGORITHMIC_MEDIA, pngXmp } from '../src/core/formats/xmp';
 import { parseYoloLabel, rasterisePolygons } from '../src/core/formats/yolo';
-import { parseGenerateArgs, runGenerate, UsageError } from './generate';
+import { parseGenerateArgs, resolveClasses, runGenerate, UsageError } from './generate';
 import { modelLoader, readRecorded, reproduce } from './reproduce';
 
 const req = ['--model', 'public/models/magtile-defect-64', '--class', 'Crack', '--out', '/tmp/x'];
@@ -30,6 +32,115 @@ describe('generate arguments', () => {
       expect(() => parseGenerateArgs(argv)).toThrow(/accepted: LOW,HIGH .* or all/);
     }
   });
+});
+
+const FAST = 'public/models/magtile-defect-64-fast';
+const fastManifest = parseManifest(JSON.parse(readFileSync(join(FAST, 'manifest.json'), 'utf8')));
+const fastLibrary = parseMaskLibrary(JSON.parse(readFileSync(join(FAST, 'mask_library.json'), 'utf8')));
+
+/** Every file under dir (relative path -> bytes); metadata.jsonl without its timings, the one part that is not deterministic. */
+function folder(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        files.set(`${relative(dir, p)}/`, '');
+        walk(p);
+      } else if (e.name === 'metadata.jsonl') {
+        const lines = readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { timings: Record<string, number> });
+        for (const l of lines) expect(Object.keys(l.timings).sort()).toEqual(['modelMs', 'steps', 'totalMs']);
+        files.set(relative(dir, p), lines.map(({ timings, ...rest }) => JSON.stringify({ ...rest, steps: timings['steps'] })).join('\n'));
+      } else files.set(relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+describe('--class with several classes', () => {
+  it('reads one class, a comma list or defects; an empty or repeated name is an error saying what is accepted', () => {
+    expect(parseGenerateArgs(req).classNames).toEqual(['Crack']);
+    expect(parseGenerateArgs([...req, '--class', 'Crack,Fray']).classNames).toEqual(['Crack', 'Fray']);
+    expect(parseGenerateArgs([...req, '--class', 'Fray, Crack']).classNames).toEqual(['Fray', 'Crack']);
+    expect(parseGenerateArgs([...req, '--class', 'defects']).classNames).toBe('defects');
+    expect(() => parseGenerateArgs([...req, '--class', 'Crack,Fray,Crack'])).toThrow(/names Crack more than once/);
+    for (const bad of ['Crack,', ',Crack', 'Crack,,Fray', ' '])
+      expect(() => parseGenerateArgs([...req, `--class=${bad}`]), bad).toThrow(/empty class name; accepted: a class, classes separated by commas \(Crack,Fray\) or defects/);
+  });
+
+  it('defects is every class of the mask library, in its order (not Free); names outside the model are refused', () => {
+    expect(resolveClasses('defects', fastManifest, fastLibrary)).toEqual(['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven']);
+    expect(resolveClasses(['Free', 'Crack'], fastManifest, fastLibrary)).toEqual(['Free', 'Crack']);
+    expect(() => resolveClasses(['Crack', 'Rust'], fastManifest, fastLibrary)).toThrow(/"Rust" is not a class of model .*; accepted: Blowhole, Break, Crack, Fray, Uneven, Free, several separated by commas, or defects/);
+    expect(() => resolveClasses(['Crack', 'Crack'], fastManifest, fastLibrary)).toThrow(/more than once/);
+    expect(() => resolveClasses([], fastManifest, fastLibrary)).toThrow(/empty class name/);
+  });
+
+  it('defects on a model without a mask library is a usage error saying so and what is accepted', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-nolib-'));
+    try {
+      const model = join(tmp, 'model');
+      mkdirSync(model);
+      copyFileSync(join(FAST, 'manifest.json'), join(model, 'manifest.json'));
+      symlinkSync(resolve(FAST, fastManifest.file), join(model, fastManifest.file));
+      const err = await runGenerate(parseGenerateArgs(['--model', model, '--class', 'defects', '--out', join(tmp, 'out')]), () => {}).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(/--class defects: model .* has no mask library \(mask_library\.json\).*accepted for this model: a class of Blowhole, Break, Crack, Fray, Uneven, Free, or several separated by commas/);
+      expect(existsSync(join(tmp, 'out'))).toBe(false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('writes the same folder, byte for byte and line for line, as one run per class into the same --out', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-classes-'));
+    try {
+      const args = (cls: string, out: string, seeds: string[]) => parseGenerateArgs(['--model', FAST, '--class', cls, ...seeds, '--steps', '1', '--threads', '1', '--out', join(tmp, out)]);
+      const cases: [string, string[], string[]][] = [
+        ['Fray,Crack', ['--n', '2', '--seed', '3'], ['Fray', 'Crack']],
+        ['defects', ['--seed-start', '7', '--seed-end', '8'], ['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven']],
+      ];
+      for (const [k, [cls, seeds, each]] of cases.entries()) {
+        await runGenerate(args(cls, `all${k}`, seeds), () => {});
+        for (const c of each) await runGenerate(args(c, `loop${k}`, seeds), () => {});
+        const all = folder(join(tmp, `all${k}`));
+        expect(all).toEqual(folder(join(tmp, `loop${k}`)));
+        // class by class in the order given, every class with the same seeds
+        const seedList = args(cls, 'x', seeds).seeds;
+        const files = readFileSync(join(tmp, `all${k}`, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file);
+        expect(files).toEqual(each.flatMap((c) => seedList.map((s) => `images/${c}/${c}_s${s}.png`)));
+        for (const c of each) expect(all.has(`labels/${c}/${c}_s${seedList[0]}.txt`) && all.has(`masks/${c}/${c}_s${seedList[0]}.png`)).toBe(true);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('--photos with several classes draws each class\'s own part masks, as one run per class does; a class without them is refused before anything is written', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-classes-photos-'));
+    try {
+      // one smooth synthetic gray photo, larger than the 64x64 window
+      const photos = join(tmp, 'photos');
+      mkdirSync(photos);
+      const [w, h] = [160, 128];
+      writeFileSync(join(photos, 'tile.png'), encodeGrayPng(Uint8Array.from({ length: w * h }, (_, i) => 90 + ((i % w) + Math.floor(i / w)) % 40), w, h));
+      const args = (cls: string, out: string, more: string[] = []) => parseGenerateArgs(['--model', FAST, '--class', cls, '--seed', '2', '--steps', '1', '--threads', '1', '--photos', photos, ...more, '--out', join(tmp, out)]);
+      await expect(runGenerate(args('Crack,Free,Fray', 'refused'), () => {})).rejects.toThrow(/part_masks\.json has no Free masks .*leave Free out of --class, or generate it alone with --masks <folder of real Free masks>/);
+      expect(existsSync(join(tmp, 'refused'))).toBe(false);
+      await expect(runGenerate(args('Crack,Fray', 'refused', ['--masks', photos]), () => {})).rejects.toThrow(/--masks is a folder of one class's masks; with several classes \(Crack, Fray\) leave it out/);
+      expect(existsSync(join(tmp, 'refused'))).toBe(false);
+      await runGenerate(args('Fray,Blowhole', 'all'), () => {});
+      for (const c of ['Fray', 'Blowhole']) await runGenerate(args(c, 'loop'), () => {});
+      expect(folder(join(tmp, 'all'))).toEqual(folder(join(tmp, 'loop')));
+      const masks = ['Fray', 'Blowhole'].map((c) => decodeMaskPng(readFileSync(join(tmp, 'all', 'masks', c, `${c}_s2.png`))));
+      expect(masks.map((m) => [m.width, m.height])).toEqual([[w, h], [w, h]]);
+      expect(masks.every((m) => m.pixels.some((v) => v))).toBe(true);
+      expect(Buffer.from(masks[0]!.pixels).equals(Buffer.from(masks[1]!.pixels))).toBe(false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('generate on whole photos (--photos, --masks)', () => {
@@ -53,7 +164,7 @@ describe('generate on whole photos (--photos, --masks)', () => {
       mkdirSync(photos);
       for (const f of readdirSync(FREE).filter((n) => n.endsWith('.jpg')).sort().slice(0, 2)) copyFileSync(join(FREE, f), join(photos, f));
       const out = join(tmp, 'out');
-      const base = { model: 'public/models/magtile-defect-64', className: 'Crack', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out, steps: 2, photos, masks: CRACK };
+      const base = { model: 'public/models/magtile-defect-64', classNames: ['Crack'], eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out, steps: 2, photos, masks: CRACK };
       await runGenerate({ ...base, seeds: [1, 2, 3] }, () => {});
       const lines = readFileSync(join(out, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(lines).toHaveLength(3);
@@ -96,7 +207,7 @@ describe('generate on whole photos (--photos, --masks)', () => {
       mkdirSync(photos);
       for (const f of readdirSync(FREE).filter((n) => n.endsWith('.jpg')).sort().slice(0, 2)) copyFileSync(join(FREE, f), join(photos, f));
       const out = join(tmp, 'out');
-      const base = { model: 'public/models/magtile-defect-64-fast', className: 'Fray', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out, steps: 1, photos };
+      const base = { model: 'public/models/magtile-defect-64-fast', classNames: ['Fray'], eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out, steps: 1, photos };
       await runGenerate({ ...base, seeds: [1, 2] }, () => {});
       const lines = readFileSync(join(out, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       const lib = parsePartMaskLibrary(JSON.parse(readFileSync('public/models/magtile-defect-64-fast/part_masks.json', 'utf8')));
@@ -113,7 +224,7 @@ describe('generate on whole photos (--photos, --masks)', () => {
       const outcomes = await reproduce(models.modelFor, readRecorded(out), photos, 0);
       await models.release();
       expect(outcomes).toEqual(lines.map(() => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
-      await expect(runGenerate({ ...base, className: 'Free', seeds: [1] }, () => {})).rejects.toThrow(/has no Free masks/);
+      await expect(runGenerate({ ...base, classNames: ['Free'], seeds: [1] }, () => {})).rejects.toThrow(/has no Free masks/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -5,7 +5,10 @@
  *     --sampler dpmpp2m --steps 20 --guidance 1.5 --out out/
  *
  * Image k of a run uses seed (seed + k); --seed-start/--seed-end (end exclusive) give disjoint,
- * reproducible shards for several machines. Writes images/<class>/<class>_s<seed>.png, masks/<class>/... and
+ * reproducible shards for several machines. --class takes one class, a comma list (Crack,Fray) or "defects" (every class
+ * of the model's mask_library.json that has masks, in its order): each class gets the same seeds, class by class, and
+ * the folder is byte for byte what one run per class into the same --out makes (metadata.jsonl's timings aside).
+ * Writes images/<class>/<class>_s<seed>.png, masks/<class>/... and
  * metadata.jsonl, and for mask-conditioned models labels/<class>/<class>_s<seed>.txt (YOLO segmentation polygons
  * of the mask, src/core/formats/yolo.ts) with data.yaml (the model's classes), so Ultralytics reads the folder.
  * The same arguments give byte-identical files (timings live only in metadata.jsonl).
@@ -14,8 +17,9 @@
  *   npm run generate -- --model <dir> --class Fray --photos <folder of defect-free photos> --n 100 --seed 1 --out <dir>
  * Each image picks a photo (PNG or JPEG, by sorted name) and a real mask of the class from its seed: from the model's
  * whole-part mask library (part_masks.json: the training split's masks at native size), or from --masks <folder>
- * (its *.png, e.g. a class folder of a dataset: only its masks are read); it puts the mask on the photo at native scale where
- * it was on its own part (src/core/formats/photoMask.ts), and generates it there (src/core/diffusion/tiled.ts: windows tiled and
+ * (its *.png, e.g. a class folder of a dataset: only its masks are read, so it goes with one class only); with
+ * part_masks.json each class of --class draws its own, and a class it has none of is refused before anything is
+ * generated. It puts the mask on the photo at native scale where it was on its own part (src/core/formats/photoMask.ts), and generates it there (src/core/diffusion/tiled.ts: windows tiled and
  * denoised jointly); images and masks are photo-sized, metadata.jsonl records basePhoto (its file name within
  * --photos and the sha256 of its gray pixels), the windows and the tiling. npm run reproduce -- --photos <folder>
  * makes them again.
@@ -27,6 +31,7 @@ import { generateImage } from '../src/core/diffusion/generate';
 import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/diffusion/guidance';
 import { decodeImage, decodeMaskPng, type Gray } from '../src/core/formats/image';
 import { yoloDataYaml, yoloLabel } from '../src/core/formats/yolo';
+import type { MaskLibrary } from '../src/core/formats/maskLibrary';
 import { checkPhotoSize } from '../src/core/model/limits';
 import type { ModelManifest } from '../src/core/model/manifest';
 import { drawPartMask, parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../src/core/formats/partMasks';
@@ -41,15 +46,21 @@ import { loadNodeModel, NODE_BACKENDS, type NodeBackend, type NodeModel } from '
 
 export class UsageError extends Error {}
 
-const USAGE = `usage: npm run generate -- --model <dir> --class <name> [--n 16 --seed 1 | --seed-start A --seed-end B]
+/** --class defects: every class the model's mask library has masks of. */
+export const DEFECTS = 'defects';
+
+const USAGE = `usage: npm run generate -- --model <dir> --class <name>|<name,name,...>|defects [--n 16 --seed 1 | --seed-start A --seed-end B]
        [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--guidance-interval LOW,HIGH|all] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
        [--no-clip] [--prompt text] [--mask mask.png | --photos <dir> [--masks <dir>]] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
+       --class: one class, several separated by commas, or defects (every class of the model's mask library); each gets the same seeds
+       --masks: a folder of one class's real masks (one class only); without it each class draws from the model's part_masks.json
        sampler, steps, guidance, guidance interval and spacing default to the model manifest's "defaults";
        --guidance-interval: guide only the steps whose noise level sigma is in (LOW, HIGH]; all = every step`;
 
 export interface GenerateArgs {
   model: string;
-  className: string;
+  /** The classes, in the order generated; 'defects': those of the model's mask library (resolveClasses). */
+  classNames: readonly string[] | typeof DEFECTS;
   seeds: number[];
   sampler?: SamplerName;
   steps?: number;
@@ -99,6 +110,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   }
   if (!values.model) throw new UsageError(`--model is required\n${USAGE}`);
   if (!values.class) throw new UsageError(`--class is required\n${USAGE}`);
+  const classNames = parseClassList(values.class);
   if (!values.out) throw new UsageError(`--out is required\n${USAGE}`);
   const start = int('seed-start', values['seed-start'], 0);
   const end = int('seed-end', values['seed-end'], 0);
@@ -130,7 +142,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   if (!(Number.isFinite(eta) && eta >= 0 && eta <= MAX_ETA)) throw new UsageError(`--eta must be a number from 0 to ${MAX_ETA}, got "${values.eta}"`);
   return {
     model: values.model,
-    className: values.class,
+    classNames,
     seeds,
     sampler: choice('sampler', values.sampler, SAMPLER_NAMES),
     steps: int('steps', values.steps, 1),
@@ -148,10 +160,46 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   };
 }
 
+const CLASS_FORMS = `a class, classes separated by commas (Crack,Fray) or ${DEFECTS}`;
+
+/** --class: "defects", or class names separated by commas (each once). */
+function parseClassList(v: string): readonly string[] | typeof DEFECTS {
+  return v.trim() === DEFECTS ? DEFECTS : checkClassList(v.split(',').map((c) => c.trim()), `--class "${v}"`);
+}
+
+function checkClassList(names: readonly string[], what: string): readonly string[] {
+  if (!names.length || names.some((c) => c === '')) throw new UsageError(`${what} has an empty class name; accepted: ${CLASS_FORMS}`);
+  const twice = [...new Set(names.filter((c, i) => names.indexOf(c) !== i))];
+  if (twice.length) throw new UsageError(`${what} names ${twice.join(', ')} more than once; give each class once`);
+  return names;
+}
+
+/** The classes to generate, checked against the model: the list given, or the mask library's classes with masks, in its order. */
+export function resolveClasses(spec: GenerateArgs['classNames'], m: ModelManifest, lib: MaskLibrary | null): string[] {
+  if (spec !== DEFECTS) checkClassList(spec, `--class "${spec.join(',')}"`);
+  else if (!lib)
+    throw new UsageError(`--class ${DEFECTS}: model ${m.id} has no mask library (mask_library.json), so it names no defect classes; accepted for this model: a class of ${m.classes.join(', ')}, or several separated by commas`);
+  const names = spec === DEFECTS ? Object.keys(lib?.classes ?? {}).filter((c) => (lib?.classes[c]?.length ?? 0) > 0) : [...spec];
+  if (!names.length) throw new UsageError(`--class ${DEFECTS}: the mask library of model ${m.id} holds no masks; accepted for this model: a class of ${m.classes.join(', ')}, or several separated by commas`);
+  for (const c of names)
+    if (!m.classes.includes(c))
+      throw new UsageError(`--class "${c}"${spec === DEFECTS ? ' (a class of the mask library)' : ''} is not a class of model ${m.id}; accepted: ${m.classes.join(', ')}, several separated by commas, or ${DEFECTS}`);
+  return names;
+}
+
 export async function runGenerate(a: GenerateArgs, log: (s: string) => void = console.log): Promise<string[]> {
   const model = await loadNodeModel(a.model, a.backend, a.threads);
+  try {
+    return await generateClasses(a, model, log);
+  } finally {
+    await model.session.release();
+  }
+}
+
+/** Everything is checked (classes, --mask, the photo set) before the first image; then class by class, seed by seed. */
+async function generateClasses(a: GenerateArgs, model: NodeModel, log: (s: string) => void): Promise<string[]> {
   const m = model.manifest;
-  if (!m.classes.includes(a.className)) throw new UsageError(`--class "${a.className}" is not a class of model ${m.id}; accepted: ${m.classes.join(', ')}`);
+  const classNames = resolveClasses(a.classNames, m, model.maskLibrary);
   let defectMask: Uint8Array | undefined;
   if (a.mask) {
     const g = decodeMaskPng(readFileSync(a.mask));
@@ -159,42 +207,45 @@ export async function runGenerate(a: GenerateArgs, log: (s: string) => void = co
       throw new UsageError(`--mask is ${g.width}x${g.height}; model ${m.id} takes ${m.image.width}x${m.image.height} masks`);
     defectMask = g.pixels;
   }
-  const imgDir = join(a.out, 'images', a.className);
-  const maskDir = join(a.out, 'masks', a.className);
-  mkdirSync(imgDir, { recursive: true });
-  const labelDir = join(a.out, 'labels', a.className);
-  if (m.conditions.defectMask) {
-    mkdirSync(maskDir, { recursive: true });
-    mkdirSync(labelDir, { recursive: true });
-    // The same for every shard of a run (it names the model's classes only).
-    writeFileSync(join(a.out, 'data.yaml'), yoloDataYaml(m.classes));
-  }
-  const written: string[] = [];
-  const photoSet = a.photos !== undefined ? openPhotoSet(a.photos, a.masks, a.model, m, a.className) : null;
+  if (a.masks !== undefined && classNames.length > 1)
+    throw new UsageError(`--masks is a folder of one class's masks; with several classes (${classNames.join(', ')}) leave it out: each class then draws its own from the model's ${PART_MASKS_FILE}`);
+  const photoSet = a.photos !== undefined ? openPhotoSet(a.photos, a.masks, a.model, m, classNames) : null;
   if (photoSet && !m.conditions.inpainting) throw new UsageError(`--photos: model ${m.id} cannot keep a known image (no inpainting inputs)`);
-  for (const seed of a.seeds) {
-    // Left-out flags take the manifest's defaults (the builder's table); 'all' guides every step.
-    const req = buildRequest(m, {
-      className: a.className, prompt: a.prompt, seed, sampler: a.sampler, steps: a.steps, guidance: a.guidance, guidanceInterval: a.guidanceInterval,
-      eta: a.eta, timestepSpacing: a.spacing, clipSample: a.clip, defectMask,
-    });
-    const r = photoSet
-      ? await generateOnPhotoSet(m, model, req, photoSet, seed)
-      : await generateImage(m, model.maskLibrary, model.denoise, req, model.backend, { now: () => performance.now() });
-    const name = `${a.className}_s${seed}`;
-    writeFileSync(join(imgDir, `${name}.png`), r.png);
-    written.push(join(imgDir, `${name}.png`));
-    const rec: Record<string, unknown> = { file: `images/${a.className}/${name}.png`, ...r.provenance, threads: model.threads };
+  const written: string[] = [];
+  for (const className of classNames) {
+    const imgDir = join(a.out, 'images', className);
+    const maskDir = join(a.out, 'masks', className);
+    const labelDir = join(a.out, 'labels', className);
+    mkdirSync(imgDir, { recursive: true });
     if (m.conditions.defectMask) {
-      writeFileSync(join(maskDir, `${name}.png`), r.maskPng);
-      rec['mask'] = `masks/${a.className}/${name}.png`;
-      writeFileSync(join(labelDir, `${name}.txt`), yoloLabel(r.mask, r.width, r.height, m.classes.indexOf(a.className)));
+      mkdirSync(maskDir, { recursive: true });
+      mkdirSync(labelDir, { recursive: true });
+      // The same for every shard and class of a run (it names the model's classes only).
+      writeFileSync(join(a.out, 'data.yaml'), yoloDataYaml(m.classes));
     }
-    // One line per finished image, so an interrupted run still describes every PNG it wrote.
-    writeFileSync(join(a.out, 'metadata.jsonl'), JSON.stringify(rec) + '\n', { flag: 'a' });
-    log(`${name}.png  ${(r.provenance.timings.totalMs / 1000).toFixed(2)} s  (${model.backend})${r.provenance.basePhoto ? `  on ${r.provenance.basePhoto.name}, ${r.provenance.windows?.length} window(s)` : ''}`);
+    for (const seed of a.seeds) {
+      // Left-out flags take the manifest's defaults (the builder's table); 'all' guides every step.
+      const req = buildRequest(m, {
+        className, prompt: a.prompt, seed, sampler: a.sampler, steps: a.steps, guidance: a.guidance, guidanceInterval: a.guidanceInterval,
+        eta: a.eta, timestepSpacing: a.spacing, clipSample: a.clip, defectMask,
+      });
+      const r = photoSet
+        ? await generateOnPhotoSet(m, model, req, photoSet, seed)
+        : await generateImage(m, model.maskLibrary, model.denoise, req, model.backend, { now: () => performance.now() });
+      const name = `${className}_s${seed}`;
+      writeFileSync(join(imgDir, `${name}.png`), r.png);
+      written.push(join(imgDir, `${name}.png`));
+      const rec: Record<string, unknown> = { file: `images/${className}/${name}.png`, ...r.provenance, threads: model.threads };
+      if (m.conditions.defectMask) {
+        writeFileSync(join(maskDir, `${name}.png`), r.maskPng);
+        rec['mask'] = `masks/${className}/${name}.png`;
+        writeFileSync(join(labelDir, `${name}.txt`), yoloLabel(r.mask, r.width, r.height, m.classes.indexOf(className)));
+      }
+      // One line per finished image, so an interrupted run still describes every PNG it wrote.
+      writeFileSync(join(a.out, 'metadata.jsonl'), JSON.stringify(rec) + '\n', { flag: 'a' });
+      log(`${name}.png  ${(r.provenance.timings.totalMs / 1000).toFixed(2)} s  (${model.backend})${r.provenance.basePhoto ? `  on ${r.provenance.basePhoto.name}, ${r.provenance.windows?.length} window(s)` : ''}`);
+    }
   }
-  await model.session.release();
   return written;
 }
 
@@ -208,18 +259,21 @@ interface PhotoSet {
   cache: Map<string, Gray>;
 }
 
-function openPhotoSet(photoDir: string, maskDir: string | undefined, modelDir: string, m: ModelManifest, className: string): PhotoSet {
+/** Opens --photos (and --masks) and checks that every class has real masks to draw, before anything is generated. */
+function openPhotoSet(photoDir: string, maskDir: string | undefined, modelDir: string, m: ModelManifest, classNames: readonly string[]): PhotoSet {
   for (const [flag, d] of [['--photos', photoDir], ['--masks', maskDir]] as const)
     if (d !== undefined && (!existsSync(d) || !statSync(d).isDirectory())) throw new UsageError(`${flag} ${d} is not a folder`);
   const photos = photoOrder(readdirSync(photoDir));
   if (!photos.length) throw new UsageError(`--photos ${photoDir} holds no PNG or JPEG photos`);
   if (maskDir === undefined) {
     const libPath = join(modelDir, PART_MASKS_FILE);
-    if (!existsSync(libPath))
-      throw new UsageError(`model ${m.id} ships no ${PART_MASKS_FILE} (whole-part masks); give --masks <folder of real ${className} masks>`);
+    // --masks is one class's folder, so with several classes the way out is one run per class.
+    const give = (c: string) => (classNames.length === 1 ? `give --masks <folder of real ${c} masks>` : `leave ${c} out of --class, or generate it alone with --masks <folder of real ${c} masks>`);
+    if (!existsSync(libPath)) throw new UsageError(`model ${m.id} ships no ${PART_MASKS_FILE} (whole-part masks); ${classNames.map(give).join('; ')}`);
     const partMasks = parsePartMaskLibrary(JSON.parse(readFileSync(libPath, 'utf8')) as unknown);
-    if (!partMaskCount(partMasks, className))
-      throw new UsageError(`${libPath} has no ${className} masks (it has: ${Object.keys(partMasks.classes).join(', ')}); give --masks <folder of real ${className} masks>`);
+    const without = classNames.filter((c) => !partMaskCount(partMasks, c));
+    if (without.length)
+      throw new UsageError(`${libPath} has no ${without.join(', ')} masks (it has: ${Object.keys(partMasks.classes).join(', ')}); ${without.map(give).join('; ')}`);
     return { photos, masks: null, partMasks, photoDir, maskDir: '', cache: new Map() };
   }
   // A dataset class folder holds defect photos and their masks: only files named *mask*.png are masks there.

@@ -33,13 +33,13 @@ describe('reproduce from recorded provenance', () => {
   // Backend and thread count as each item records them (the generate.ts runs below record native, 1).
   const models = modelLoader(MODEL, undefined, 0);
   beforeAll(async () => {
-    const base = { model: MODEL, className: 'Crack', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen'), steps: 3 };
+    const base = { model: MODEL, classNames: ['Crack'], eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen'), steps: 3 };
     await runGenerate({ ...base, seeds: [3, 4] }, () => {});
     // A given mask (not drawn from the library) and guidance at every step.
     const mask = new Uint8Array(64 * 64);
     for (let x = 10; x < 50; x++) mask[30 * 64 + x] = 255;
     writeFileSync(join(tmp, 'line.png'), encodeGrayPng(mask, 64, 64));
-    await runGenerate({ ...base, className: 'Blowhole', seeds: [7], mask: join(tmp, 'line.png'), guidanceInterval: 'all' }, () => {});
+    await runGenerate({ ...base, classNames: ['Blowhole'], seeds: [7], mask: join(tmp, 'line.png'), guidanceInterval: 'all' }, () => {});
   }, 60_000);
   afterAll(async () => {
     await models.release();
@@ -127,7 +127,7 @@ describe('reproduce: the distilled student (consistency sampling draws fresh see
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('makes window items (4 steps and the 1-step preview) and a tiled photo item again bit for bit', async () => {
-    const base = { model: STUDENT, className: 'Fray', eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen') };
+    const base = { model: STUDENT, classNames: ['Fray'], eta: 0, clip: true, prompt: '', backend: 'native' as const, threads: 1, out: join(tmp, 'gen') };
     await runGenerate({ ...base, seeds: [5, 6] }, () => {});
     await runGenerate({ ...base, seeds: [7], steps: 1 }, () => {});
     const items = readable(readRecorded(join(tmp, 'gen')));
