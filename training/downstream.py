@@ -166,7 +166,10 @@ def read_gate(path: str) -> tuple[set[str], dict]:
     """The images an `npm run evaluate` report flags (its per-image "images" list), as "<class>/<file stem>"."""
     try:
         with open(path) as f:
-            rep = json.load(f)
+            text = f.read()
+        # `npm run evaluate > file` puts npm's two banner lines before the JSON: start at the first line that opens it
+        start = next((m.start() for m in re.finditer(r"^\{", text, re.M)), 0)
+        rep = json.loads(text[start:])
         images = rep["images"]
         flagged = {f"{i['className']}/{os.path.splitext(i['name'])[0]}" for i in images if i["flags"]}
     except (OSError, ValueError, KeyError, TypeError) as e:

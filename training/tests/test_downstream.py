@@ -113,9 +113,10 @@ class EndToEnd(unittest.TestCase):
             # another recipe (a gate from an evaluate report, one image per class, another share) trains only its
             # synthetic arm again: the baselines are shared
             gate = os.path.join(d, "evaluate.json")
-            with open(gate, "w") as f:
+            with open(gate, "w") as f:   # as `npm run evaluate > evaluate.json` writes it: npm's banner first
+                f.write("\n> defect-diffusion-studio@0.1.0 evaluate\n> tsx scripts/evaluate.ts\n\n")
                 json.dump({"images": [{"className": "Scratch", "name": "scratch_0.png", "flags": ["inconsistent"]},
-                                      {"className": "Spot", "name": "spot_0.png", "flags": []}]}, f)
+                                      {"className": "Spot", "name": "spot_0.png", "flags": []}]}, f, indent=1)
             other = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "2",
                                      "--steps", "2", "--threads", "1", "--gate", gate, "--synthetic-per-class", "1",
                                      "--synthetic-share", "0.25", "--tag", "gated"])
