@@ -152,6 +152,10 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
   // is not queued and the notice says why.
   await studio.openTab('Dataset');
   await page.getByText('Targets per class', { exact: true }).click();
+  // the defect classes start at the protocol's 300 (src/config.ts DEFAULT_TARGET_PER_DEFECT_CLASS), Free at 0
+  await expect(page.getByLabel('Target for Crack')).toHaveValue('300');
+  await expect(page.getByLabel('Target for Free')).toHaveValue('0');
+  for (const c of ['Blowhole', 'Break', 'Crack', 'Uneven']) await page.getByLabel(`Target for ${c}`).fill('0');
   await page.getByLabel('Target for Fray').fill('3');
   await page.getByLabel('Target for Free').fill('1');
   await page.getByRole('button', { name: 'Fill to target' }).click();

@@ -34,3 +34,10 @@ export function readUrlConfig(search: string): UrlConfig {
 export function modelBaseUrl(id: string): string {
   return `${import.meta.env.BASE_URL}models/${id}`;
 }
+
+/**
+ * Accepted images per defect class that "Fill to target" aims for until the user sets a class's target: the
+ * count the downstream protocol measured (README "Does the synthetic data help?", training/downstream.py). A
+ * defect class is one the model's mask library has masks of; the defect-free class starts at 0.
+ */
+export const DEFAULT_TARGET_PER_DEFECT_CLASS = 300;

@@ -7,7 +7,7 @@
  * store (the store holds what is shown: the loaded model's info, the list of models, part mask counts per class).
  */
 import * as Comlink from 'comlink';
-import { modelBaseUrl, DEFAULT_MODEL_ID, EMBEDDED_MODEL_IDS, EMBEDDED_MODEL_NOTES } from '../config';
+import { modelBaseUrl, DEFAULT_MODEL_ID, DEFAULT_TARGET_PER_DEFECT_CLASS, EMBEDDED_MODEL_IDS, EMBEDDED_MODEL_NOTES } from '../config';
 import { StudioError } from '../core/errors';
 import { parseMaskLibrary, type MaskLibrary } from '../core/formats/maskLibrary';
 import { parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../core/formats/partMasks';
@@ -114,6 +114,10 @@ function settingsFor(manifest: ModelManifest, id: string): Partial<Settings> {
   if (settings.modelId !== id || (manifest.distillation && settings.guidance !== 1))
     Object.assign(patch, { sampler: d.sampler, steps: d.steps, guidance: d.guidance });
   if (!manifest.classes.includes(settings.className)) patch.className = manifest.classes[0] ?? '';
+  // Defect classes without a target yet start at the protocol's count (a target the user set is kept).
+  const lib = active.maskLibrary;
+  const unset = lib ? manifest.classes.filter((c) => (lib.classes[c]?.length ?? 0) > 0 && settings.targets[c] === undefined) : [];
+  if (unset.length) patch.targets = { ...settings.targets, ...Object.fromEntries(unset.map((c) => [c, DEFAULT_TARGET_PER_DEFECT_CLASS])) };
   return patch;
 }
 
