@@ -96,7 +96,7 @@ test('pilot report: generate, review with reasons, download report.html and chec
   // Its quality numbers equal the Quality tab's.
   await studio.openTab('Quality');
   const panelRow = page.getByTestId('quality-table').getByRole('row', { name: /Crack/ });
-  await expect(panelRow).toContainText('2 / –');
+  await expect(panelRow).toContainText('2 / 300');
   const panel = await panelRow.locator('td').allTextContents();
   const q = parsed.quality.find((r) => r[0] === 'Crack') as string[];
   expect(q[1]).toBe('2');

@@ -50,7 +50,7 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   await expect(page.getByRole('note')).toContainText(`Seed ${seed} and its settings are in the form (with no canvas mask in use, the same library mask is drawn again).`);
   await expect(page.getByTestId('detail-flags')).toHaveText(/^(none|(inconsistent|memorised|outlier)(, (inconsistent|memorised|outlier))*)$/);
   await studio.openTab('Quality');
-  await expect(page.getByTestId('quality-table').getByRole('row', { name: /Crack/ })).toContainText('2 / –');
+  await expect(page.getByTestId('quality-table').getByRole('row', { name: /Crack/ })).toContainText('2 / 300'); // accepted / target: defect classes start at 300 (src/config.ts)
 
   await studio.openTab('Dataset');
   await expect(page.getByTestId('reject-reasons').getByRole('row', { name: /Crack/ })).toContainText(/Wrong defect class\s*1/);
