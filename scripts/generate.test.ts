@@ -16,6 +16,16 @@ import { modelLoader, readRecorded, reproduce } from './reproduce';
 
 const req = ['--model', 'public/models/magtile-defect-64', '--class', 'Crack', '--out', '/tmp/x'];
 
+/** Runs fn in a fresh temporary folder and removes it afterwards, whatever fn does. */
+async function inTmp(prefix: string, fn: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 describe('generate arguments', () => {
   it('leaves unset sampling options to the manifest and reads --guidance-interval as LOW,HIGH or all', () => {
     const a = parseGenerateArgs(req);
@@ -78,8 +88,7 @@ describe('--class with several classes', () => {
   });
 
   it('defects on a model without a mask library is a usage error saying so and what is accepted', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-nolib-'));
-    try {
+    await inTmp('ddstudio-nolib-', async (tmp) => {
       const model = join(tmp, 'model');
       mkdirSync(model);
       copyFileSync(join(FAST, 'manifest.json'), join(model, 'manifest.json'));
@@ -88,14 +97,11 @@ describe('--class with several classes', () => {
       expect(err).toBeInstanceOf(UsageError);
       expect((err as Error).message).toMatch(/--class defects: model .* has no mask library \(mask_library\.json\).*accepted for this model: a class of Blowhole, Break, Crack, Fray, Uneven, Free, or several separated by commas/);
       expect(existsSync(join(tmp, 'out'))).toBe(false);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it('writes the same folder, byte for byte and line for line, as one run per class into the same --out', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-classes-'));
-    try {
+    await inTmp('ddstudio-classes-', async (tmp) => {
       const args = (cls: string, out: string, seeds: string[]) => parseGenerateArgs(['--model', FAST, '--class', cls, ...seeds, '--steps', '1', '--threads', '1', '--out', join(tmp, out)]);
       const cases: [string, string[], string[]][] = [
         ['Fray,Crack', ['--n', '2', '--seed', '3'], ['Fray', 'Crack']],
@@ -112,14 +118,11 @@ describe('--class with several classes', () => {
         expect(files).toEqual(each.flatMap((c) => seedList.map((s) => `images/${c}/${c}_s${s}.png`)));
         for (const c of each) expect(all.has(`labels/${c}/${c}_s${seedList[0]}.txt`) && all.has(`masks/${c}/${c}_s${seedList[0]}.png`)).toBe(true);
       }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }, 120_000);
 
   it('--photos with several classes draws each class\'s own part masks, as one run per class does; a class without them is refused before anything is written', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-classes-photos-'));
-    try {
+    await inTmp('ddstudio-classes-photos-', async (tmp) => {
       // one smooth synthetic gray photo, larger than the 64x64 window
       const photos = join(tmp, 'photos');
       mkdirSync(photos);
@@ -137,9 +140,7 @@ describe('--class with several classes', () => {
       expect(masks.map((m) => [m.width, m.height])).toEqual([[w, h], [w, h]]);
       expect(masks.every((m) => m.pixels.some((v) => v))).toBe(true);
       expect(Buffer.from(masks[0]!.pixels).equals(Buffer.from(masks[1]!.pixels))).toBe(false);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }, 120_000);
 });
 
@@ -157,8 +158,7 @@ describe('generate on whole photos (--photos, --masks)', () => {
   });
 
   it.skipIf(missing(hasReal, `${FREE} and ${CRACK}`))('writes photo-sized images and masks of real masks on real photos, reproduced bit for bit', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-photos-'));
-    try {
+    await inTmp('ddstudio-photos-', async (tmp) => {
       // two defect-free photos in their own folder (the record names the photo within it)
       const photos = join(tmp, 'photos');
       mkdirSync(photos);
@@ -195,14 +195,11 @@ describe('generate on whole photos (--photos, --masks)', () => {
       const outcomes = await reproduce(models.modelFor, readRecorded(out), photos, 0);
       await models.release();
       expect(outcomes).toEqual(lines.map(() => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }, 300_000);
 
   it.skipIf(missing(hasReal, FREE))('without --masks draws real masks of the class from the model\'s part_masks.json at native size', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ddstudio-partmasks-'));
-    try {
+    await inTmp('ddstudio-partmasks-', async (tmp) => {
       const photos = join(tmp, 'photos');
       mkdirSync(photos);
       for (const f of readdirSync(FREE).filter((n) => n.endsWith('.jpg')).sort().slice(0, 2)) copyFileSync(join(FREE, f), join(photos, f));
@@ -225,8 +222,6 @@ describe('generate on whole photos (--photos, --masks)', () => {
       await models.release();
       expect(outcomes).toEqual(lines.map(() => expect.objectContaining({ status: 'reproduced', maxDiff: 0, maskMatches: true })));
       await expect(runGenerate({ ...base, classNames: ['Free'], seeds: [1] }, () => {})).rejects.toThrow(/has no Free masks/);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }, 300_000);
 });
