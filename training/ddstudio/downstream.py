@@ -168,13 +168,14 @@ def select_synthetic(pairs: list, per_class: int | None, flagged: set[str] | Non
     """The synthetic images a recipe uses: without the flagged keys (an `npm run evaluate` report's flagged
     images: the studio's auto-reject gate), then per class the first `per_class` in seed order. Returns them and
     a sha256 of their names, pixels and masks (what a cached run must match)."""
-    kept = [p for p in pairs if not flagged or p[4] not in flagged]
+    kept = sorted((p for p in pairs if not flagged or p[4] not in flagged), key=lambda p: _natural(p[4]))
     if per_class is not None:
-        by: dict[int, list] = {}
-        for p in sorted(kept, key=lambda p: _natural(p[4])):
-            by.setdefault(p[2], []).append(p)
-        kept = [p for c in sorted(by) for p in by[c][:per_class]]
-    kept = sorted(kept, key=lambda p: _natural(p[4]))
+        first, taken = [], {}
+        for p in kept:
+            taken[p[2]] = taken.get(p[2], 0) + 1
+            if taken[p[2]] <= per_class:
+                first.append(p)
+        kept = first
     h = hashlib.sha256()
     for img, mask, cls, photo, key in kept:
         h.update(f"{key}|{cls}|{photo}|{img.shape}".encode())
