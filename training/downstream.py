@@ -41,13 +41,14 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
-from ddstudio.downstream import (SmallClassifier, SmallSegmenter, Windows, classic_augment, f1_scores,  # noqa: E402
-                                 free_index, group_folds, item_pairs, predict, read_synthetic, seg_measures,
+from ddstudio.downstream import (Windows, classic_augment, f1_scores,  # noqa: E402
+                                 free_index, group_folds, item_pairs, new_nets, predict, read_synthetic, seg_measures,
                                  select_synthetic, to_tensor)
 
 # Fixed before any result was looked at (issue #18): the same for every arm, fold and seed.
 HYPER = {"steps": 400, "batch": 32, "lr": 2e-3, "windows_per_defect_image": 4, "windows_per_free_image": 1,
-         "test_windows_per_defect_image": 4, "test_windows_per_free_image": 1, "window_seed": 1234}
+         "test_windows_per_defect_image": 4, "test_windows_per_free_image": 1, "window_seed": 1234,
+         "layout": "channels_last"}
 # How the synthetic arms use the synthetic set: the settings the development folds compare (--synthetic-share,
 # --synthetic-per-class, --gate); recorded with every synthetic run and in the report.
 RECIPE = {"share": 0.5, "perClass": None, "gate": None}
@@ -84,7 +85,7 @@ def train_pair(real: Windows, synth: Windows | None, arm: str, num_classes: int,
     g = torch.Generator().manual_seed(seed)
     present = sorted(set(real.y.tolist()))
     draw = sampler(real, synth if arm.startswith("synthetic") else None, share, present, rng)
-    clf, seg = SmallClassifier(num_classes), SmallSegmenter()
+    clf, seg = new_nets(num_classes)
     opt = torch.optim.Adam(list(clf.parameters()) + list(seg.parameters()), lr=hyper["lr"])
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hyper["lr"], total_steps=hyper["steps"])
     clf.train(), seg.train()
@@ -206,7 +207,8 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-minutes", type=float)
     ap.add_argument("--threads", type=int)
-    ap.add_argument("--steps", type=int, help="override the fixed step count (smoke tests only; recorded in the report)")
+    ap.add_argument("--steps", type=int, help="override the fixed step count (smoke tests; a schedule comparison on the development folds; "
+                    "recorded with every run and in the report)")
     ap.add_argument("--max-per-class", type=int, help="smoke tests only: the first N images per class")
     args = ap.parse_args(argv)
     if args.threads:

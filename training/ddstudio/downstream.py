@@ -234,7 +234,14 @@ class SmallSegmenter(nn.Module):
 
 
 def to_tensor(x: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(x.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
+    """uint8 (N, 64, 64) -> float (N, 1, 64, 64) in [-1, 1], channels-last like the networks (new_nets): PyTorch's
+    CPU convolutions of these few-channel networks run ~1.6x faster in that layout."""
+    return torch.from_numpy(x.astype(np.float32) / 127.5 - 1.0).unsqueeze(1).contiguous(memory_format=torch.channels_last)
+
+
+def new_nets(num_classes: int) -> tuple[SmallClassifier, SmallSegmenter]:
+    cl = torch.channels_last
+    return SmallClassifier(num_classes).to(memory_format=cl), SmallSegmenter().to(memory_format=cl)
 
 
 @torch.no_grad()
