@@ -313,6 +313,7 @@ def main(argv=None):
     summary = summarise(split_runs, classes, defect, arms)
     report = {"data": os.path.basename(os.path.normpath(args.data)), "classes": classes, "hyper": hyper, "recipe": recipe, "armsRun": arms,
               "split": "final" if args.final else "dev", "finalTestGroups": sorted(final), "finalTestSource": final_source,
+              "finalTestHeldFromGenerator": bool(held),
               "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "complete": not stopped, **summary}
     name = ("final" if args.final else "dev") + (f"-{args.tag}" if args.tag else "")
     with open(os.path.join(args.out, name + ".json"), "w") as f:

@@ -85,6 +85,7 @@ describe('protocol report parser', () => {
     bad((r) => void (r.recipe = { share: 0, perClass: null, gate: null }), /recipe.share must be a number in \(0, 1\]/);
     bad((r) => void (r.hyper.lr = [1]), /hyper.lr must be a number, string, boolean or null, got a list of 1/);
     bad((r) => void (r.finalTestGroups = 'all'), /finalTestGroups must be a list of strings, got "all"/);
+    bad((r) => void (r.finalTestHeldFromGenerator = 'yes'), /finalTestHeldFromGenerator must be true or false, got "yes"/);
     expect(() => parseProtocol({}, FILE)).toThrow(ProtocolError);
   });
 });
@@ -106,6 +107,11 @@ describe('the Downstream protocol section', () => {
     expect(s.match(/<circle /g)?.length).toBe(2 + 2 * 5 + 2); // overall + per class for both metrics, + 2 legend dots
     expect(s).toContain('data-origin="file"');
     expect(s).not.toContain('data-testid="protocol-dev"');
+    // the report's own field decides; a report written before it existed falls back on finalTestSource's wording
+    expect(p.finalTestHeldFromGenerator).toBe(true);
+    const unheld = section(renderReport(input({ available: true, value: parseProtocol({ ...good(), finalTestHeldFromGenerator: false }, FILE) })));
+    expect(unheld).toContain('whether the generator saw them is not recorded');
+    expect(unheld).not.toContain('tiles the generator never saw');
     // an interval wholly above or below zero is said so
     const up = good();
     up.gain.synthetic.macroF1.ci95 = [0.01, 0.3];

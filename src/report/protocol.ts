@@ -57,6 +57,9 @@ export interface ProtocolNumbers {
   split: 'dev' | 'final';
   finalTestGroups: string[];
   finalTestSource: string;
+  /** Whether the final test's tiles are the generator's own held-out groups (tiles it never saw). Reports written
+   * before the field existed say so only in finalTestSource's wording, which is read in their place. */
+  finalTestHeldFromGenerator: boolean;
   devFolds: string[][];
   /** null: run without a synthetic set (baselines only). */
   synthetic: { images: Record<string, number>; onPhotos: number; sha256: string | null } | null;
@@ -196,13 +199,17 @@ export function parseProtocol(raw: unknown, origin: ProtocolOrigin): ProtocolNum
   const devFolds = o['devFolds'] === undefined ? [] : Array.isArray(o['devFolds']) ? o['devFolds'].map((f, i) => strList(f, `devFolds[${i}]`)) : fail('devFolds', 'a list of lists of tile groups', o['devFolds']);
   const scored = classes.filter((c) => Object.values(arms).some((a) => c in a.perClass));
   if (o['complete'] !== true && o['complete'] !== false) fail('complete', 'true or false', o['complete']);
+  const finalTestSource = str(o['finalTestSource'], 'finalTestSource');
+  const held = o['finalTestHeldFromGenerator'];
+  if (held !== undefined && typeof held !== 'boolean') fail('finalTestHeldFromGenerator', 'true or false', held);
   return {
     origin,
     data: o['data'] === undefined || o['data'] === null ? null : str(o['data'], 'data'),
     classes, scored, hyper: hyper(o['hyper']), recipe: recipe(o['recipe']), armsRun,
     split: oneOf(o['split'], 'split', ['dev', 'final'] as const),
     finalTestGroups: strList(o['finalTestGroups'], 'finalTestGroups'),
-    finalTestSource: str(o['finalTestSource'], 'finalTestSource'),
+    finalTestSource,
+    finalTestHeldFromGenerator: typeof held === 'boolean' ? held : finalTestSource.startsWith("the generator's held-out tile groups"),
     devFolds, synthetic: synthetic(o['synthetic'], classes), complete: o['complete'] === true, arms, gain,
   };
 }

@@ -32,10 +32,9 @@ const ci = (g: GainInterval) => `[${gainNum(g.ci95[0])}, ${gainNum(g.ci95[1])}]`
 
 function what(p: ProtocolNumbers): string {
   const arms = p.armsRun.map((a) => ARM_LABEL[a]).join(', ');
-  const heldByGenerator = p.finalTestSource.startsWith("the generator's held-out tile groups");
   const split =
     p.split === 'final'
-      ? `Split <b>final</b>: the test tiles are ${p.finalTestGroups.length} tile groups left out of every development run, ${esc(p.finalTestSource)}${heldByGenerator ? ': tiles the generator never saw' : '; whether the generator saw them is not recorded'}.`
+      ? `Split <b>final</b>: the test tiles are ${p.finalTestGroups.length} tile groups left out of every development run, ${esc(p.finalTestSource)}${p.finalTestHeldFromGenerator ? ': tiles the generator never saw' : '; whether the generator saw them is not recorded'}.`
       : `Split <b>dev</b>: ${p.devFolds.length} development folds of tile groups (the final test's ${p.finalTestGroups.length} groups left out).`;
   return `<p>The protocol of <code>training/downstream.py</code> (<code>npm run downstream</code>): a small window classifier and a small segmentation network trained from scratch for every fold and seed, in the arms ${esc(arms)}, and scored on real tiles held out by tile group (macro-F1 over the defect classes, pixel AP, false-positive rate on defect-free windows). ${split} Not one of the go / no-go checks.</p>`;
 }

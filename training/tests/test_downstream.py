@@ -95,6 +95,7 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(rep["split"], "dev")
             self.assertEqual(len(rep["devFolds"]), 2)
             self.assertFalse(set(rep["finalTestGroups"]) & {g for f in rep["devFolds"] for g in f})
+            self.assertFalse(rep["finalTestHeldFromGenerator"])   # no --generator: the last fold, not its held-out tiles
             self.assertEqual(rep["armsRun"], ["real", "classic", "synthetic"])
             self.assertEqual(sorted(rep["arms"]), ["classic", "real", "synthetic"])
             self.assertEqual(rep["arms"]["real"]["runs"], 4)
