@@ -17,6 +17,8 @@ import os
 def fmt_gain(g: dict | None) -> str:
     if not g or "mean" not in g:
         return "-"
+    if g["ci95"] is None:   # one run: no interval
+        return f"{g['mean']:+.3f} [one run] vs {g['baseline']}"
     lo, hi = g["ci95"]
     return f"{g['mean']:+.3f} [{lo:+.3f}, {hi:+.3f}] vs {g['baseline']}"
 

@@ -141,7 +141,9 @@ def summarise(runs: list[dict], classes: list[str], defect: list[int], arms: lis
                      and get(r) is not None and get(pairs[(r["fold"], r["seed"])]) is not None]
                 if not d:
                     return None
-                half = t95(len(d) - 1) * float(np.std(d, ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else float("inf")
+                if len(d) == 1:   # one run gives no interval (null keeps the file strict JSON: no Infinity)
+                    return {"mean": float(d[0]), "ci95": None, "n": 1}
+                half = t95(len(d) - 1) * float(np.std(d, ddof=1)) / math.sqrt(len(d))
                 return {"mean": float(np.mean(d)), "ci95": [float(np.mean(d)) - half, float(np.mean(d)) + half], "n": len(d)}
             gain[metric] = {"baseline": best, **(diff(lambda r, m=metric: r[m]) or {}),
                             "perClass": {classes[c]: diff(lambda r, c=c, k=key: r[k].get(str(c))) for c in defect}}
@@ -160,7 +162,19 @@ def print_table(summary: dict, classes: list[str], defect: list[int]) -> None:
         for metric, d in g.items():
             if "mean" not in d:
                 continue
-            print(f"{syn} - {d['baseline']} ({metric}): {d['mean']:+.3f}, 95% CI [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] over {d['n']} runs")
+            ci = f"95% CI [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d["ci95"] else "no interval"
+            print(f"{syn} - {d['baseline']} ({metric}): {d['mean']:+.3f}, {ci} over {d['n']} runs")
+
+
+def finite_or_null(v):
+    """The report as strict JSON: a NaN (a mean over no runs) becomes null, as a missing number is written elsewhere."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: finite_or_null(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [finite_or_null(x) for x in v]
+    return v
 
 
 def read_gate(path: str) -> tuple[set[str], dict]:
@@ -317,7 +331,7 @@ def main(argv=None):
               "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "complete": not stopped, **summary}
     name = ("final" if args.final else "dev") + (f"-{args.tag}" if args.tag else "")
     with open(os.path.join(args.out, name + ".json"), "w") as f:
-        json.dump(report, f, indent=1)
+        json.dump(finite_or_null(report), f, indent=1, allow_nan=False)
     print(f"\n{report['split']} split, {len(split_runs)} runs; final test = {final_source}: {len(final)} tile groups")
     print_table(summary, classes, defect)
     if stopped:

@@ -54,6 +54,12 @@ describe('protocol report parser', () => {
     const text = JSON.stringify(r).replace('"__lo"', '-Infinity').replace('"__hi"', 'Infinity').replace('"__nan"', 'NaN');
     const p = parseProtocolText(text, FILE);
     expect(p.gain.synthetic?.macroF1?.overall?.ci95).toEqual([-Infinity, Infinity]);
+    // what downstream.py writes now: null, strict JSON
+    const now = good();
+    now.gain.synthetic.macroF1 = { ...now.gain.synthetic.macroF1, ci95: null, n: 1 };
+    expect(parseProtocol(now, FILE).gain.synthetic?.macroF1?.overall?.ci95).toEqual([-Infinity, Infinity]);
+    now.gain.synthetic.macroF1.n = 3;
+    expect(() => parseProtocol(now, FILE)).toThrow(/gain.synthetic.macroF1.ci95 must be an interval: null only for a one-run difference \(n 1\), got null/);
     expect(p.arms.real?.pixelAP).toBeNull();
     expect(section(renderReport(input({ available: true, value: p })))).toContain('95% CI [−∞, +∞] over 1 runs.</b> The interval includes zero: no gain is shown (one run gives no interval)');
   });

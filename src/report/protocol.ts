@@ -28,7 +28,7 @@ export interface ArmNumbers {
   perClass: Record<string, { f1: number | null; pixelAP: number | null }>;
 }
 
-/** A paired difference with its 95% t interval (±Infinity when it rests on one run). */
+/** A paired difference with its 95% t interval (±Infinity when it rests on one run: the file says null). */
 export interface GainInterval {
   mean: number;
   ci95: [number, number];
@@ -113,11 +113,14 @@ function interval(v: unknown, path: string): GainInterval {
   const o = obj(v, path);
   const mean = numOrNull(o['mean'], `${path}.mean`);
   if (mean === null) return fail(`${path}.mean`, 'a finite number', o['mean']);
+  const n = count(o['n'], `${path}.n`, 1);
+  // downstream.py writes null for a one-run difference (no interval); older reports wrote [-Infinity, Infinity]
+  if (o['ci95'] === null) return n === 1 ? { mean, ci95: [-Infinity, Infinity], n } : fail(`${path}.ci95`, 'an interval: null only for a one-run difference (n 1)', null);
   const ci = o['ci95'];
   if (!Array.isArray(ci) || ci.length !== 2 || !ci.every((x) => typeof x === 'number' && !Number.isNaN(x))) return fail(`${path}.ci95`, 'a list [low, high] of two numbers (±Infinity allowed)', ci);
   const [lo, hi] = ci as [number, number];
   if (!(lo <= mean && mean <= hi)) fail(`${path}.ci95`, `an interval holding the mean ${mean}`, ci);
-  return { mean, ci95: [lo, hi], n: count(o['n'], `${path}.n`, 1) };
+  return { mean, ci95: [lo, hi], n };
 }
 
 function arm(v: unknown, path: string, classes: readonly string[]): ArmNumbers {

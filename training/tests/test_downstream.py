@@ -136,6 +136,18 @@ class EndToEnd(unittest.TestCase):
             self.assertIn('"images" list', str(e.exception))
 
 
+class StrictJson(unittest.TestCase):
+    def test_one_run_has_no_interval_and_the_report_is_strict_json(self):
+        def run(arm, f1):
+            return {"arm": arm, "fold": 0, "seed": 0, "macroF1": f1, "pixelAP": 0.5, "freeFpr": None,
+                    "f1": {"0": f1}, "ap": {"0": 0.5}}
+        s = downstream.summarise([run("real", 0.4), run("synthetic", 0.6)], ["Crack", "Free"], [0], ["real", "synthetic"])
+        g = s["gain"]["synthetic"]["macroF1"]
+        self.assertEqual((round(g["mean"], 6), g["ci95"], g["n"]), (0.2, None, 1))
+        text = json.dumps(downstream.finite_or_null({**s, "x": [float("nan"), float("inf"), 1.0]}), allow_nan=False)
+        self.assertEqual(json.loads(text)["x"], [None, None, 1.0])
+
+
 class Recipe(unittest.TestCase):
     def test_gate_then_the_first_n_per_class_in_seed_order(self):
         z = np.zeros((4, 4), np.uint8)
