@@ -211,6 +211,8 @@ def main(argv=None):
     ap.add_argument("--generator", help="the generator's model folder: its manifest's training.heldOutGroups become the final test fold")
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="run seeds first..first+seeds-1 (two processes can share a run's seeds: merge their runs.jsonl)")
     ap.add_argument("--arms", default="real,classic,synthetic")
     ap.add_argument("--final", action="store_true", help="score the final test fold (only once the settings are fixed)")
     ap.add_argument("--synthetic-share", type=float, default=RECIPE["share"],
@@ -305,7 +307,7 @@ def main(argv=None):
         real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
         test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
         synth = synthetic_for(set(test_groups) | set(final))
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in arms:
                 if (split, fi, arm, seed, tuple(sorted(test_groups))) in done:
                     continue

@@ -109,6 +109,12 @@ class EndToEnd(unittest.TestCase):
             again = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "2",
                                      "--steps", "2", "--threads", "1"])
             self.assertEqual(again["gain"], rep["gain"])
+            # --first-seed gives a process its share of the seeds (two processes, their runs.jsonl merged after)
+            other_out = os.path.join(d, "report-seed2")
+            downstream.main(["--data", data, "--synthetic", gen, "--out", other_out, "--folds", "3", "--seeds", "1",
+                             "--first-seed", "2", "--steps", "2", "--threads", "1"])
+            with open(os.path.join(other_out, "runs.jsonl")) as f:
+                self.assertEqual(sorted({json.loads(l)["seed"] for l in f}), [2])
             with open(os.path.join(out, "dev.json")) as f:
                 self.assertEqual(json.load(f)["hyper"]["steps"], 2)
             # another recipe (a gate from an evaluate report, one image per class, another share) trains only its
