@@ -35,7 +35,8 @@ def rows(folder: str, split: str) -> list[dict]:
             a = rep["arms"].get(arm, {})
             out.append({"tag": tag, "arm": arm, "images": sum((syn.get("images") or {}).values()), "onPhotos": syn.get("onPhotos", 0),
                         "share": recipe.get("share"), "perClass": recipe.get("perClass"),
-                        "gate": (recipe.get("gate") or {}).get("flagged"), "runs": a.get("runs"),
+                        "gate": (recipe.get("gate") or {}).get("flagged"), "exposure": recipe.get("exposure", "as-generated"),
+                        "steps": (rep.get("hyper") or {}).get("steps"), "runs": a.get("runs"),
                         "macroF1": a.get("macroF1"), "pixelAP": a.get("pixelAP"),
                         "gainF1": fmt_gain(g.get("macroF1")), "gainAP": fmt_gain(g.get("pixelAP")),
                         "baselines": {b: (rep["arms"][b]["macroF1"], rep["arms"][b]["pixelAP"]) for b in ("real", "classic") if b in rep["arms"]}})
@@ -50,11 +51,15 @@ def main(argv=None):
     rs = rows(args.folder, args.split)
     if not rs:
         raise SystemExit(f"{args.folder}: no {args.split}*.json reports; accepted: the --out folder of npm run downstream")
-    base = rs[0]["baselines"]
-    print("baselines: " + ", ".join(f"{b} macro-F1 {f:.3f} pixel AP {p:.3f}" for b, (f, p) in base.items()))
-    print(f"{'recipe':<16} {'arm':<18} {'images':>6} {'photos':>6} {'share':>5} {'gate':>4} {'runs':>4} {'F1':>6} {'AP':>6}   gain macro-F1 (95% CI)              gain pixel AP (95% CI)")
+    seen = set()
+    for r in rs:   # one line per schedule: reports at other step counts have their own baselines
+        line = ", ".join(f"{b} macro-F1 {f:.3f} pixel AP {p:.3f}" for b, (f, p) in r["baselines"].items())
+        if (r["steps"], line) not in seen:
+            seen.add((r["steps"], line))
+            print(f"baselines at {r['steps']} steps: {line}")
+    print(f"{'recipe':<16} {'arm':<18} {'images':>6} {'photos':>6} {'share':>5} {'gate':>4} {'exposure':>12} {'steps':>5} {'runs':>4} {'F1':>6} {'AP':>6}   gain macro-F1 (95% CI)              gain pixel AP (95% CI)")
     for r in rs:
-        print(f"{r['tag']:<16} {r['arm']:<18} {r['images']:>6} {r['onPhotos']:>6} {r['share'] or '-':>5} {r['gate'] if r['gate'] is not None else '-':>4} "
+        print(f"{r['tag']:<16} {r['arm']:<18} {r['images']:>6} {r['onPhotos']:>6} {r['share'] or '-':>5} {r['gate'] if r['gate'] is not None else '-':>4} {r['exposure']:>12} {r['steps'] or '-':>5} "
               f"{r['runs'] or 0:>4} {r['macroF1'] or 0:>6.3f} {r['pixelAP'] or 0:>6.3f}   {r['gainF1']:<34} {r['gainAP']}")
     return rs
 

@@ -41,9 +41,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
-from ddstudio.downstream import (Windows, classic_augment, f1_scores,  # noqa: E402
+from ddstudio.downstream import (Windows, classic_augment, exposure_spread, f1_scores,  # noqa: E402
                                  free_index, group_folds, item_pairs, new_nets, predict, read_synthetic, seg_measures,
-                                 select_synthetic, to_tensor)
+                                 match_exposure, select_synthetic, to_tensor)
 
 # Fixed before any result was looked at (issue #18): the same for every arm, fold and seed.
 HYPER = {"steps": 400, "batch": 32, "lr": 2e-3, "windows_per_defect_image": 4, "windows_per_free_image": 1,
@@ -219,6 +219,9 @@ def main(argv=None):
                     help="probability a batch element of a class is synthetic, when the class has synthetic images (default %(default)s)")
     ap.add_argument("--synthetic-per-class", type=int, help="use the first N synthetic images of each class in seed order (default: all)")
     ap.add_argument("--gate", help="an `npm run evaluate` report of the synthetic set: leave out the images it flags (the studio's auto-reject)")
+    ap.add_argument("--synthetic-exposure", choices=("as-generated", "match"), default="as-generated",
+                    help="match: give each synthetic window a brightness offset so that each class's spread of exposures "
+                         "matches the fold's real training windows' (generated exposures vary less than real ones)")
     ap.add_argument("--tag", help="name of this recipe: the report is written as dev-<tag>.json / final-<tag>.json")
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-minutes", type=float)
@@ -243,7 +246,9 @@ def main(argv=None):
     if args.tag is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", args.tag):
         ap.error(f"--tag {args.tag!r}: accepted: 1-40 letters, digits, '_', '-', '.'")
     flagged, gate_info = read_gate(args.gate) if args.gate else (None, None)
-    recipe = {"share": args.synthetic_share, "perClass": args.synthetic_per_class, "gate": gate_info}
+    recipe = {"share": args.synthetic_share, "perClass": args.synthetic_per_class, "gate": gate_info,
+              # only when set, so that runs cached before the option existed keep their key
+              **({"exposure": args.synthetic_exposure} if args.synthetic_exposure != "as-generated" else {})}
     t0 = time.time()
 
     classes, items = load_items(args.data, max_per_class=args.max_per_class)
@@ -281,12 +286,14 @@ def main(argv=None):
               f"{picked['dropped']} of those read left out by the recipe)", flush=True)
     group_of = {os.path.basename(it.path): it.group for it in items}
 
-    def synthetic_for(held: set[str]) -> Windows | None:
-        """The synthetic windows a fold may train on: none generated on a photo of a held-out tile group."""
+    def synthetic_for(held: set[str], real: Windows, exposure: str = args.synthetic_exposure) -> Windows | None:
+        """The synthetic windows a fold may train on: none generated on a photo of a held-out tile group; with
+        exposure "match", their exposures spread like the fold's real training windows'."""
         if not args.synthetic:
             return None
         keep = [p[:3] for p in synth_pairs if p[3] is None or group_of.get(p[3]) not in held]
-        return Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
+        w = Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
+        return match_exposure(w, real, hyper["window_seed"])[0] if exposure == "match" else w
     # What a cached run must share with this invocation to be reused (besides the hyper-parameters and test groups).
     base_setup = {"data": os.path.basename(os.path.normpath(args.data)), "files": len(items),
                   "folds": args.folds, "maxPerClass": args.max_per_class, "metric": "ap-ties-v2"}
@@ -306,7 +313,7 @@ def main(argv=None):
         test_items = [it for it in items if it.group in test_groups]
         real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
         test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
-        synth = synthetic_for(set(test_groups) | set(final))
+        synth = synthetic_for(set(test_groups) | set(final), real)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in arms:
                 if (split, fi, arm, seed, tuple(sorted(test_groups))) in done:
@@ -325,17 +332,29 @@ def main(argv=None):
                 with open(cache, "a") as f:
                     f.write(json.dumps(rec) + "\n")
                 print(f"{split} fold {fi} seed {seed} {arm:<10} macro-F1 {s['macroF1']:.3f}  pixel AP {s['pixelAP'] or 0:.3f}  ({rec['seconds']} s)", flush=True)
+    # Diversity: each class's spread of window brightness, real (every training tile group, none of the final test's)
+    # against the synthetic windows as generated and as the recipe uses them
+    exposure = None
+    if args.synthetic:
+        pool = Windows.cut(item_pairs([it for it in items if it.group not in final]), hyper["windows_per_defect_image"],
+                           hyper["windows_per_free_image"], free, hyper["window_seed"])
+        spreads = [exposure_spread(w) for w in (pool, synthetic_for(set(final), pool, "as-generated"), synthetic_for(set(final), pool))]
+        exposure = {classes[c]: dict(zip(("real", "synthetic", "used"), (sp.get(c) for sp in spreads))) for c in defect}
     split_runs = [r for r in runs if r["split"] == ("final" if args.final else "dev")]
     summary = summarise(split_runs, classes, defect, arms)
     report = {"data": os.path.basename(os.path.normpath(args.data)), "classes": classes, "hyper": hyper, "recipe": recipe, "armsRun": arms,
               "split": "final" if args.final else "dev", "finalTestGroups": sorted(final), "finalTestSource": final_source,
               "finalTestHeldFromGenerator": bool(held),
-              "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "complete": not stopped, **summary}
+              "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "exposureSpread": exposure,
+              "complete": not stopped, **summary}
     name = ("final" if args.final else "dev") + (f"-{args.tag}" if args.tag else "")
     with open(os.path.join(args.out, name + ".json"), "w") as f:
         json.dump(finite_or_null(report), f, indent=1, allow_nan=False)
     print(f"\n{report['split']} split, {len(split_runs)} runs; final test = {final_source}: {len(final)} tile groups")
     print_table(summary, classes, defect)
+    if exposure:
+        print("exposure spread (std of window mean brightness, [-1, 1] units), real / synthetic as generated / as used: "
+              + ", ".join(f"{n} {e['real'] or 0:.3f} / {e['synthetic'] or 0:.3f} / {e['used'] or 0:.3f}" for n, e in exposure.items()))
     if stopped:
         print("stopped by --max-minutes; run the same command again to continue")
     return report

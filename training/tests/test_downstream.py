@@ -16,7 +16,8 @@ sys.path.insert(0, HERE)
 import compare_recipes  # noqa: E402
 import downstream  # noqa: E402
 from ddstudio.data import Item  # noqa: E402
-from ddstudio.downstream import average_precision, group_folds, read_synthetic, select_synthetic  # noqa: E402
+from ddstudio.downstream import (Windows, average_precision, exposure_spread, group_folds, match_exposure,  # noqa: E402
+                                 read_synthetic, select_synthetic)
 from synthetic import make_dataset  # noqa: E402
 
 
@@ -133,13 +134,38 @@ class EndToEnd(unittest.TestCase):
             with open(os.path.join(out, "runs.jsonl")) as f:
                 self.assertEqual(len(f.readlines()), 16)
             self.assertTrue(os.path.exists(os.path.join(out, "dev-gated.json")))
+            self.assertEqual(set(other["exposureSpread"]), {"Scratch", "Spot"})
             table = compare_recipes.rows(out, "dev")
             self.assertEqual([(r["tag"], r["images"], r["share"], r["gate"]) for r in table], [("(untagged)", 6, 0.5, None), ("gated", 2, 0.25, 1)])
+            matched = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "1",
+                                       "--steps", "2", "--threads", "1", "--arms", "synthetic", "--synthetic-exposure", "match",
+                                       "--tag", "exposure"])
+            self.assertEqual(matched["recipe"]["exposure"], "match")
+            self.assertNotIn("exposure", other["recipe"])   # only when set: earlier cached runs keep their key
             with open(gate, "w") as f:
                 json.dump({"perClass": {}}, f)
             with self.assertRaises(SystemExit) as e:
                 downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--gate", gate])
             self.assertIn('"images" list', str(e.exception))
+
+
+class Exposure(unittest.TestCase):
+    def test_match_widens_a_narrow_class_to_the_real_spread_and_leaves_a_wide_one(self):
+        rng = np.random.default_rng(0)
+
+        def windows(spread_by_class, n=2000):
+            ys = np.repeat(np.arange(len(spread_by_class)), n)
+            means = np.concatenate([128 + rng.normal(0, sd * 127.5, n) for sd in spread_by_class])
+            x = np.clip(means[:, None, None] + rng.normal(0, 5, (len(ys), 64, 64)), 0, 255).astype(np.uint8)
+            return Windows(x, (x > 200).astype(np.uint8), ys)
+        real, synth = windows([0.30, 0.10]), windows([0.15, 0.20])
+        matched, sd = match_exposure(synth, real, seed=1)
+        self.assertEqual(sorted(sd), [0])   # class 1 is already wider than real: untouched
+        self.assertAlmostEqual(sd[0], np.sqrt(exposure_spread(real)[0] ** 2 - exposure_spread(synth)[0] ** 2))
+        self.assertAlmostEqual(exposure_spread(matched)[0], exposure_spread(real)[0], delta=0.015)
+        self.assertTrue(np.array_equal(matched.x[synth.y == 1], synth.x[synth.y == 1]))
+        self.assertTrue(np.array_equal(matched.m, synth.m))
+        self.assertTrue(np.array_equal(match_exposure(synth, real, seed=1)[0].x, matched.x))   # repeatable
 
 
 class StrictJson(unittest.TestCase):
