@@ -92,6 +92,9 @@ describe('protocol report parser', () => {
     bad((r) => void (r.hyper.lr = [1]), /hyper.lr must be a number, string, boolean or null, got a list of 1/);
     bad((r) => void (r.finalTestGroups = 'all'), /finalTestGroups must be a list of strings, got "all"/);
     bad((r) => void (r.finalTestHeldFromGenerator = 'yes'), /finalTestHeldFromGenerator must be true or false, got "yes"/);
+    bad((r) => void (r.exposureSpread = { Crack: { real: 0.3, synthetic: -1, used: 0.3 } }), /exposureSpread.Crack.synthetic must be a number from 0 to 2 or null, got -1/);
+    bad((r) => void (r.exposureSpread = { Scratch: { real: 0.3, synthetic: 0.2, used: 0.2 } }), /exposureSpread key "Scratch" must be one of the report's classes/);
+    bad((r) => void (r.recipe = { share: 0.5, perClass: null, gate: null, exposure: 'wide' }), /recipe.exposure must be one of "as-generated", "match", got "wide"/);
     expect(() => parseProtocol({}, FILE)).toThrow(ProtocolError);
   });
 });
@@ -113,6 +116,16 @@ describe('the Downstream protocol section', () => {
     expect(s.match(/<circle /g)?.length).toBe(2 + 2 * 5 + 2); // overall + per class for both metrics, + 2 legend dots
     expect(s).toContain('data-origin="file"');
     expect(s).not.toContain('data-testid="protocol-dev"');
+    // older reports have no exposure spread: no diversity table
+    expect(p.exposureSpread).toBeNull();
+    expect(s).not.toContain('Diversity: spread of exposures');
+    const spread = parseProtocol({ ...good(), recipe: { share: 0.5, perClass: 300, gate: null, exposure: 'match' },
+      exposureSpread: { Uneven: { real: 0.362, synthetic: 0.276, used: 0.358 }, Crack: { real: 0.245, synthetic: null, used: null } } }, FILE);
+    const withSpread = section(renderReport(input({ available: true, value: spread })));
+    expect(withSpread).toContain('<h3>Diversity: spread of exposures</h3>');
+    expect(withSpread).toMatch(/<td>Uneven<\/td><td class="num">0.362<\/td><td class="num">0.276<\/td><td class="num">0.76<\/td><td class="num">0.358<\/td>/);
+    expect(withSpread).toMatch(/<td>Crack<\/td><td class="num">0.245<\/td><td class="num">—<\/td><td class="num">—<\/td>/);
+    expect(withSpread).toContain('exposures matched to the real spread');
     // the report's own field decides; a report written before it existed falls back on finalTestSource's wording
     expect(p.finalTestHeldFromGenerator).toBe(true);
     const unheld = section(renderReport(input({ available: true, value: parseProtocol({ ...good(), finalTestHeldFromGenerator: false }, FILE) })));

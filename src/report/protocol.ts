@@ -52,7 +52,7 @@ export interface ProtocolNumbers {
   scored: string[];
   hyper: Record<string, number | string | boolean | null>;
   /** How the synthetic arms used the synthetic set (absent in reports written before recipes existed). */
-  recipe: { share: number; perClass: number | null; gate: { report: string; judged: number; flagged: number } | null } | null;
+  recipe: { share: number; perClass: number | null; gate: { report: string; judged: number; flagged: number } | null; exposure: 'as-generated' | 'match' } | null;
   armsRun: ProtocolArm[];
   split: 'dev' | 'final';
   finalTestGroups: string[];
@@ -61,6 +61,9 @@ export interface ProtocolNumbers {
    * before the field existed say so only in finalTestSource's wording, which is read in their place. */
   finalTestHeldFromGenerator: boolean;
   devFolds: string[][];
+  /** Per class, the spread (standard deviation) of window mean brightness in [-1, 1] units: real training windows,
+   * synthetic as generated, synthetic as the recipe used them. null: not recorded (older reports, no synthetic set). */
+  exposureSpread: Record<string, { real: number | null; synthetic: number | null; used: number | null }> | null;
   /** null: run without a synthetic set (baselines only). */
   synthetic: { images: Record<string, number>; onPhotos: number; sha256: string | null } | null;
   complete: boolean;
@@ -161,7 +164,19 @@ function recipe(v: unknown): ProtocolNumbers['recipe'] {
     const q = obj(g, 'recipe.gate');
     gate = { report: str(q['report'], 'recipe.gate.report'), judged: count(q['judged'], 'recipe.gate.judged'), flagged: count(q['flagged'], 'recipe.gate.flagged') };
   }
-  return { share, perClass: o['perClass'] === null || o['perClass'] === undefined ? null : count(o['perClass'], 'recipe.perClass', 1), gate };
+  const exposure = o['exposure'] === undefined ? 'as-generated' : oneOf(o['exposure'], 'recipe.exposure', ['as-generated', 'match'] as const);
+  return { share, perClass: o['perClass'] === null || o['perClass'] === undefined ? null : count(o['perClass'], 'recipe.perClass', 1), gate, exposure };
+}
+
+function exposureSpread(v: unknown, classes: readonly string[]): ProtocolNumbers['exposureSpread'] {
+  if (v === null || v === undefined) return null;
+  const out: NonNullable<ProtocolNumbers['exposureSpread']> = {};
+  for (const [c, e] of classKeys(v, 'exposureSpread', classes)) {
+    const q = obj(e, `exposureSpread.${c}`);
+    const spread = (k: string) => numIn(q[k], `exposureSpread.${c}.${k}`, 0, 2);
+    out[c] = { real: spread('real'), synthetic: spread('synthetic'), used: spread('used') };
+  }
+  return out;
 }
 
 function synthetic(v: unknown, classes: readonly string[]): ProtocolNumbers['synthetic'] {
@@ -213,7 +228,7 @@ export function parseProtocol(raw: unknown, origin: ProtocolOrigin): ProtocolNum
     finalTestGroups: strList(o['finalTestGroups'], 'finalTestGroups'),
     finalTestSource,
     finalTestHeldFromGenerator: typeof held === 'boolean' ? held : finalTestSource.startsWith("the generator's held-out tile groups"),
-    devFolds, synthetic: synthetic(o['synthetic'], classes), complete: o['complete'] === true, arms, gain,
+    devFolds, synthetic: synthetic(o['synthetic'], classes), exposureSpread: exposureSpread(o['exposureSpread'], classes), complete: o['complete'] === true, arms, gain,
   };
 }
 

@@ -105,10 +105,24 @@ function settings(p: ProtocolNumbers): string {
   const h = Object.entries(p.hyper).map(([k, v]) => `${k} ${String(v)}`).join(', ');
   const r = p.recipe;
   const recipe = r
-    ? `; recipe: synthetic share ${r.share}, ${r.perClass === null ? 'all synthetic images' : `the first ${r.perClass} per class in seed order`}, ${r.gate ? `gate: the ${r.gate.flagged} images ${r.gate.report} flags (of ${r.gate.judged} judged) left out` : 'no gate'}`
+    ? `; recipe: synthetic share ${r.share}, ${r.perClass === null ? 'all synthetic images' : `the first ${r.perClass} per class in seed order`}, ${r.gate ? `gate: the ${r.gate.flagged} images ${r.gate.report} flags (of ${r.gate.judged} judged) left out` : 'no gate'}${r.exposure === 'match' ? ', exposures matched to the real spread' : ''}`
     : '';
   const sha = p.synthetic?.sha256 ? ` Synthetic set sha256 ${p.synthetic.sha256}.` : '';
   return `<p class="note">Settings fixed in training/downstream.py: ${esc(h || 'not recorded')}${esc(recipe)}. Real data: ${esc(p.data ?? 'not recorded')}.${esc(sha)} Each arm's numbers are means over its (fold, seed) runs; a gain is the paired difference of the synthetic arm against the baseline (real only or classic augmentation) with the higher mean on that metric, with a 95% t interval over the (fold, seed) pairs.</p>`;
+}
+
+/** Diversity: how widely the exposures of each class vary, real against synthetic (absent in older reports). */
+function exposure(p: ProtocolNumbers): string {
+  const e = p.exposureSpread;
+  if (!e) return '';
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? (a / b).toFixed(2) : '—');
+  const rows = p.scored.filter((c) => e[c]).map((c) => {
+    const x = e[c] as NonNullable<typeof e[string]>;
+    return [esc(c), f3(x.real), f3(x.synthetic), ratio(x.synthetic, x.real), f3(x.used)];
+  });
+  if (!rows.length) return '';
+  return `<h3>Diversity: spread of exposures</h3><p class="note">Per class, the standard deviation of each window's mean brightness (in the networks' [−1, 1] units) over the real training windows (every tile group but the final test's) and over the synthetic windows: a ratio below 1 means the generated exposures vary less than real ones. "As used" is after the recipe's exposure matching (<code>--synthetic-exposure match</code>), else as generated.</p>
+${table('Downstream protocol exposure spread', ['class', 'real', 'synthetic', 'synthetic / real', 'synthetic as used'], rows, [1, 2, 3, 4])}`;
 }
 
 function section(p: ProtocolNumbers): string {
@@ -128,7 +142,7 @@ function section(p: ProtocolNumbers): string {
   return `<section id="protocol"><h2>Downstream protocol</h2>${what(p)}${origin(p)}${dev}${incomplete}
 ${table('Downstream protocol per arm', ['arm', 'runs', 'macro-F1', 'pixel AP', 'defect-free FPR'], armRows, [1, 2, 3, 4])}
 <h3>Per class: F1 / pixel AP</h3>${table('Downstream protocol per class', ['class', ...arms.map((a) => esc(ARM_LABEL[a]))], classRows, arms.map((_, i) => i + 1))}
-<h3>Gain of the synthetic data</h3>${gains(p)}${settings(p)}</section>`;
+<h3>Gain of the synthetic data</h3>${gains(p)}${exposure(p)}${settings(p)}</section>`;
 }
 
 /** The section, or why there is none and the command that makes one. */
