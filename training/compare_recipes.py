@@ -57,9 +57,9 @@ def main(argv=None):
         if (r["steps"], line) not in seen:
             seen.add((r["steps"], line))
             print(f"baselines at {r['steps']} steps: {line}")
-    print(f"{'recipe':<16} {'arm':<18} {'images':>6} {'photos':>6} {'share':>5} {'gate':>4} {'exposure':>12} {'steps':>5} {'runs':>4} {'F1':>6} {'AP':>6}   gain macro-F1 (95% CI)              gain pixel AP (95% CI)")
+    print(f"{'recipe':<20} {'arm':<18} {'images':>6} {'photos':>6} {'share':>5} {'gate':>4} {'exposure':>12} {'steps':>5} {'runs':>4} {'F1':>6} {'AP':>6}   gain macro-F1 (95% CI)              gain pixel AP (95% CI)")
     for r in rs:
-        print(f"{r['tag']:<16} {r['arm']:<18} {r['images']:>6} {r['onPhotos']:>6} {r['share'] or '-':>5} {r['gate'] if r['gate'] is not None else '-':>4} {r['exposure']:>12} {r['steps'] or '-':>5} "
+        print(f"{r['tag']:<20} {r['arm']:<18} {r['images']:>6} {r['onPhotos']:>6} {r['share'] or '-':>5} {r['gate'] if r['gate'] is not None else '-':>4} {r['exposure']:>12} {r['steps'] or '-':>5} "
               f"{r['runs'] or 0:>4} {r['macroF1'] or 0:>6.3f} {r['pixelAP'] or 0:>6.3f}   {r['gainF1']:<34} {r['gainAP']}")
     return rs
 
