@@ -1,17 +1,25 @@
 """One line per recipe: the reports `npm run downstream -- --tag <name>` wrote into one --out folder, side by side.
 
-  /usr/bin/python3 training/compare_recipes.py training/reports/downstream/default [--split dev|final]
+  /usr/bin/python3 training/compare_recipes.py training/reports/downstream/default [--split dev|final] [--against TAG]
 
 For each dev-<tag>.json (or final-<tag>.json): the synthetic images it used, the recipe (share, images per class,
 gate), the synthetic arm's macro-F1 and pixel AP, and its paired gain over the better baseline with the 95% CI.
 The baselines are shared by every recipe (the same cached runs), so the lines differ only in the synthetic arm.
+--against TAG: also each recipe's synthetic arm against TAG's, paired over the (fold, seed) runs both have (from
+the folder's runs.jsonl), with the protocol's 95% t interval.
 """
 from __future__ import annotations
 
 import argparse
 import glob
 import json
+import math
 import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import downstream  # noqa: E402  (the protocol's own t quantiles)
 
 
 def fmt_gain(g: dict | None) -> str:
@@ -43,10 +51,35 @@ def rows(folder: str, split: str) -> list[dict]:
     return out
 
 
+def synthetic_runs(folder: str, split: str, tag: str) -> dict:
+    """(fold, seed) -> the cached synthetic-arm run of the report <split>-<tag>.json (same schedule, set, recipe)."""
+    name = split + ("" if tag == "(untagged)" else f"-{tag}")
+    with open(os.path.join(folder, name + ".json")) as f:
+        rep = json.load(f)
+    out = {}
+    with open(os.path.join(folder, "runs.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            if (r["split"] == split and r["arm"] == "synthetic" and r["hyper"] == rep["hyper"]
+                    and r["setup"].get("recipe") == rep["recipe"] and r["setup"].get("synthetic") == rep["synthetic"]):
+                out[(r["fold"], r["seed"])] = r
+    return out
+
+
+def paired(a: dict, b: dict, metric: str) -> dict | None:
+    d = [a[k][metric] - b[k][metric] for k in sorted(set(a) & set(b)) if a[k][metric] is not None and b[k][metric] is not None]
+    if len(d) < 2:
+        return None
+    half = downstream.t95(len(d) - 1) * statistics.stdev(d) / math.sqrt(len(d))
+    m = statistics.fmean(d)
+    return {"mean": m, "ci95": [m - half, m + half], "n": len(d)}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder")
     ap.add_argument("--split", choices=("dev", "final"), default="dev")
+    ap.add_argument("--against", metavar="TAG", help="pair every recipe's synthetic arm with this recipe's")
     args = ap.parse_args(argv)
     rs = rows(args.folder, args.split)
     if not rs:
@@ -61,6 +94,19 @@ def main(argv=None):
     for r in rs:
         print(f"{r['tag']:<20} {r['arm']:<18} {r['images']:>6} {r['onPhotos']:>6} {r['share'] or '-':>5} {r['gate'] if r['gate'] is not None else '-':>4} {r['exposure']:>12} {r['steps'] or '-':>5} "
               f"{r['runs'] or 0:>4} {r['macroF1'] or 0:>6.3f} {r['pixelAP'] or 0:>6.3f}   {r['gainF1']:<34} {r['gainAP']}")
+    if args.against:
+        tags = {r["tag"] for r in rs}
+        if args.against not in tags:
+            raise SystemExit(f"--against {args.against}: no {args.split} report with that tag; accepted: {', '.join(sorted(tags))}")
+        base = synthetic_runs(args.folder, args.split, args.against)
+        for r in rs:
+            if r["tag"] == args.against or r["steps"] != rs[[x["tag"] for x in rs].index(args.against)]["steps"]:
+                continue
+            runs = synthetic_runs(args.folder, args.split, r["tag"])
+            cells = [(m, paired(runs, base, m)) for m in ("macroF1", "pixelAP")]
+            print(f"{r['tag']} - {args.against}: " + ", ".join(
+                f"{m} {g['mean']:+.3f} [{g['ci95'][0]:+.3f}, {g['ci95'][1]:+.3f}] over {g['n']} runs" if g else f"{m} fewer than 2 paired runs"
+                for m, g in cells))
     return rs
 
 

@@ -1,5 +1,7 @@
 """The downstream protocol (training/downstream.py, ddstudio/downstream.py): tile-group folds, average precision,
 reading a generate folder / export zip, and a two-step end-to-end run on a tiny data set drawn here."""
+import contextlib
+import io
 import json
 import os
 import sys
@@ -142,6 +144,13 @@ class EndToEnd(unittest.TestCase):
                                        "--tag", "exposure"])
             self.assertEqual(matched["recipe"]["exposure"], "match")
             self.assertNotIn("exposure", other["recipe"])   # only when set: earlier cached runs keep their key
+            out_text = io.StringIO()
+            with contextlib.redirect_stdout(out_text):
+                compare_recipes.main([out, "--against", "(untagged)"])
+            self.assertRegex(out_text.getvalue(), r"exposure - \(untagged\): macroF1 [+-]\d\.\d{3} \[[^]]+\] over 2 runs, pixelAP ")
+            with self.assertRaises(SystemExit) as e:
+                compare_recipes.main([out, "--against", "nope"])
+            self.assertIn("accepted: (untagged), exposure, gated", str(e.exception))
             with open(gate, "w") as f:
                 json.dump({"perClass": {}}, f)
             with self.assertRaises(SystemExit) as e:
