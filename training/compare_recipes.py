@@ -99,8 +99,9 @@ def main(argv=None):
         if args.against not in tags:
             raise SystemExit(f"--against {args.against}: no {args.split} report with that tag; accepted: {', '.join(sorted(tags))}")
         base = synthetic_runs(args.folder, args.split, args.against)
+        steps = next(r["steps"] for r in rs if r["tag"] == args.against)
         for r in rs:
-            if r["tag"] == args.against or r["steps"] != rs[[x["tag"] for x in rs].index(args.against)]["steps"]:
+            if r["tag"] == args.against or r["steps"] != steps:   # runs at another schedule share no pairs
                 continue
             runs = synthetic_runs(args.folder, args.split, r["tag"])
             cells = [(m, paired(runs, base, m)) for m in ("macroF1", "pixelAP")]
