@@ -5,7 +5,7 @@
 For each dev-<tag>.json (or final-<tag>.json): the synthetic images it used, the recipe (share, images per class,
 gate), the synthetic arm's macro-F1 and pixel AP, and its paired gain over the better baseline with the 95% CI.
 The baselines are shared by every recipe (the same cached runs), so the lines differ only in the synthetic arm.
---against TAG: also each recipe's synthetic arm against TAG's, paired over the (fold, seed) runs both have (from
+--against TAG: also each recipe's synthetic arm(s) against TAG's synthetic arm, paired over the (fold, seed) runs both have (from
 the folder's runs.jsonl), with the protocol's 95% t interval.
 """
 from __future__ import annotations
@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import glob
 import json
-import math
 import os
-import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import downstream  # noqa: E402  (the protocol's own t quantiles)
+import downstream  # noqa: E402  (the protocol's own paired interval)
 
 
 def fmt_gain(g: dict | None) -> str:
@@ -51,28 +49,20 @@ def rows(folder: str, split: str) -> list[dict]:
     return out
 
 
-def synthetic_runs(folder: str, split: str, tag: str) -> dict:
-    """(fold, seed) -> the cached synthetic-arm run of the report <split>-<tag>.json (same schedule, set, recipe)."""
+def synthetic_runs(folder: str, split: str, tag: str, arm: str, cached: list[dict]) -> dict:
+    """(fold, seed) -> the cached run of `arm` in the report <split>-<tag>.json (same schedule, set, recipe)."""
     name = split + ("" if tag == "(untagged)" else f"-{tag}")
     with open(os.path.join(folder, name + ".json")) as f:
         rep = json.load(f)
-    out = {}
-    with open(os.path.join(folder, "runs.jsonl")) as f:
-        for line in f:
-            r = json.loads(line)
-            if (r["split"] == split and r["arm"] == "synthetic" and r["hyper"] == rep["hyper"]
-                    and r["setup"].get("recipe") == rep["recipe"] and r["setup"].get("synthetic") == rep["synthetic"]):
-                out[(r["fold"], r["seed"])] = r
-    return out
+    return {(r["fold"], r["seed"]): r for r in cached
+            if r["split"] == split and r["arm"] == arm and r["hyper"] == rep["hyper"]
+            and r["setup"].get("recipe") == rep["recipe"] and r["setup"].get("synthetic") == rep["synthetic"]}
 
 
 def paired(a: dict, b: dict, metric: str) -> dict | None:
+    """a - b over the (fold, seed) runs both have, with the protocol's interval; None below two pairs."""
     d = [a[k][metric] - b[k][metric] for k in sorted(set(a) & set(b)) if a[k][metric] is not None and b[k][metric] is not None]
-    if len(d) < 2:
-        return None
-    half = downstream.t95(len(d) - 1) * statistics.stdev(d) / math.sqrt(len(d))
-    m = statistics.fmean(d)
-    return {"mean": m, "ci95": [m - half, m + half], "n": len(d)}
+    return downstream.paired_interval(d) if len(d) >= 2 else None
 
 
 def main(argv=None):
@@ -98,14 +88,18 @@ def main(argv=None):
         tags = {r["tag"] for r in rs}
         if args.against not in tags:
             raise SystemExit(f"--against {args.against}: no {args.split} report with that tag; accepted: {', '.join(sorted(tags))}")
-        base = synthetic_runs(args.folder, args.split, args.against)
+        with open(os.path.join(args.folder, "runs.jsonl")) as f:
+            cached = [json.loads(line) for line in f]
+        base = synthetic_runs(args.folder, args.split, args.against, "synthetic", cached)
         steps = next(r["steps"] for r in rs if r["tag"] == args.against)
         for r in rs:
-            if r["tag"] == args.against or r["steps"] != steps:   # runs at another schedule share no pairs
+            if r["steps"] != steps:   # runs at another schedule share no pairs
                 continue
-            runs = synthetic_runs(args.folder, args.split, r["tag"])
+            runs = synthetic_runs(args.folder, args.split, r["tag"], r["arm"], cached)
+            if runs == base:   # the same cached runs (another report that also ran this recipe's synthetic arm)
+                continue
             cells = [(m, paired(runs, base, m)) for m in ("macroF1", "pixelAP")]
-            print(f"{r['tag']} - {args.against}: " + ", ".join(
+            print(f"{r['tag']} {r['arm']} - {args.against} synthetic: " + ", ".join(
                 f"{m} {g['mean']:+.3f} [{g['ci95'][0]:+.3f}, {g['ci95'][1]:+.3f}] over {g['n']} runs" if g else f"{m} fewer than 2 paired runs"
                 for m, g in cells))
     return rs

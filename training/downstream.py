@@ -112,20 +112,31 @@ def score(clf, seg, test: Windows, defect: list[int], free: int | None) -> dict:
     return {"macroF1": float(np.mean(list(f1.values()))), "f1": f1, "pixelAP": float(np.mean(aps)) if aps else None, **s}
 
 
-def summarise(runs: list[dict], classes: list[str], defect: list[int], arms: list[str]) -> dict:
-    def per_class(r: dict, metric: str, c: int):
-        v = r["f1" if metric == "macroF1" else "ap"].get(str(c))
-        return v
+def mean_or_none(values) -> float | None:
+    """The mean of the values that are not None; None when there are none (a report writes null, never NaN)."""
+    vs = [v for v in values if v is not None]
+    return float(np.mean(vs)) if vs else None
 
+
+def paired_interval(d: list[float]) -> dict | None:
+    """Mean of paired differences with its 95% t interval; one difference has no interval (ci95 null)."""
+    if not d:
+        return None
+    if len(d) == 1:
+        return {"mean": float(d[0]), "ci95": None, "n": 1}
+    m, half = float(np.mean(d)), t95(len(d) - 1) * float(np.std(d, ddof=1)) / math.sqrt(len(d))
+    return {"mean": m, "ci95": [m - half, m + half], "n": len(d)}
+
+
+def summarise(runs: list[dict], classes: list[str], defect: list[int], arms: list[str]) -> dict:
     out = {"arms": {}, "gain": {}}
     for arm in arms:
         rs = [r for r in runs if r["arm"] == arm]
         if not rs:
             continue
-        out["arms"][arm] = {"runs": len(rs), **{m: float(np.mean([r[m] for r in rs if r[m] is not None])) for m in ("macroF1", "pixelAP")},
-                            "freeFpr": float(np.mean([r["freeFpr"] for r in rs if r["freeFpr"] is not None])) if any(r["freeFpr"] is not None for r in rs) else None,
-                            "perClass": {classes[c]: {"f1": float(np.mean([per_class(r, "macroF1", c) for r in rs])),
-                                                      "pixelAP": float(np.mean([v for r in rs if (v := per_class(r, "pixelAP", c)) is not None])) if any(per_class(r, "pixelAP", c) is not None for r in rs) else None}
+        out["arms"][arm] = {"runs": len(rs), **{m: mean_or_none(r[m] for r in rs) for m in ("macroF1", "pixelAP", "freeFpr")},
+                            "perClass": {classes[c]: {"f1": mean_or_none(r["f1"].get(str(c)) for r in rs),
+                                                      "pixelAP": mean_or_none(r["ap"].get(str(c)) for r in rs)}
                                          for c in defect}}
     for syn in [a for a in arms if a.startswith("synthetic")]:
         if syn not in out["arms"]:
@@ -135,18 +146,13 @@ def summarise(runs: list[dict], classes: list[str], defect: list[int], arms: lis
             bases = [a for a in ("real", "classic") if a in out["arms"]]
             if not bases:
                 continue
-            best = max(bases, key=lambda a: out["arms"][a][metric])
+            best = max(bases, key=lambda a: -math.inf if out["arms"][a][metric] is None else out["arms"][a][metric])
             pairs = {(r["fold"], r["seed"]): r for r in runs if r["arm"] == best}
 
             def diff(get):
-                d = [get(r) - get(pairs[(r["fold"], r["seed"])]) for r in runs if r["arm"] == syn and (r["fold"], r["seed"]) in pairs
-                     and get(r) is not None and get(pairs[(r["fold"], r["seed"])]) is not None]
-                if not d:
-                    return None
-                if len(d) == 1:   # one run gives no interval (null keeps the file strict JSON: no Infinity)
-                    return {"mean": float(d[0]), "ci95": None, "n": 1}
-                half = t95(len(d) - 1) * float(np.std(d, ddof=1)) / math.sqrt(len(d))
-                return {"mean": float(np.mean(d)), "ci95": [float(np.mean(d)) - half, float(np.mean(d)) + half], "n": len(d)}
+                return paired_interval([get(r) - get(pairs[(r["fold"], r["seed"])]) for r in runs
+                                        if r["arm"] == syn and (r["fold"], r["seed"]) in pairs
+                                        and get(r) is not None and get(pairs[(r["fold"], r["seed"])]) is not None])
             gain[metric] = {"baseline": best, **(diff(lambda r, m=metric: r[m]) or {}),
                             "perClass": {classes[c]: diff(lambda r, c=c, k=key: r[k].get(str(c))) for c in defect}}
         out["gain"][syn] = gain
@@ -159,24 +165,14 @@ def print_table(summary: dict, classes: list[str], defect: list[int]) -> None:
     for arm, a in summary["arms"].items():
         pc = " ".join(f"{a['perClass'][n]['f1']:.2f}/{(a['perClass'][n]['pixelAP'] or 0):.2f}" for n in names)
         fpr = f"{a['freeFpr']:.4f}" if a["freeFpr"] is not None else "-"
-        print(f"{arm:<18} {a['macroF1']:>8.3f} {a['pixelAP']:>8.3f} {fpr:>8}   {pc}")
+        f3 = lambda v: "-" if v is None else f"{v:.3f}"   # noqa: E731  (a metric no run had)
+        print(f"{arm:<18} {f3(a['macroF1']):>8} {f3(a['pixelAP']):>8} {fpr:>8}   {pc}")
     for syn, g in summary["gain"].items():
         for metric, d in g.items():
             if "mean" not in d:
                 continue
             ci = f"95% CI [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]" if d["ci95"] else "no interval"
             print(f"{syn} - {d['baseline']} ({metric}): {d['mean']:+.3f}, {ci} over {d['n']} runs")
-
-
-def finite_or_null(v):
-    """The report as strict JSON: a NaN (a mean over no runs) becomes null, as a missing number is written elsewhere."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: finite_or_null(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [finite_or_null(x) for x in v]
-    return v
 
 
 def read_gate(path: str) -> tuple[set[str], dict]:
@@ -288,14 +284,16 @@ def main(argv=None):
               f"{picked['dropped']} of those read left out by the recipe)", flush=True)
     group_of = {os.path.basename(it.path): it.group for it in items}
 
-    def synthetic_for(held: set[str], real: Windows, exposure: str = args.synthetic_exposure) -> Windows | None:
-        """The synthetic windows a fold may train on: none generated on a photo of a held-out tile group; with
-        exposure "match", their exposures spread like the fold's real training windows'."""
+    def synthetic_for(held: set[str]) -> Windows | None:
+        """The synthetic windows a fold may train on, as generated: none generated on a photo of a held-out tile group."""
         if not args.synthetic:
             return None
         keep = [p[:3] for p in synth_pairs if p[3] is None or group_of.get(p[3]) not in held]
-        w = Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
-        return match_exposure(w, real, hyper["window_seed"])[0] if exposure == "match" else w
+        return Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
+
+    def as_used(w: Windows | None, real: Windows) -> Windows | None:
+        """The recipe's exposure step: with --synthetic-exposure match, spread like the fold's real training windows."""
+        return match_exposure(w, real, hyper["window_seed"])[0] if w is not None and args.synthetic_exposure == "match" else w
     # What a cached run must share with this invocation to be reused (besides the hyper-parameters and test groups).
     base_setup = {"data": os.path.basename(os.path.normpath(args.data)), "files": len(items),
                   "folds": args.folds, "maxPerClass": args.max_per_class, "metric": "ap-ties-v2"}
@@ -315,7 +313,7 @@ def main(argv=None):
         test_items = [it for it in items if it.group in test_groups]
         real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
         test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
-        synth = synthetic_for(set(test_groups) | set(final), real)
+        synth = as_used(synthetic_for(set(test_groups) | set(final)), real)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in arms:
                 if (split, fi, arm, seed, tuple(sorted(test_groups))) in done:
@@ -340,7 +338,8 @@ def main(argv=None):
     if args.synthetic:
         pool = Windows.cut(item_pairs([it for it in items if it.group not in final]), hyper["windows_per_defect_image"],
                            hyper["windows_per_free_image"], free, hyper["window_seed"])
-        spreads = [exposure_spread(w) for w in (pool, synthetic_for(set(final), pool, "as-generated"), synthetic_for(set(final), pool))]
+        as_generated = synthetic_for(set(final))
+        spreads = [exposure_spread(w) for w in (pool, as_generated, as_used(as_generated, pool))]
         exposure = {classes[c]: dict(zip(("real", "synthetic", "used"), (sp.get(c) for sp in spreads))) for c in defect}
     split_runs = [r for r in runs if r["split"] == ("final" if args.final else "dev")]
     summary = summarise(split_runs, classes, defect, arms)
@@ -351,7 +350,7 @@ def main(argv=None):
               "complete": not stopped, **summary}
     name = ("final" if args.final else "dev") + (f"-{args.tag}" if args.tag else "")
     with open(os.path.join(args.out, name + ".json"), "w") as f:
-        json.dump(finite_or_null(report), f, indent=1, allow_nan=False)
+        json.dump(report, f, indent=1, allow_nan=False)   # strict JSON: missing numbers are null (mean_or_none)
     print(f"\n{report['split']} split, {len(split_runs)} runs; final test = {final_source}: {len(final)} tile groups")
     print_table(summary, classes, defect)
     if exposure:
