@@ -138,7 +138,7 @@ class EndToEnd(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(out, "dev-gated.json")))
             self.assertEqual(set(other["exposureSpread"]), {"Scratch", "Spot"})
             table = compare_recipes.rows(out, "dev")
-            self.assertEqual([(r["tag"], r["images"], r["share"], r["gate"]) for r in table], [("(untagged)", 6, 0.5, None), ("gated", 2, 0.25, 1)])
+            self.assertEqual([(r["tag"], r["images"], r["share"], r["gate"]) for r in table], [("(untagged)", 6, 0.75, None), ("gated", 2, 0.25, 1)])
             matched = downstream.main(["--data", data, "--synthetic", gen, "--out", out, "--folds", "3", "--seeds", "1",
                                        "--steps", "2", "--threads", "1", "--arms", "synthetic", "--synthetic-exposure", "match",
                                        "--tag", "exposure"])
