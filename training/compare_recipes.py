@@ -45,7 +45,7 @@ def rows(folder: str, split: str) -> list[dict]:
                         "steps": (rep.get("hyper") or {}).get("steps"), "runs": a.get("runs"),
                         "macroF1": a.get("macroF1"), "pixelAP": a.get("pixelAP"),
                         "gainF1": fmt_gain(g.get("macroF1")), "gainAP": fmt_gain(g.get("pixelAP")),
-                        "baselines": {b: (rep["arms"][b]["macroF1"], rep["arms"][b]["pixelAP"]) for b in ("real", "classic") if b in rep["arms"]}})
+                        "baselines": {b: (rep["arms"][b]["macroF1"], rep["arms"][b]["pixelAP"]) for b in downstream.BASELINES if b in rep["arms"]}})
     return out
 
 

@@ -77,11 +77,11 @@ describe('protocol report parser', () => {
     bad((r) => void (r.split = 'test'), /split must be one of "dev", "final", got "test"/);
     bad((r) => void (r.complete = 'yes'), /complete must be true or false/);
     bad((r) => void (r.arms = {}), /arms must be an object with at least one of real, classic/);
-    bad((r) => void (r.arms.mixup = r.arms.real), /arms key "mixup" must be one of "real", "classic", "synthetic", "synthetic\+classic"/);
+    bad((r) => void (r.arms.mixup = r.arms.real), /arms key "mixup" must be one of "real", "classic", "flips", "synthetic", "synthetic\+classic", "synthetic\+flips"/);
     bad((r) => void (r.arms.real.macroF1 = 1.5), /arms.real.macroF1 must be a number from 0 to 1 or null, got 1.5/);
     bad((r) => void (r.arms.real.runs = -1), /arms.real.runs must be an integer >= 0/);
     bad((r) => void (r.arms.real.perClass.Scratch = { f1: 0.5, pixelAP: 0.5 }), /arms.real.perClass key "Scratch" must be one of the report's classes \(Blowhole, Break/);
-    bad((r) => void (r.gain.synthetic.macroF1.baseline = 'synthetic'), /gain.synthetic.macroF1.baseline must be one of "real", "classic"/);
+    bad((r) => void (r.gain.synthetic.macroF1.baseline = 'synthetic'), /gain.synthetic.macroF1.baseline must be one of "real", "classic", "flips", got "synthetic"/);
     bad((r) => void (r.gain.synthetic.macroF1.ci95 = [0.3, 0.4]), /gain.synthetic.macroF1.ci95 must be an interval holding the mean 0.05/);
     bad((r) => void (r.gain.synthetic.macroF1.ci95 = [0.1]), /gain.synthetic.macroF1.ci95 must be a list \[low, high\] of two numbers/);
     bad((r) => void (r.gain.synthetic.pixelAP.perClass.Crack.n = 0), /gain.synthetic.pixelAP.perClass.Crack.n must be an integer >= 1/);
@@ -139,6 +139,25 @@ describe('the Downstream protocol section', () => {
     expect(s2).toMatch(/data-metric="macroF1" data-ci="above">.*The interval is above zero: a gain\./);
     expect(s2).toMatch(/data-metric="pixelAP" data-ci="below">.*The interval is below zero: a loss\./);
     expect(ciSide({ mean: 0, ci95: [0, 1], n: 3 })).toBe('includes');
+  });
+
+  it('the flips arms: a flips baseline can be the better one, synthetic+flips is a synthetic arm with its own gains', () => {
+    const r = good();
+    r.arms.flips = { ...r.arms.real, runs: 3, pixelAP: 0.5 };
+    r.arms['synthetic+flips'] = { ...r.arms.synthetic, runs: 3 };
+    r.armsRun = ['real', 'classic', 'flips', 'synthetic', 'synthetic+flips'];
+    r.gain.synthetic.pixelAP.baseline = 'flips';
+    r.gain['synthetic+flips'] = structuredClone(r.gain.synthetic);
+    const f = parseProtocol(r, FILE);
+    expect(Object.keys(f.gain)).toEqual(['synthetic', 'synthetic+flips']);
+    expect(f.gain['synthetic+flips']?.pixelAP?.baseline).toBe('flips');
+    const s = section(renderReport(input({ available: true, value: f })));
+    expect(s).toMatch(/<td>real \+ flips \(grain kept\)<\/td><td class="num">3<\/td><td class="num">[0-9.]+<\/td><td class="num">0.500<\/td>/);
+    expect(s).toContain('pixel AP, real + synthetic + flips (grain kept) against real + flips (grain kept) (the better baseline)');
+    // a baseline the report does not have is refused
+    const bad = good();
+    bad.gain.synthetic.pixelAP.baseline = 'flips';
+    expect(() => parseProtocol(bad, FILE)).toThrow(/gain\.synthetic\.pixelAP\.baseline must be an arm the report has \(real, classic, synthetic\), got "flips"/);
   });
 
   it('escapes what the file says, labels the model\'s numbers as the model\'s, warns on dev folds and unfinished runs', () => {

@@ -5,10 +5,12 @@
  * is ±Infinity); parseProtocolText reads those too. No DOM, store or file access: the caller reads the text.
  */
 
-export const PROTOCOL_ARMS = ['real', 'classic', 'synthetic', 'synthetic+classic'] as const;
+export const PROTOCOL_ARMS = ['real', 'classic', 'flips', 'synthetic', 'synthetic+classic', 'synthetic+flips'] as const;
 export type ProtocolArm = (typeof PROTOCOL_ARMS)[number];
 export type SyntheticArm = Extract<ProtocolArm, `synthetic${string}`>;
 export type BaselineArm = Exclude<ProtocolArm, SyntheticArm>;
+export const BASELINE_ARMS: readonly BaselineArm[] = PROTOCOL_ARMS.filter((a): a is BaselineArm => !a.startsWith('synthetic'));
+export const SYNTHETIC_ARMS: readonly SyntheticArm[] = PROTOCOL_ARMS.filter((a): a is SyntheticArm => a.startsWith('synthetic'));
 export const PROTOCOL_METRICS = ['macroF1', 'pixelAP'] as const;
 export type ProtocolMetric = (typeof PROTOCOL_METRICS)[number];
 
@@ -144,7 +146,7 @@ function arm(v: unknown, path: string, classes: readonly string[]): ArmNumbers {
 
 function metricGain(v: unknown, path: string, classes: readonly string[], arms: ProtocolNumbers['arms']): MetricGain {
   const o = obj(v, path);
-  const baseline = oneOf(o['baseline'], `${path}.baseline`, ['real', 'classic'] as const);
+  const baseline = oneOf(o['baseline'], `${path}.baseline`, BASELINE_ARMS);
   if (!arms[baseline]) fail(`${path}.baseline`, `an arm the report has (${Object.keys(arms).join(', ')})`, baseline);
   // downstream.py leaves mean / ci95 / n out when no paired run had the metric
   const overall = o['mean'] === undefined && o['ci95'] === undefined && o['n'] === undefined ? null : interval(o, path);
@@ -207,7 +209,7 @@ export function parseProtocol(raw: unknown, origin: ProtocolOrigin): ProtocolNum
   if (!Object.keys(arms).length) fail('arms', `an object with at least one of ${PROTOCOL_ARMS.join(', ')}`, o['arms']);
   const gain: ProtocolNumbers['gain'] = {};
   for (const [k, g] of Object.entries(obj(o['gain'], 'gain'))) {
-    const a = oneOf(k, `gain key ${JSON.stringify(k)}`, ['synthetic', 'synthetic+classic'] as const);
+    const a = oneOf(k, `gain key ${JSON.stringify(k)}`, SYNTHETIC_ARMS);
     if (!arms[a]) fail(`gain key ${JSON.stringify(k)}`, `an arm the report has (${Object.keys(arms).join(', ')})`, k);
     const m: Partial<Record<ProtocolMetric, MetricGain>> = {};
     for (const [metric, v] of Object.entries(obj(g, `gain.${k}`))) m[oneOf(metric, `gain.${k} key ${JSON.stringify(metric)}`, PROTOCOL_METRICS)] = metricGain(v, `gain.${k}.${metric}`, classes, arms);

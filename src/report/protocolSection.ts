@@ -17,6 +17,8 @@ export const ARM_LABEL: Readonly<Record<ProtocolArm, string>> = {
   classic: 'real + classic augmentation',
   synthetic: 'real + synthetic',
   'synthetic+classic': 'real + synthetic + classic augmentation',
+  flips: 'real + flips (grain kept)',
+  'synthetic+flips': 'real + synthetic + flips (grain kept)',
 };
 const METRIC_LABEL: Readonly<Record<ProtocolMetric, string>> = { macroF1: 'macro-F1', pixelAP: 'pixel AP' };
 const SHORT: Readonly<Record<ProtocolMetric, string>> = { macroF1: 'F1', pixelAP: 'AP' };
@@ -108,7 +110,7 @@ function settings(p: ProtocolNumbers): string {
     ? `; recipe: synthetic share ${r.share}, ${r.perClass === null ? 'all synthetic images' : `the first ${r.perClass} per class in seed order`}, ${r.gate ? `gate: the ${r.gate.flagged} images ${r.gate.report} flags (of ${r.gate.judged} judged) left out` : 'no gate'}${r.exposure === 'match' ? ', exposures matched to the real spread' : ''}`
     : '';
   const sha = p.synthetic?.sha256 ? ` Synthetic set sha256 ${p.synthetic.sha256}.` : '';
-  return `<p class="note">Settings fixed in training/downstream.py: ${esc(h || 'not recorded')}${esc(recipe)}. Real data: ${esc(p.data ?? 'not recorded')}.${esc(sha)} Each arm's numbers are means over its (fold, seed) runs; a gain is the paired difference of the synthetic arm against the baseline (real only or classic augmentation) with the higher mean on that metric, with a 95% t interval over the (fold, seed) pairs.</p>`;
+  return `<p class="note">Settings fixed in training/downstream.py: ${esc(h || 'not recorded')}${esc(recipe)}. Real data: ${esc(p.data ?? 'not recorded')}.${esc(sha)} Each arm's numbers are means over its (fold, seed) runs; a gain is the paired difference of the synthetic arm against the baseline (of those run: real only, classic augmentation, flips) with the higher mean on that metric, with a 95% t interval over the (fold, seed) pairs.</p>`;
 }
 
 /** Diversity: how widely the exposures of each class vary, real against synthetic (absent in older reports). */

@@ -1,5 +1,5 @@
 """The downstream protocol's parts (training/downstream.py runs them): tile-group folds, native-resolution windows,
-classic augmentation, the two small downstream networks and their measures.
+classic and flip augmentation, the two small downstream networks and their measures.
 
 - Folds are over tile groups, never files: each class's groups are ordered by a hash of (seed, group) and dealt
   round-robin, so every fold holds groups of every class that has at least k of them.
@@ -224,6 +224,19 @@ def classic_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor
     bias = 0.2 * (torch.rand(n, 1, 1, 1, generator=rng) * 2 - 1)
     noise = 0.03 * torch.randn(x.shape, generator=rng)
     return (geo(x) * gain + bias + noise).clamp(-1, 1), geo
+
+
+def flip_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:
+    """Left-right and up-down flips only, each with probability 0.5 per window: the tiles' grain stays in its
+    direction and the exposure as it was (classic_augment's 90-degree turns and photometric changes do neither).
+    Returns the images and the same flips as a function to apply to the masks."""
+    n = x.shape[0]
+    fx, fy = torch.rand(n, generator=rng) < 0.5, torch.rand(n, generator=rng) < 0.5
+
+    def geo(t: torch.Tensor) -> torch.Tensor:
+        t = torch.where(fx.view(-1, 1, 1, 1), t.flip(3), t)
+        return torch.where(fy.view(-1, 1, 1, 1), t.flip(2), t)
+    return geo(x), geo
 
 
 def _block(i: int, o: int) -> nn.Sequential:

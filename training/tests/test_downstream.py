@@ -18,8 +18,8 @@ sys.path.insert(0, HERE)
 import compare_recipes  # noqa: E402
 import downstream  # noqa: E402
 from ddstudio.data import Item  # noqa: E402
-from ddstudio.downstream import (Windows, average_precision, exposure_spread, group_folds, match_exposure,  # noqa: E402
-                                 read_synthetic, select_synthetic)
+from ddstudio.downstream import (Windows, average_precision, exposure_spread, flip_augment, group_folds,  # noqa: E402
+                                 match_exposure, read_synthetic, select_synthetic)
 from synthetic import make_dataset  # noqa: E402
 
 
@@ -176,6 +176,34 @@ class Exposure(unittest.TestCase):
         self.assertTrue(np.array_equal(matched.x[synth.y == 1], synth.x[synth.y == 1]))
         self.assertTrue(np.array_equal(matched.m, synth.m))
         self.assertTrue(np.array_equal(match_exposure(synth, real, seed=1)[0].x, matched.x))   # repeatable
+
+
+class Flips(unittest.TestCase):
+    def test_flips_keep_vertical_grain_and_exposure_and_move_the_mask_with_the_image(self):
+        import torch
+        x = torch.zeros(64, 1, 8, 8)
+        x[:, :, :, 1] = 1.0            # a vertical stripe in column 1: the grain
+        x[:, :, 0, 1] = 0.5            # marks the top, to see up-down flips
+        m = (x > 0).float()
+        fx, geo = flip_augment(x, torch.Generator().manual_seed(3))
+        self.assertTrue(torch.equal(geo(m), (fx > 0).float()))   # the mask is flipped as its image is
+        cols = (fx[:, 0] == 1.0).any(1)                           # each window: which columns hold the stripe
+        self.assertTrue(bool(((cols[:, 1] | cols[:, 6]) & (cols.sum(1) == 1)).all()))   # still one vertical stripe
+        self.assertTrue(torch.equal(fx.sort(-1).values.sum((1, 2, 3)), x.sort(-1).values.sum((1, 2, 3))))  # same values
+        self.assertTrue(bool(cols[:, 6].any()) and bool(cols[:, 1].any()))          # left-right flips happen, not always
+        top = fx[:, 0, 0].eq(0.5).any(1)
+        self.assertTrue(bool(top.any()) and bool((~top).any()))                     # and up-down flips too
+
+    def test_a_flips_baseline_competes_for_the_better_baseline(self):
+        def run(arm, seed, ap):
+            return {"arm": arm, "fold": 0, "seed": seed, "macroF1": 0.5, "pixelAP": ap, "freeFpr": None,
+                    "f1": {"0": 0.5}, "ap": {"0": ap}}
+        runs = [run(arm, seed, ap) for seed in (0, 1) for arm, ap in
+                (("real", 0.3 + seed / 100), ("classic", 0.2), ("flips", 0.4 + seed / 100), ("synthetic+flips", 0.45 + seed / 50))]
+        g = downstream.summarise(runs, ["Crack", "Free"], [0], ["real", "classic", "flips", "synthetic+flips"])["gain"]
+        self.assertEqual(list(g), ["synthetic+flips"])
+        self.assertEqual(g["synthetic+flips"]["pixelAP"]["baseline"], "flips")
+        self.assertAlmostEqual(g["synthetic+flips"]["pixelAP"]["mean"], 0.055)
 
 
 class StrictJson(unittest.TestCase):
