@@ -6,6 +6,8 @@ import { DATA, realFolder } from './realFolder';
 import { parseProtocolText } from '../src/report/protocol';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
+/** The gains plots of the protocol report the embedded model ships: one per synthetic arm it ran. */
+const SHIPPED_PLOTS = Object.keys(JSON.parse(readFileSync('public/models/magtile-defect-64/downstream.json', 'utf8')).gain).map((a) => `protocol-${a}`);
 
 function allFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
@@ -73,7 +75,8 @@ test('pilot report: generate, review with reasons, download report.html and chec
   });
   expect(requests).toEqual([]);
   expect(parsed.injected).toBe(0);
-  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', 'protocol-synthetic']);
+  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', ...SHIPPED_PLOTS]);
+  expect(SHIPPED_PLOTS).toContain('protocol-synthetic');
   expect(parsed.axisTicks).toBeGreaterThan(8);
   expect(parsed.counts).toEqual([['Crack', '2', '2', '0']]);
   expect(shownAccepted).toBe('2');
@@ -132,7 +135,7 @@ test('pilot report after the downstream check: its table, its uncertainty and th
     heldOut: Array.from(document.querySelectorAll('#downstream ul.files')).map((u) => Array.from(u.querySelectorAll('li')).map((l) => l.textContent ?? '')),
     warning: document.querySelector('#downstream [role="note"]')?.textContent ?? null,
   }));
-  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', 'downstream', 'protocol-synthetic']);
+  expect(parsed.svgs).toEqual(['counts', 'kid', 'diversity', 'downstream', ...SHIPPED_PLOTS]);
   // per class: F1 real only, F1 + synthetic, change (the report writes a minus sign as −); macro-F1 with ± as the panel shows it
   const norm = (s: string) => s.replace('−', '-').replace(/^\+?(-?)/, '$1').replace(/^-(0\.000)/, '$1');
   const body = panel.slice(0, -1);

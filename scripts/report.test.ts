@@ -11,6 +11,8 @@ import { parseGenerateArgs, runGenerate } from './generate';
 import { buildReport, parseReportArgs, protocolFor } from './report';
 
 const MODEL = 'public/models/magtile-defect-64';
+/** The gains plots of the protocol report the embedded model ships: one per synthetic arm it ran. */
+const SHIPPED_GAIN_PLOTS = Object.keys(JSON.parse(readFileSync(join(MODEL, 'downstream.json'), 'utf8')).gain).length;
 const DATA = '../shared/datasets/magnetic-tile';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 /** A frozen copy of training/reports/downstream/default/final.json (a real final run of this model). */
@@ -85,7 +87,7 @@ describe('npm run report on a small export made here', () => {
 
   it('an export zip: counts, the reason (escaped), the model, the cost; no downstream numbers without real images', async () => {
     const { html, input } = await buildReport(parseReportArgs(['--dataset', zip, '--out', join(tmp, 'r.html')]), () => {});
-    expect(html.match(/<svg /g)).toHaveLength(4); // counts, KID, diversity, and the protocol the model ships
+    expect(html.match(/<svg /g)).toHaveLength(3 + SHIPPED_GAIN_PLOTS); // counts, KID, diversity, and the protocol the model ships (a plot per synthetic arm)
     expect(html.match(/data-plot="(counts|kid|diversity|protocol-synthetic)"/g)).toHaveLength(4);
     expect(tableRows(html, 'Images per class')).toEqual([['Crack', '2', '1', '0']]);
     expect(tableRows(html, 'Reject reasons per class')).toEqual([['Crack', '&lt;img src=x onerror=alert(1)&gt;', '1']]);
@@ -166,7 +168,7 @@ describe('npm run report on a small export made here', () => {
     }
     copyFileSync(join(DATA, 'manifest_extra.csv'), join(real, 'manifest_extra.csv'));
     const { html, input } = await buildReport(parseReportArgs(['--dataset', zip, '--real', real, '--real-per-class', '4', '--seeds', '2', '--out', join(tmp, 'd.html')]), () => {});
-    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html.match(/<svg /g)).toHaveLength(4 + SHIPPED_GAIN_PLOTS); // + the downstream check's plot
     expect(html).toContain('data-plot="downstream"');
     if (!input.downstream.available) throw new Error(input.downstream.why);
     const d = input.downstream.value;
