@@ -59,6 +59,7 @@ HYPER = {"steps": 1200, "batch": 32, "lr": 2e-3, "windows_per_defect_image": 4, 
 RECIPE = {"share": 0.75, "perClass": None, "gate": None}
 ARMS = ("real", "classic", "synthetic", "synthetic+classic", "flips", "synthetic+flips")
 BASELINES = ("real", "classic", "flips")
+AUGMENT = {"classic": classic_augment, "flips": flip_augment}
 T95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
 
@@ -94,11 +95,12 @@ def train_pair(real: Windows, synth: Windows | None, arm: str, num_classes: int,
     clf, seg = new_nets(num_classes)
     opt = torch.optim.Adam(list(clf.parameters()) + list(seg.parameters()), lr=hyper["lr"])
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hyper["lr"], total_steps=hyper["steps"])
+    augment = AUGMENT.get(arm.split("+")[-1])   # "classic", "synthetic+flips", ...: the part after the last "+"
     clf.train(), seg.train()
     for _ in range(hyper["steps"]):
         x, m, y = draw(hyper["batch"])
-        if arm.endswith("classic") or arm.endswith("flips"):
-            x, geo = (classic_augment if arm.endswith("classic") else flip_augment)(x, g)
+        if augment is not None:
+            x, geo = augment(x, g)
             m = geo(m)
         loss = F.cross_entropy(clf(x), y) + F.binary_cross_entropy_with_logits(seg(x), m)
         opt.zero_grad(set_to_none=True)

@@ -209,34 +209,37 @@ def match_exposure(synth: Windows, real: Windows, seed: int) -> tuple[Windows, d
     return Windows(np.clip(np.rint(x), 0, 255).astype(np.uint8), synth.m, synth.y), sd
 
 
-def classic_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:
-    """Flips, 90-degree turns, brightness/contrast and Gaussian noise on a batch in [-1, 1]; returns the images and
-    the geometric part as a function to apply to the masks."""
-    n = x.shape[0]
-    fx, fy = torch.rand(n, generator=rng) < 0.5, torch.rand(n, generator=rng) < 0.5
-    k = int(torch.randint(0, 4, (1,), generator=rng))
-
-    def geo(t: torch.Tensor) -> torch.Tensor:
-        t = torch.where(fx.view(-1, 1, 1, 1), t.flip(3), t)
-        t = torch.where(fy.view(-1, 1, 1, 1), t.flip(2), t)
-        return torch.rot90(t, k, (2, 3))
-    gain = 1 + 0.25 * (torch.rand(n, 1, 1, 1, generator=rng) * 2 - 1)
-    bias = 0.2 * (torch.rand(n, 1, 1, 1, generator=rng) * 2 - 1)
-    noise = 0.03 * torch.randn(x.shape, generator=rng)
-    return (geo(x) * gain + bias + noise).clamp(-1, 1), geo
-
-
-def flip_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:
-    """Left-right and up-down flips only, each with probability 0.5 per window: the tiles' grain stays in its
-    direction and the exposure as it was (classic_augment's 90-degree turns and photometric changes do neither).
-    Returns the images and the same flips as a function to apply to the masks."""
-    n = x.shape[0]
+def _flips(n: int, rng: torch.Generator):
+    """Left-right and up-down flips, each with probability 0.5 per window, as a function of a batch (N, C, H, W)."""
     fx, fy = torch.rand(n, generator=rng) < 0.5, torch.rand(n, generator=rng) < 0.5
 
     def geo(t: torch.Tensor) -> torch.Tensor:
         t = torch.where(fx.view(-1, 1, 1, 1), t.flip(3), t)
         return torch.where(fy.view(-1, 1, 1, 1), t.flip(2), t)
+    return geo
+
+
+def flip_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:
+    """Left-right and up-down flips only: the tiles' grain stays in its direction and the exposure as it was
+    (classic_augment's 90-degree turns and photometric changes do neither). Returns the images and the same flips
+    as a function to apply to the masks."""
+    geo = _flips(x.shape[0], rng)
     return geo(x), geo
+
+
+def classic_augment(x: torch.Tensor, rng: torch.Generator) -> tuple[torch.Tensor, callable]:
+    """Flips, 90-degree turns, brightness/contrast and Gaussian noise on a batch in [-1, 1]; returns the images and
+    the geometric part as a function to apply to the masks."""
+    n = x.shape[0]
+    flips = _flips(n, rng)
+    k = int(torch.randint(0, 4, (1,), generator=rng))
+
+    def geo(t: torch.Tensor) -> torch.Tensor:
+        return torch.rot90(flips(t), k, (2, 3))
+    gain = 1 + 0.25 * (torch.rand(n, 1, 1, 1, generator=rng) * 2 - 1)
+    bias = 0.2 * (torch.rand(n, 1, 1, 1, generator=rng) * 2 - 1)
+    noise = 0.03 * torch.randn(x.shape, generator=rng)
+    return (geo(x) * gain + bias + noise).clamp(-1, 1), geo
 
 
 def _block(i: int, o: int) -> nn.Sequential:
