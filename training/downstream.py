@@ -44,7 +44,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
 from ddstudio.downstream import (Windows, classic_augment, exposure_spread, f1_scores, flip_augment,  # noqa: E402
-                                 free_index, group_folds, item_pairs, new_nets, predict, read_synthetic, seg_measures,
+                                 free_index, item_pairs, new_nets, predict, protocol_folds, read_synthetic, seg_measures,
                                  match_exposure, select_synthetic, to_tensor)
 
 # Fixed before any result was looked at (issue #18): the same for every arm, fold and seed. steps: 400 until the
@@ -213,6 +213,11 @@ def main(argv=None):
     ap.add_argument("--data", required=True, help="real data root: <root>/<Class>/<stem>.jpg|png + <stem>_mask.png")
     ap.add_argument("--synthetic", help="npm run generate output folder or studio export .zip (needed for the synthetic arms)")
     ap.add_argument("--generator", help="the generator's model folder: its manifest's training.heldOutGroups become the final test fold")
+    ap.add_argument("--fold-generators", help="comma list, one model folder per development fold (training/fold_generators.py "
+                    "trains them): each must have held out its fold's tile groups and the final test's (manifest training.heldOutGroups)")
+    ap.add_argument("--fold-synthetic", help="comma list, one generate folder or export zip per development fold, each made by "
+                    "that fold's --fold-generators model: the development folds then train on synthetic images from a "
+                    "generator that never saw their test tiles (fold-honest), instead of --synthetic")
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--first-seed", type=int, default=0,
@@ -240,8 +245,8 @@ def main(argv=None):
     bad = [a for a in arms if a not in ARMS]
     if bad:
         ap.error(f"unknown arm(s) {bad}; accepted: {', '.join(ARMS)}")
-    if any(a.startswith("synthetic") for a in arms) and not args.synthetic:
-        ap.error("the synthetic arms need --synthetic <generate folder | export zip>")
+    if any(a.startswith("synthetic") for a in arms) and not args.synthetic and (args.final or not args.fold_synthetic):
+        ap.error("the synthetic arms need --synthetic <generate folder | export zip> (or, on the development folds, --fold-synthetic)")
     hyper = {**HYPER, **({"steps": args.steps} if args.steps else {})}
     if not 0 < args.synthetic_share <= 1:
         ap.error(f"--synthetic-share must be in (0, 1], got {args.synthetic_share}")
@@ -266,35 +271,70 @@ def main(argv=None):
         if gm.get("classes") and [c for c in gm["classes"]] != classes:
             print(f"note: the generator's classes {gm['classes']} differ from the data's {classes}; synthetic images of "
                   "classes the data lacks are skipped", flush=True)
-    all_groups = {it.group for it in items}
+    final, dev = protocol_folds(items, held, args.folds)
     if held:
-        final = set(held) & all_groups
-        dev = group_folds([it for it in items if it.group not in final], max(2, args.folds - 1))
         final_source = f"the generator's held-out tile groups ({args.generator} training.heldOutGroups)"
     else:
-        folds = group_folds(items, args.folds)
-        final, dev = folds[-1], folds[:-1]
         final_source = f"the last of {args.folds} tile-group folds" + ("" if not args.generator else
                        " (the generator's manifest records no heldOutGroups: it may have seen these tiles)")
     plan = [("final", 0, final)] if args.final else [("dev", i, g) for i, g in enumerate(dev)]
-    synth_pairs, synth_info = [], None
-    if args.synthetic:
-        read_pairs, read_info = read_synthetic(args.synthetic, classes)
-        synth_pairs, picked = select_synthetic(read_pairs, args.synthetic_per_class, flagged)
-        if flagged is not None and not flagged & {p[4] for p in read_pairs} and gate_info["flagged"]:
-            raise SystemExit(f"--gate {args.gate} flags {gate_info['flagged']} images, none of them in {args.synthetic}: "
+
+    def read_set(path: str, gate: set[str] | None) -> tuple[list, dict, dict]:
+        read_pairs, read_info = read_synthetic(path, classes)
+        generators = read_info.pop("generators")   # reported, not part of what a cached run must match
+        pairs, picked = select_synthetic(read_pairs, args.synthetic_per_class, gate)
+        if gate is not None and not gate & {p[4] for p in read_pairs} and gate_info["flagged"]:
+            raise SystemExit(f"--gate {args.gate} flags {gate_info['flagged']} images, none of them in {path}: "
                              "was it made for another set? accepted: `npm run evaluate -- --dataset` of this same set")
-        synth_info = {**read_info, "images": {c: sum(1 for p in synth_pairs if p[2] == i) for i, c in enumerate(classes)},
-                      "onPhotos": sum(1 for p in synth_pairs if p[3] is not None), "read": read_info["images"], **picked}
+        info = {**read_info, "images": {c: sum(1 for p in pairs if p[2] == i) for i, c in enumerate(classes)},
+                "onPhotos": sum(1 for p in pairs if p[3] is not None), "read": read_info["images"], **picked}
+        return pairs, info, generators
+    synth_pairs, synth_info, synth_generators = [], None, None
+    if args.synthetic:
+        synth_pairs, synth_info, synth_generators = read_set(args.synthetic, flagged)
         print(f"synthetic: {synth_info['images']} images used ({synth_info['onPhotos']} on real photos; "
-              f"{picked['dropped']} of those read left out by the recipe)", flush=True)
+              f"{synth_info['dropped']} of those read left out by the recipe)", flush=True)
+    gen_sha = gm.get("sha256") if args.generator else None
+    # Fold-honest development folds: fold k trains on synthetic images of a generator that held out fold k's tiles.
+    fold_sets: dict[int, tuple[list, dict]] = {}
+    fold_report = None
+    if bool(args.fold_synthetic) != bool(args.fold_generators):
+        ap.error("--fold-synthetic and --fold-generators go together: one synthetic set and its model folder per development fold")
+    if args.fold_synthetic:
+        paths = [q for q in args.fold_synthetic.split(",") if q]
+        models = [q for q in args.fold_generators.split(",") if q]
+        if len(paths) != len(dev) or len(models) != len(dev):
+            ap.error(f"--fold-synthetic and --fold-generators need one entry per development fold: {len(dev)} folds, "
+                     f"got {len(paths)} sets and {len(models)} model folders")
+        if args.gate:
+            ap.error("--gate judges one synthetic set; it cannot be used with --fold-synthetic")
+        fold_report = []
+        for k, (path, model) in enumerate(zip(paths, models)):
+            with open(os.path.join(model, "manifest.json")) as f:
+                fm = json.load(f)
+            seen = (dev[k] | final) - set(fm.get("training", {}).get("heldOutGroups") or [])
+            if seen:
+                raise SystemExit(f"--fold-generators {model}: the model trained on {len(seen)} tile group(s) of development fold {k} "
+                                 f"or the final test (e.g. {sorted(seen)[:3]}); accepted: a model trained without them "
+                                 "(training/fold_generators.py writes them, fold k in order)")
+            pairs, info, gens = read_set(path, None)
+            other = {sha: n for sha, n in gens.items() if sha != fm.get("sha256")}
+            if other:
+                raise SystemExit(f"--fold-synthetic {path}: {sum(other.values())} image(s) were not made by {model} (model sha256 "
+                                 f"{', '.join(sha[:12] for sha in other)}, not {str(fm.get('sha256'))[:12]}); accepted: "
+                                 "`npm run generate -- --model <that folder>` output, whose metadata.jsonl records the model")
+            fold_sets[k] = (pairs, info)
+            fold_report.append({"fold": k, "generator": fm.get("id"), "generatorSha256": fm.get("sha256"), **info})
+            print(f"development fold {k}: {info['images']} images from {fm.get('id')}, which never saw the fold's tiles", flush=True)
     group_of = {os.path.basename(it.path): it.group for it in items}
 
-    def synthetic_for(held: set[str]) -> Windows | None:
-        """The synthetic windows a fold may train on, as generated: none generated on a photo of a held-out tile group."""
-        if not args.synthetic:
+    def synthetic_for(held: set[str], fold: int | None = None) -> Windows | None:
+        """The synthetic windows a fold may train on, as generated: none generated on a photo of a held-out tile group.
+        A development fold with its own fold-honest set (--fold-synthetic) takes that set."""
+        pairs = fold_sets[fold][0] if fold in fold_sets else synth_pairs
+        if not args.synthetic and fold not in fold_sets:
             return None
-        keep = [p[:3] for p in synth_pairs if p[3] is None or group_of.get(p[3]) not in held]
+        keep = [p[:3] for p in pairs if p[3] is None or group_of.get(p[3]) not in held]
         return Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
 
     def as_used(w: Windows | None, real: Windows) -> Windows | None:
@@ -304,14 +344,23 @@ def main(argv=None):
     base_setup = {"data": os.path.basename(os.path.normpath(args.data)), "files": len(items),
                   "folds": args.folds, "maxPerClass": args.max_per_class, "metric": "ap-ties-v2"}
 
-    def setup_for(arm: str) -> dict:
-        """Baseline runs do not depend on the synthetic set or recipe, so every recipe shares them."""
-        return {**base_setup, "synthetic": synth_info, "recipe": recipe} if arm.startswith("synthetic") else base_setup
+    def setup_for(arm: str, split: str, fold: int) -> dict:
+        """Baseline runs do not depend on the synthetic set or recipe, so every recipe shares them. A fold-honest
+        development run records its fold's own set and generator."""
+        if not arm.startswith("synthetic"):
+            return base_setup
+        if split == "dev" and fold in fold_sets:
+            return {**base_setup, "synthetic": fold_sets[fold][1], "recipe": recipe,
+                    "generatorSha256": fold_report[fold]["generatorSha256"]}
+        return {**base_setup, "synthetic": synth_info, "recipe": recipe}
 
     os.makedirs(args.out, exist_ok=True)
     cache = os.path.join(args.out, "runs.jsonl")
-    runs = [migrate(json.loads(l)) for l in open(cache)] if os.path.exists(cache) else []
-    runs = [r for r in runs if r.get("hyper") == hyper and r.get("setup") == setup_for(r["arm"]) and r["arm"] in arms]
+    runs = []
+    if os.path.exists(cache):
+        with open(cache) as f:
+            runs = [migrate(json.loads(line)) for line in f]
+    runs = [r for r in runs if r["arm"] in arms and r.get("hyper") == hyper and r.get("setup") == setup_for(r["arm"], r["split"], r["fold"])]
     done = {(r["split"], r["fold"], r["arm"], r["seed"], tuple(r["testGroups"])) for r in runs}
     stopped = False
     for split, fi, test_groups in plan:
@@ -319,7 +368,7 @@ def main(argv=None):
         test_items = [it for it in items if it.group in test_groups]
         real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
         test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
-        synth = as_used(synthetic_for(set(test_groups) | set(final)), real)
+        synth = as_used(synthetic_for(set(test_groups) | set(final), fi if split == "dev" else None), real)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in arms:
                 if (split, fi, arm, seed, tuple(sorted(test_groups))) in done:
@@ -330,7 +379,7 @@ def main(argv=None):
                 t = time.time()
                 clf, seg = train_pair(real, synth, arm, len(classes), seed, hyper, recipe["share"])
                 s = score(clf, seg, test, defect, free)
-                rec = {"split": split, "fold": fi, "arm": arm, "seed": seed, "hyper": hyper, "setup": setup_for(arm), "seconds": round(time.time() - t, 1),
+                rec = {"split": split, "fold": fi, "arm": arm, "seed": seed, "hyper": hyper, "setup": setup_for(arm, split, fi), "seconds": round(time.time() - t, 1),
                        "testGroups": sorted(test_groups), "trainWindows": len(real), "testWindows": len(test),
                        "syntheticWindows": len(synth) if synth is not None else 0,
                        **{k: ({str(c): v for c, v in s[k].items()} if isinstance(s[k], dict) else s[k]) for k in s}}
@@ -351,7 +400,10 @@ def main(argv=None):
     summary = summarise(split_runs, classes, defect, arms)
     report = {"data": os.path.basename(os.path.normpath(args.data)), "classes": classes, "hyper": hyper, "recipe": recipe, "armsRun": arms,
               "split": "final" if args.final else "dev", "finalTestGroups": sorted(final), "finalTestSource": final_source,
-              "finalTestHeldFromGenerator": bool(held),
+              # true only when every synthetic image the final fold trains on was made by that generator
+              "finalTestHeldFromGenerator": bool(held) and (synth_generators is None or set(synth_generators) <= {gen_sha}),
+              "syntheticGenerators": synth_generators,
+              "devFoldsHeldFromGenerator": bool(fold_sets), "devSynthetic": fold_report,
               "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "exposureSpread": exposure,
               "complete": not stopped, **summary}
     name = ("final" if args.final else "dev") + (f"-{args.tag}" if args.tag else "")

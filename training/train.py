@@ -67,6 +67,22 @@ def remaining_s(elapsed_s: float, steps_done: int, step: int, max_minutes: float
     return min(left) if left else None
 
 
+def read_group_list(path: str, known: set[str]) -> set[str]:
+    """The tile groups a --hold-out-groups file names (a JSON list of strings), all of which must be in the data."""
+    try:
+        with open(path) as f:
+            groups = json.load(f)
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise ValueError("not a list of strings")
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--hold-out-groups {path}: {e}; accepted: a JSON list of tile group names, e.g. "
+                         '["Crack/exp1_num_3191.jpg"] (the groups of manifest_extra.csv, or the file names)')
+    unknown = sorted(set(groups) - known)
+    if unknown:
+        raise SystemExit(f"--hold-out-groups {path}: {len(unknown)} group(s) not in the data, e.g. {unknown[:3]}")
+    return set(groups)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -83,6 +99,9 @@ def main(argv=None):
     ap.add_argument("--save-minutes", type=float, default=10.0)
     ap.add_argument("--max-per-class", type=int, default=None, help="smoke tests: use only N images per class")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--hold-out-groups", help="a JSON file with a list of tile groups to leave out of training as well as the "
+                    "config's validation split (training/fold_generators.py: a fold-honest generator for the downstream protocol); "
+                    "the exported manifest's training.heldOutGroups then names them")
     args = ap.parse_args(argv)
     if args.anneal_minutes and (args.max_minutes is None or not 0 < args.anneal_minutes <= args.max_minutes):
         ap.error("--anneal-minutes needs --max-minutes and must be in (0, max-minutes]")
@@ -106,6 +125,12 @@ def main(argv=None):
 
     classes, items = load_items(data_root, max_per_class=args.max_per_class)
     train_items, val_items = split_by_group(items, cfg["val_fraction"], cfg["split_seed"])
+    if args.hold_out_groups:
+        extra = read_group_list(args.hold_out_groups, {it.group for it in items})
+        train_items = [it for it in train_items if it.group not in extra]
+        if not train_items or {it.cls for it in train_items} != {it.cls for it in items}:
+            ap.error(f"--hold-out-groups {args.hold_out_groups} leaves a class without training images")
+        cfg["hold_out_groups"] = sorted(extra)
     cfg["classes"] = classes
     cfg["data_root_used"] = os.path.relpath(data_root, repo)
     cfg["dataset"] = dataset_record(data_root)

@@ -50,6 +50,18 @@ def group_folds(items: list[Item], k: int, seed: int = 0) -> list[set[str]]:
     return folds
 
 
+def protocol_folds(items: list[Item], held: list[str] | None, k: int) -> tuple[set[str], list[set[str]]]:
+    """The protocol's final test fold and development folds. With the generator's held-out tile groups (its
+    manifest's training.heldOutGroups), those present in the data are the final fold and the rest is dealt into
+    max(2, k - 1) development folds; without them the last of k folds is the final one. downstream.py scores these
+    folds and fold_generators.py trains one generator without each development fold: both call this."""
+    if held:
+        final = set(held) & {it.group for it in items}
+        return final, group_folds([it for it in items if it.group not in final], max(2, k - 1))
+    folds = group_folds(items, k)
+    return folds[-1], folds[:-1]
+
+
 def crop_window(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, jitter: int = 16) -> tuple[np.ndarray, np.ndarray]:
     h, w = img.shape
     if h < SIZE or w < SIZE:
@@ -91,19 +103,27 @@ def item_pairs(items: list[Item]) -> list[tuple[np.ndarray, np.ndarray, int]]:
     return [(it.image, it.mask, it.cls) for it in items]
 
 
-def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray, int, str | None, str]], dict]:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray, np.ndarray, int, str | None, str, str | None]], dict]:
     """Generated images with their masks from a `npm run generate` folder or a studio export zip: the accepted
     images/<class>/<name>.png and masks/<class>/<name>.png (photo-sized items are cut like real photos: windows
     around their defect), each with the file name of the real photo it was generated on (metadata.jsonl's
     provenance.basePhoto.name; None for a generated window): such a window carries that photo's real pixels, so
     the protocol leaves it out of any fold whose test tiles include that photo. Classes the protocol does not know
-    are counted and skipped. Each pair ends with its key "<class>/<file stem>" (select_synthetic's)."""
+    are counted and skipped. Each pair then has its key "<class>/<file stem>" (select_synthetic's) and the sha256 of
+    the model that made it (metadata.jsonl's modelSha256; None where not recorded): the protocol looks the model up
+    among the generators it was given, to know which tile groups it never saw. The info's "generators" counts the
+    images per model sha256."""
     def listing():
         if os.path.isdir(path):
             for root, _, files in os.walk(os.path.join(path, "images")):
                 for f in files:
                     rel = os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/")
-                    yield rel, (lambda p=os.path.join(path, rel): open(p, "rb").read())
+                    yield rel, (lambda p=os.path.join(path, rel): _read(p))
         elif zipfile.is_zipfile(path):
             z = zipfile.ZipFile(path)
             for rel in z.namelist():
@@ -116,27 +136,30 @@ def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray
         mrel = "masks/" + rel[len("images/"):]
         if os.path.isdir(path):
             p = os.path.join(path, mrel)
-            return open(p, "rb").read() if os.path.exists(p) else None
+            return _read(p) if os.path.exists(p) else None
         z = zipfile.ZipFile(path)
         return z.read(mrel) if mrel in z.namelist() else None
-    def base_photos() -> dict[str, str]:
-        """image path -> base photo name, from metadata.jsonl (a generate folder's or an export's)."""
+    def provenance() -> tuple[dict[str, str], dict[str, str]]:
+        """image path -> base photo name, and image path -> model sha256, from metadata.jsonl (a generate folder's
+        or an export's)."""
         if os.path.isdir(path):
             meta = os.path.join(path, "metadata.jsonl")
-            text = open(meta).read() if os.path.exists(meta) else ""
+            text = _read(meta).decode() if os.path.exists(meta) else ""
         else:
             z = zipfile.ZipFile(path)
             text = z.read("metadata.jsonl").decode() if "metadata.jsonl" in z.namelist() else ""
-        out = {}
+        photos, models = {}, {}
         for line in text.splitlines():
             if line.strip():
                 rec = json.loads(line)
                 prov = rec.get("provenance", rec)   # an export nests the provenance; a generate folder does not
                 name = (prov.get("basePhoto") or {}).get("name")
                 if rec.get("file") and name:
-                    out[rec["file"]] = os.path.basename(name)
-        return out
-    photos = base_photos()
+                    photos[rec["file"]] = os.path.basename(name)
+                if rec.get("file") and isinstance(prov.get("modelSha256"), str):
+                    models[rec["file"]] = prov["modelSha256"]
+        return photos, models
+    photos, models = provenance()
     pairs, skipped, no_mask = [], {}, 0
     for rel, read in sorted(listing(), key=lambda t: t[0]):
         parts = rel.split("/")
@@ -153,10 +176,14 @@ def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray
         mask = (np.asarray(Image.open(io.BytesIO(mb)).convert("L")) > 127).astype(np.uint8)
         if mask.shape != img.shape:
             raise ValueError(f"{path}: {rel} and its mask differ in size")
-        pairs.append((img, mask, classes.index(parts[1]), photos.get(rel), f"{parts[1]}/{os.path.splitext(parts[2])[0]}"))
+        pairs.append((img, mask, classes.index(parts[1]), photos.get(rel), f"{parts[1]}/{os.path.splitext(parts[2])[0]}",
+                      models.get(rel)))
     counts = {c: sum(1 for p in pairs if p[2] == i) for i, c in enumerate(classes)}
+    generators: dict[str, int] = {}
+    for p in pairs:
+        generators[p[5] or "unrecorded"] = generators.get(p[5] or "unrecorded", 0) + 1
     return pairs, {"images": counts, "skippedClasses": skipped, "withoutMask": no_mask,
-                   "onPhotos": sum(1 for p in pairs if p[3] is not None)}
+                   "onPhotos": sum(1 for p in pairs if p[3] is not None), "generators": generators}
 
 
 def _natural(key: str) -> list:
@@ -177,7 +204,7 @@ def select_synthetic(pairs: list, per_class: int | None, flagged: set[str] | Non
                 first.append(p)
         kept = first
     h = hashlib.sha256()
-    for img, mask, cls, photo, key in kept:
+    for img, mask, cls, photo, key in (p[:5] for p in kept):
         h.update(f"{key}|{cls}|{photo}|{img.shape}".encode())
         h.update(img.tobytes()), h.update(mask.tobytes())
     return kept, {"sha256": h.hexdigest(), "dropped": len(pairs) - len(kept)}

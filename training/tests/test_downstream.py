@@ -18,8 +18,9 @@ sys.path.insert(0, HERE)
 import compare_recipes  # noqa: E402
 import downstream  # noqa: E402
 from ddstudio.data import Item  # noqa: E402
+from ddstudio.data import load_items  # noqa: E402
 from ddstudio.downstream import (Windows, average_precision, exposure_spread, flip_augment, group_folds,  # noqa: E402
-                                 match_exposure, read_synthetic, select_synthetic)
+                                 match_exposure, protocol_folds, read_synthetic, select_synthetic)
 from synthetic import make_dataset  # noqa: E402
 
 
@@ -238,6 +239,89 @@ class Recipe(unittest.TestCase):
         self.assertEqual(downstream.migrate(old)["setup"], {"data": "train"})
         self.assertEqual(downstream.migrate(old)["hyper"], {"steps": 400})
         self.assertEqual(downstream.migrate({**old, "arm": "synthetic"})["setup"]["synthetic"], "before-recipe")
+
+
+class FoldHonest(unittest.TestCase):
+    """--fold-generators / --fold-synthetic: each development fold trains on images of a generator that held out its
+    tiles, checked from the generators' manifests and the images' recorded model sha256."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        d = self.tmp.name
+        self.data = make_dataset(os.path.join(d, "data"), per_class=6, seed=1)
+        _, items = load_items(self.data)
+        held = sorted({it.group for it in items if it.cls == 0})[:1] + sorted({it.group for it in items if it.cls == 1})[:1]
+        self.main = self.model(os.path.join(d, "main"), "main", "a" * 64, held)
+        self.final, self.dev = protocol_folds(items, held, 3)
+        self.assertEqual(self.final, set(held))
+        self.folds = [self.model(os.path.join(d, f"fold{k}"), f"main-fold{k}", f"{k}" * 64, sorted(g | self.final))
+                      for k, g in enumerate(self.dev)]
+        self.sets = [self.generated(os.path.join(d, f"syn{k}"), f"{k}" * 64, seed=7 + k) for k in range(len(self.dev))]
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    @staticmethod
+    def model(path, model_id, sha, held):
+        os.makedirs(path)
+        with open(os.path.join(path, "manifest.json"), "w") as f:
+            json.dump({"id": model_id, "sha256": sha, "training": {"heldOutGroups": held}}, f)
+        return path
+
+    @staticmethod
+    def generated(root, sha, seed):
+        gen = write_generated(root, seed=seed)
+        with open(os.path.join(gen, "metadata.jsonl"), "w") as f:
+            for c in sorted(os.listdir(os.path.join(gen, "images"))):
+                for name in sorted(os.listdir(os.path.join(gen, "images", c))):
+                    f.write(json.dumps({"file": f"images/{c}/{name}", "modelSha256": sha}) + "\n")
+        return gen
+
+    def run_protocol(self, *extra, sets=None, folds=None):
+        return downstream.main(["--data", self.data, "--generator", self.main, "--out", os.path.join(self.tmp.name, "out"),
+                                "--folds", "3", "--seeds", "1", "--steps", "2", "--threads", "1", "--arms", "real,synthetic",
+                                "--fold-synthetic", ",".join(sets or self.sets), "--fold-generators", ",".join(folds or self.folds),
+                                *extra])
+
+    def test_each_fold_trains_on_its_own_generators_images(self):
+        rep = self.run_protocol()
+        self.assertTrue(rep["devFoldsHeldFromGenerator"])
+        self.assertEqual([f["generator"] for f in rep["devSynthetic"]], ["main-fold0", "main-fold1"])
+        self.assertEqual(rep["synthetic"], None)   # no --synthetic: only the development folds' own sets
+        with open(os.path.join(self.tmp.name, "out", "runs.jsonl")) as f:
+            runs = [json.loads(line) for line in f]
+        syn = sorted((r["fold"], r["setup"]["generatorSha256"], r["setup"]["synthetic"]["sha256"]) for r in runs if r["arm"] == "synthetic")
+        self.assertEqual([(k, sha) for k, sha, _ in syn], [(0, "0" * 64), (1, "1" * 64)])
+        self.assertNotEqual(syn[0][2], syn[1][2])   # two different sets
+        self.assertEqual(rep["arms"]["synthetic"]["runs"], 2)
+
+    def test_a_generator_that_saw_the_fold_is_refused(self):
+        with open(os.path.join(self.folds[1], "manifest.json"), "w") as f:   # fold 1's generator trained on one of its groups
+            json.dump({"id": "main-fold1", "sha256": "1" * 64, "training": {"heldOutGroups": sorted(self.dev[1] | self.final)[1:]}}, f)
+        with self.assertRaises(SystemExit) as e:
+            self.run_protocol()
+        self.assertIn("tile group(s) of development fold 1", str(e.exception))
+
+    def test_images_of_another_model_are_refused(self):
+        with self.assertRaises(SystemExit) as e:
+            self.run_protocol(sets=[self.sets[1], self.sets[0]])   # swapped: fold 0 gets fold 1's generator's images
+        self.assertIn("not made by", str(e.exception))
+
+    def test_one_set_per_fold(self):
+        with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+            self.run_protocol(sets=self.sets[:1])
+
+    def test_the_final_fold_is_held_only_when_its_images_are_the_generators(self):
+        rep = downstream.main(["--data", self.data, "--generator", self.main, "--out", os.path.join(self.tmp.name, "fin"),
+                               "--folds", "3", "--seeds", "1", "--steps", "2", "--threads", "1", "--arms", "real,synthetic",
+                               "--final", "--synthetic", self.sets[0]])
+        self.assertFalse(rep["finalTestHeldFromGenerator"])   # the set was made by fold 0's model, not --generator
+        self.assertEqual(rep["syntheticGenerators"], {"0" * 64: 6})
+        mine = self.generated(os.path.join(self.tmp.name, "mine"), "a" * 64, seed=9)
+        rep = downstream.main(["--data", self.data, "--generator", self.main, "--out", os.path.join(self.tmp.name, "fin"),
+                               "--folds", "3", "--seeds", "1", "--steps", "2", "--threads", "1", "--arms", "real,synthetic",
+                               "--final", "--synthetic", mine])
+        self.assertTrue(rep["finalTestHeldFromGenerator"])
 
 
 if __name__ == "__main__":
