@@ -21,7 +21,9 @@ from its last step, --max-minutes bounds this invocation, --parallel runs that m
 small denoisers leave it mostly idle, so three at once cost about as long as one). --compact writes
 <out>/fold<k>.pt (model and EMA weights in float16, step, config: ~11 MB, what a device machine can send back),
 --export <dir> exports each finished fold to <dir>/<id>-fold<k> (training/export.py; from weights.pt, or from
-fold<k>.pt when only that came back). A fold is finished when its run reached --max-steps.
+fold<k>.pt when only that came back). A fold is finished when its run reached --max-steps. A run folder holding
+init.pt (weights brought back from another machine) and no last.pt starts from it (train.py --init).
+training/device_folds.sh runs all of this on a GPU machine in one call.
 """
 from __future__ import annotations
 
@@ -56,8 +58,11 @@ def hold_outs(data: str, generator: str, folds: int) -> tuple[dict, list[list[st
 
 
 def last_step(run: str) -> int:
-    path = os.path.join(run, "weights.pt")
-    return int(torch.load(path, map_location="cpu")["step"]) if os.path.exists(path) else 0
+    for name in ("weights.pt", "init.pt"):
+        path = os.path.join(run, name)
+        if os.path.exists(path):
+            return int(torch.load(path, map_location="cpu")["step"])
+    return 0
 
 
 def compact(run: str, out_path: str) -> None:
@@ -138,6 +143,8 @@ def main(argv=None) -> int:
                 cmd += ["--max-minutes", f"{left:.2f}"]
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
+            if os.path.exists(os.path.join(run, "init.pt")) and not os.path.exists(os.path.join(run, "last.pt")):
+                cmd += ["--init", os.path.join(run, "init.pt")]   # a fold continued from weights brought back (device_folds.sh)
             print(f"fold {k}: {' '.join(cmd)}", flush=True)
             with open(os.path.join(run, "stdout.log"), "a") as log:   # the child keeps its own copy of the handle
                 procs.append((k, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)))

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -81,6 +82,19 @@ class FoldGenerators(unittest.TestCase):
             m = json.load(f)
         self.assertEqual(m["id"], "tiny-main-fold1")
         self.assertTrue((self.dev[1] | self.final) <= set(m["training"]["heldOutGroups"]))
+
+    def test_the_device_script_trains_and_brings_back_every_fold(self):
+        out = os.path.join(self.tmp.name, "device-out")
+        os.makedirs(out)
+        env = {**os.environ, "OUT": out, "PYTHON": sys.executable, "CONFIG": TINY, "STEPS": "2", "MINUTES": "3",
+               "RUNS": os.path.join(self.tmp.name, "device-runs"), "DATA": self.data, "GENERATOR": self.main}
+        r = subprocess.run(["sh", os.path.join(TRAINING, "device_folds.sh"), "train"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout[-2000:] + r.stderr[-2000:])
+        self.assertEqual(sorted(f for f in os.listdir(out) if f.endswith(".pt")), ["fold0.pt", "fold1.pt", "fold2.pt"])   # downstream.py's default: 4 folds, 3 of them development
+        self.assertEqual(torch.load(os.path.join(out, "fold1.pt"), map_location="cpu")["step"], 2)
+        with open(os.path.join(out, "folds.log")) as f:
+            self.assertIn('"finished": [0, 1, 2]', f.read())
 
     def test_hold_out_groups_must_exist(self):
         bad = os.path.join(self.tmp.name, "bad.json")
