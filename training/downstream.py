@@ -43,7 +43,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
-from ddstudio.downstream import (Windows, classic_augment, exposure_spread, f1_scores, flip_augment,  # noqa: E402
+from ddstudio.downstream import (Windows, classic_augment, defect_stats, exposure_spread, f1_scores, flip_augment,  # noqa: E402
                                  free_index, item_pairs, new_nets, predict, protocol_folds, read_synthetic, seg_measures,
                                  match_exposure, select_synthetic, to_tensor)
 
@@ -363,12 +363,14 @@ def main(argv=None):
     runs = [r for r in runs if r["arm"] in arms and r.get("hyper") == hyper and r.get("setup") == setup_for(r["arm"], r["split"], r["fold"])]
     done = {(r["split"], r["fold"], r["arm"], r["seed"], tuple(r["testGroups"])) for r in runs}
     stopped = False
+    tests = []   # every fold's test windows, for the report's defect statistics
     for split, fi, test_groups in plan:
         train_items = [it for it in items if it.group not in test_groups and it.group not in final]
         test_items = [it for it in items if it.group in test_groups]
         real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
         test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
         synth = as_used(synthetic_for(set(test_groups) | set(final), fi if split == "dev" else None), real)
+        tests.append(test)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in arms:
                 if (split, fi, arm, seed, tuple(sorted(test_groups))) in done:
@@ -390,12 +392,19 @@ def main(argv=None):
     # Diversity: each class's spread of window brightness, real (every training tile group, none of the final test's)
     # against the synthetic windows as generated and as the recipe uses them
     exposure = None
+    pool = Windows.cut(item_pairs([it for it in items if it.group not in final]), hyper["windows_per_defect_image"],
+                       hyper["windows_per_free_image"], free, hyper["window_seed"])
     if args.synthetic:
-        pool = Windows.cut(item_pairs([it for it in items if it.group not in final]), hyper["windows_per_defect_image"],
-                           hyper["windows_per_free_image"], free, hyper["window_seed"])
         as_generated = synthetic_for(set(final))
         spreads = [exposure_spread(w) for w in (pool, as_generated, as_used(as_generated, pool))]
         exposure = {classes[c]: dict(zip(("real", "synthetic", "used"), (sp.get(c) for sp in spreads))) for c in defect}
+    # What the defects look like: the real training windows (every tile group but the final test's), the synthetic
+    # set as generated, and the windows this split is scored on
+    test_all = Windows(*(np.concatenate([getattr(t, k) for t in tests]) for k in ("x", "m", "y")))
+    pool_stats = defect_stats(pool)
+    syn_stats = defect_stats(as_generated) if args.synthetic else {}
+    test_stats = defect_stats(test_all)
+    defects = {classes[c]: {"real": pool_stats.get(c), "synthetic": syn_stats.get(c), "test": test_stats.get(c)} for c in defect}
     split_runs = [r for r in runs if r["split"] == ("final" if args.final else "dev")]
     summary = summarise(split_runs, classes, defect, arms)
     report = {"data": os.path.basename(os.path.normpath(args.data)), "classes": classes, "hyper": hyper, "recipe": recipe, "armsRun": arms,
@@ -404,7 +413,7 @@ def main(argv=None):
               "finalTestHeldFromGenerator": bool(held) and (synth_generators is None or set(synth_generators) <= {gen_sha}),
               "syntheticGenerators": synth_generators,
               "devFoldsHeldFromGenerator": bool(fold_sets), "devSynthetic": fold_report,
-              "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "exposureSpread": exposure,
+              "devFolds": [sorted(g) for g in dev], "synthetic": synth_info, "exposureSpread": exposure, "defectStats": defects,
               "complete": not stopped, **summary}
     name = ("final" if args.final else "dev") + (f"-{args.tag}" if args.tag else "")
     with open(os.path.join(args.out, name + ".json"), "w") as f:
@@ -414,6 +423,10 @@ def main(argv=None):
     if exposure:
         print("exposure spread (std of window mean brightness, [-1, 1] units), real / synthetic as generated / as used: "
               + ", ".join(f"{n} {e['real'] or 0:.3f} / {e['synthetic'] or 0:.3f} / {e['used'] or 0:.3f}" for n, e in exposure.items()))
+    print("defects (mean mask share of a window, median contrast to the ring around it), real training / synthetic / "
+          f"{report['split']} test windows: " + "; ".join(
+              f"{n} " + " / ".join(f"{v['maskArea']:.3f} {v['contrast']:+.2f}" if v and v["contrast"] is not None else "-"
+                                   for v in (e["real"], e["synthetic"], e["test"])) for n, e in defects.items()))
     if stopped:
         print("stopped by --max-minutes; run the same command again to continue")
     return report

@@ -19,7 +19,7 @@ import compare_recipes  # noqa: E402
 import downstream  # noqa: E402
 from ddstudio.data import Item  # noqa: E402
 from ddstudio.data import load_items  # noqa: E402
-from ddstudio.downstream import (Windows, average_precision, exposure_spread, flip_augment, group_folds,  # noqa: E402
+from ddstudio.downstream import (Windows, average_precision, defect_stats, exposure_spread, flip_augment, group_folds,  # noqa: E402
                                  match_exposure, protocol_folds, read_synthetic, select_synthetic)
 from synthetic import make_dataset  # noqa: E402
 
@@ -101,6 +101,9 @@ class EndToEnd(unittest.TestCase):
             self.assertFalse(set(rep["finalTestGroups"]) & {g for f in rep["devFolds"] for g in f})
             self.assertFalse(rep["finalTestHeldFromGenerator"])   # no --generator: the last fold, not its held-out tiles
             self.assertEqual(rep["armsRun"], ["real", "classic", "synthetic"])
+            self.assertEqual(sorted(rep["defectStats"]), ["Scratch", "Spot"])
+            self.assertGreater(rep["defectStats"]["Scratch"]["test"]["contrast"], 0)   # the drawn scratches are bright
+            self.assertLess(rep["defectStats"]["Spot"]["synthetic"]["contrast"], 0)    # the spots dark
             self.assertEqual(sorted(rep["arms"]), ["classic", "real", "synthetic"])
             self.assertEqual(rep["arms"]["real"]["runs"], 4)
             g = rep["gain"]["synthetic"]["macroF1"]
@@ -177,6 +180,24 @@ class Exposure(unittest.TestCase):
         self.assertTrue(np.array_equal(matched.x[synth.y == 1], synth.x[synth.y == 1]))
         self.assertTrue(np.array_equal(matched.m, synth.m))
         self.assertTrue(np.array_equal(match_exposure(synth, real, seed=1)[0].x, matched.x))   # repeatable
+
+
+class DefectStats(unittest.TestCase):
+    def test_size_and_contrast_of_a_dark_spot(self):
+        rng = np.random.default_rng(0)
+        x = np.clip(rng.normal(128, 10, (3, 64, 64)), 0, 255).astype(np.uint8)
+        m = np.zeros((3, 64, 64), np.uint8)
+        m[0, 20:28, 20:28] = 1            # class 0: an 8x8 dark square
+        x[0, 20:28, 20:28] = 40
+        m[1, 10:42, 10:42] = 1            # class 1: a 32x32 bright square
+        x[1, 10:42, 10:42] = 200
+        m[2] = 1                          # class 2: a mask over the whole window says nothing of a defect: left out
+        st = defect_stats(Windows(x, m, np.array([0, 1, 2])))
+        self.assertEqual(sorted(st), [0, 1])
+        self.assertAlmostEqual(st[0]["maskArea"], 64 / 4096)
+        self.assertAlmostEqual(st[1]["maskArea"], 1024 / 4096)
+        self.assertLess(st[0]["contrast"], -2)
+        self.assertGreater(st[1]["contrast"], 1)
 
 
 class Flips(unittest.TestCase):
