@@ -25,7 +25,9 @@ Honesty: the hyper-parameters below are fixed in this file, not tuned on any tes
 the generator's own held-out tile groups (its manifest's training.heldOutGroups: tiles the generator never saw),
 or, for a generator without that record, the last of --folds folds, which the development runs leave out. A
 generator that saw a development fold's tiles inflates the synthetic arm there: only --final numbers are reported
-as the gain. Results are cached per run in <out>/runs.jsonl (the command resumes; --max-minutes stops between runs).
+as the gain, unless the development folds are fold-honest: --fold-generators / --fold-synthetic give fold k images
+of a generator trained without its tiles (training/fold_generators.py), checked against that model's manifest and
+the images' recorded model sha256. Results are cached per run in <out>/runs.jsonl (the command resumes; --max-minutes stops between runs).
 """
 from __future__ import annotations
 
@@ -300,7 +302,7 @@ def main(argv=None):
     fold_report = None
     if bool(args.fold_synthetic) != bool(args.fold_generators):
         ap.error("--fold-synthetic and --fold-generators go together: one synthetic set and its model folder per development fold")
-    if args.fold_synthetic:
+    if args.fold_synthetic and not args.final:   # the final fold always trains on --synthetic
         paths = [q for q in args.fold_synthetic.split(",") if q]
         models = [q for q in args.fold_generators.split(",") if q]
         if len(paths) != len(dev) or len(models) != len(dev):
