@@ -14,7 +14,8 @@ PLAN-share.md). The folds are the protocol's own (ddstudio/downstream.py protoco
 --generator and --folds give the same folds as training/downstream.py). Fold k's generator trains with
 training/train.py --hold-out-groups <out>/fold<k>/hold_out.json (that fold's groups plus the generator's own
 held-out ones), the same config and, by default, as many steps as the generator (its manifest's training.steps),
-so the only difference is the tiles it saw.
+and the end of its run annealed over --anneal-steps, so that what differs is the tiles it saw (and, approximately,
+where the shipped run's time-based anneal began).
 
 Each fold's run is <out>/fold<k> (train.py's last.pt / weights.pt / log.jsonl): the same command resumes every fold
 from its last step, --max-minutes bounds this invocation, --parallel runs that many folds at once (on a GPU the
@@ -86,6 +87,9 @@ def main(argv=None) -> int:
     ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--threads", type=int, help="torch threads per fold process")
     ap.add_argument("--save-minutes", type=float, default=5.0)
+    ap.add_argument("--anneal-steps", type=int, default=1700,
+                    help="the learning rate's cosine over the last N steps (train.py --anneal-steps). The shipped generator's "
+                         "last 40 minutes were annealed (README), about 1700 steps at ~1.4 s a step: the default approximates that")
     ap.add_argument("--compact", action="store_true", help="also write <out>/fold<k>.pt (float16 weights, ~11 MB)")
     ap.add_argument("--export", help="export every finished fold generator to <dir>/<id>-fold<k> instead of training")
     args = ap.parse_args(argv)
@@ -135,6 +139,8 @@ def main(argv=None) -> int:
             cmd = [sys.executable, os.path.join(HERE, "train.py"), "--config", args.config, "--run", run, "--data", args.data,
                    "--id", f"{base_id}-fold{k}", "--hold-out-groups", os.path.join(run, "hold_out.json"),
                    "--max-steps", str(steps), "--save-minutes", str(args.save_minutes)]
+            if args.anneal_steps:
+                cmd += ["--anneal-steps", str(min(args.anneal_steps, steps))]
             if args.max_minutes is not None:
                 left = args.max_minutes - (time.time() - t0) / 60
                 if left <= 0.2:

@@ -96,6 +96,9 @@ def main(argv=None):
                     help="with --max-minutes: over the run's last M minutes the learning rate falls along a cosine "
                          "from the config's lr to --anneal-floor times it (a resumed run starts at the full lr again)")
     ap.add_argument("--anneal-floor", type=float, default=0.1)
+    ap.add_argument("--anneal-steps", type=int, default=0,
+                    help="with --max-steps: the same cosine over the run's last N steps, by step count (so a resumed run "
+                         "carries on along it; training/fold_generators.py)")
     ap.add_argument("--save-minutes", type=float, default=10.0)
     ap.add_argument("--max-per-class", type=int, default=None, help="smoke tests: use only N images per class")
     ap.add_argument("--threads", type=int, default=None)
@@ -105,6 +108,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.anneal_minutes and (args.max_minutes is None or not 0 < args.anneal_minutes <= args.max_minutes):
         ap.error("--anneal-minutes needs --max-minutes and must be in (0, max-minutes]")
+    if args.anneal_steps and (args.max_steps is None or not 0 < args.anneal_steps <= args.max_steps or args.anneal_minutes):
+        ap.error("--anneal-steps needs --max-steps, must be in (0, max-steps] and does not go with --anneal-minutes")
     if not 0 < args.anneal_floor <= 1:
         ap.error("--anneal-floor must be in (0, 1]")
 
@@ -192,6 +197,8 @@ def main(argv=None):
         lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup_steps"])
         if args.anneal_minutes:
             lr *= anneal_factor(time.time() - t0, args.max_minutes * 60, args.anneal_minutes * 60, args.anneal_floor)
+        if args.anneal_steps:
+            lr *= anneal_factor(step, args.max_steps, args.anneal_steps, args.anneal_floor)   # the same curve, in steps
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()

@@ -4,6 +4,7 @@ heldOutGroups name them. A few steps of the tiny config on data drawn here; not 
 import contextlib
 import io
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -95,6 +96,12 @@ class FoldGenerators(unittest.TestCase):
         self.assertEqual(torch.load(os.path.join(out, "fold1.pt"), map_location="cpu")["step"], 2)
         with open(os.path.join(out, "folds.log")) as f:
             self.assertIn('"finished": [0, 1, 2]', f.read())
+
+    def test_anneal_steps_need_a_step_bound(self):
+        for extra in (["--anneal-steps", "5"], ["--anneal-steps", "5", "--max-steps", "3"]):
+            with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+                train.main(["--config", TINY, "--run", os.path.join(self.tmp.name, "r"), "--data", self.data, "--id", "t-x", *extra])
+        self.assertAlmostEqual(train.anneal_factor(97, 100, 10, 0.1), 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.7)))
 
     def test_hold_out_groups_must_exist(self):
         bad = os.path.join(self.tmp.name, "bad.json")
