@@ -38,6 +38,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 
 import numpy as np
 import torch
@@ -249,6 +250,10 @@ def main(argv=None):
         ap.error(f"unknown arm(s) {bad}; accepted: {', '.join(ARMS)}")
     if any(a.startswith("synthetic") for a in arms) and not args.synthetic and (args.final or not args.fold_synthetic):
         ap.error("the synthetic arms need --synthetic <generate folder | export zip> (or, on the development folds, --fold-synthetic)")
+    if bool(args.fold_synthetic) != bool(args.fold_generators):
+        ap.error("--fold-synthetic and --fold-generators go together: one synthetic set and its model folder per development fold")
+    if args.fold_synthetic and args.gate:
+        ap.error("--gate judges one synthetic set; it cannot be used with --fold-synthetic")
     hyper = {**HYPER, **({"steps": args.steps} if args.steps else {})}
     if not 0 < args.synthetic_share <= 1:
         ap.error(f"--synthetic-share must be in (0, 1], got {args.synthetic_share}")
@@ -283,7 +288,7 @@ def main(argv=None):
 
     def read_set(path: str, gate: set[str] | None) -> tuple[list, dict, dict]:
         read_pairs, read_info = read_synthetic(path, classes)
-        generators = read_info.pop("generators")   # reported, not part of what a cached run must match
+        generators = dict(Counter(p[5] or "unrecorded" for p in read_pairs))   # images per model sha256: reported, not a cache key
         pairs, picked = select_synthetic(read_pairs, args.synthetic_per_class, gate)
         if gate is not None and not gate & {p[4] for p in read_pairs} and gate_info["flagged"]:
             raise SystemExit(f"--gate {args.gate} flags {gate_info['flagged']} images, none of them in {path}: "
@@ -300,16 +305,12 @@ def main(argv=None):
     # Fold-honest development folds: fold k trains on synthetic images of a generator that held out fold k's tiles.
     fold_sets: dict[int, tuple[list, dict]] = {}
     fold_report = None
-    if bool(args.fold_synthetic) != bool(args.fold_generators):
-        ap.error("--fold-synthetic and --fold-generators go together: one synthetic set and its model folder per development fold")
     if args.fold_synthetic and not args.final:   # the final fold always trains on --synthetic
         paths = [q for q in args.fold_synthetic.split(",") if q]
         models = [q for q in args.fold_generators.split(",") if q]
         if len(paths) != len(dev) or len(models) != len(dev):
             ap.error(f"--fold-synthetic and --fold-generators need one entry per development fold: {len(dev)} folds, "
                      f"got {len(paths)} sets and {len(models)} model folders")
-        if args.gate:
-            ap.error("--gate judges one synthetic set; it cannot be used with --fold-synthetic")
         fold_report = []
         for k, (path, model) in enumerate(zip(paths, models)):
             with open(os.path.join(model, "manifest.json")) as f:

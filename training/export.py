@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
 from ddstudio.masklib import build_mask_library, build_part_mask_library  # noqa: E402
 from ddstudio.onnx_check import compare  # noqa: E402
-from ddstudio.unet import UNet, UNetConfig, count_flops  # noqa: E402
+from ddstudio.unet import UNet, UNetConfig, count_flops, float16_checkpoint  # noqa: E402
 from ddstudio.userdata import EMBEDDED_MODEL_IDS, MAGTILE_CITATION, dataset_record, find_citation, id_problem, is_shipped  # noqa: E402
 
 CITATION = MAGTILE_CITATION  # the shipped data's citation (ddstudio/userdata.py), not a default for other data
@@ -231,8 +231,7 @@ def main(argv=None):
         json.dump(ref, f)
     if args.checkpoint_out:
         os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint_out)), exist_ok=True)
-        half = lambda sd: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}  # noqa: E731
-        torch.save({"model": half(ck["model"]), "ema": half(ck["ema"]), "step": ck["step"], "config": cfg}, args.checkpoint_out)
+        torch.save(float16_checkpoint(ck, cfg), args.checkpoint_out)
     print(json.dumps({"onnx": onnx_path, "bytes": manifest["sizeBytes"], "sha256": manifest["sha256"],
                       "gflop_per_call": manifest["training"]["flopsPerCall"] / 1e9, "step": ck["step"]}))
     return manifest

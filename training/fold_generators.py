@@ -40,6 +40,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddstudio.data import load_items  # noqa: E402
 from ddstudio.downstream import protocol_folds  # noqa: E402
+from ddstudio.unet import float16_checkpoint  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -68,8 +69,7 @@ def last_step(run: str) -> int:
 
 def compact(run: str, out_path: str) -> None:
     ck = torch.load(os.path.join(run, "weights.pt"), map_location="cpu")
-    half = lambda sd: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}  # noqa: E731
-    torch.save({"model": half(ck["model"]), "ema": half(ck["ema"]), "step": ck["step"], "config": ck["config"]}, out_path + ".tmp")
+    torch.save(float16_checkpoint(ck, ck["config"]), out_path + ".tmp")
     os.replace(out_path + ".tmp", out_path)
 
 

@@ -116,38 +116,40 @@ def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray
     the protocol leaves it out of any fold whose test tiles include that photo. Classes the protocol does not know
     are counted and skipped. Each pair then has its key "<class>/<file stem>" (select_synthetic's) and the sha256 of
     the model that made it (metadata.jsonl's modelSha256; None where not recorded): the protocol looks the model up
-    among the generators it was given, to know which tile groups it never saw. The info's "generators" counts the
-    images per model sha256."""
+    among the generators it was given, to know which tile groups it never saw."""
+    folder = os.path.isdir(path)
+    if not folder and not zipfile.is_zipfile(path):
+        raise ValueError(f"--synthetic {path}: neither a folder nor a zip; accepted: a `npm run generate` output folder "
+                         "or a studio export .zip (images/<class>/*.png + masks/<class>/*.png)")
+    z = None if folder else zipfile.ZipFile(path)
+    names = set() if folder else set(z.namelist())
+
     def listing():
-        if os.path.isdir(path):
+        if folder:
             for root, _, files in os.walk(os.path.join(path, "images")):
                 for f in files:
                     rel = os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/")
                     yield rel, (lambda p=os.path.join(path, rel): _read(p))
-        elif zipfile.is_zipfile(path):
-            z = zipfile.ZipFile(path)
+        else:
             for rel in z.namelist():
                 if rel.startswith("images/"):
                     yield rel, (lambda r=rel: z.read(r))
-        else:
-            raise ValueError(f"--synthetic {path}: neither a folder nor a zip; accepted: a `npm run generate` output folder "
-                             "or a studio export .zip (images/<class>/*.png + masks/<class>/*.png)")
+
     def read_mask(rel: str):
         mrel = "masks/" + rel[len("images/"):]
-        if os.path.isdir(path):
+        if folder:
             p = os.path.join(path, mrel)
             return _read(p) if os.path.exists(p) else None
-        z = zipfile.ZipFile(path)
-        return z.read(mrel) if mrel in z.namelist() else None
+        return z.read(mrel) if mrel in names else None
+
     def provenance() -> tuple[dict[str, str], dict[str, str]]:
         """image path -> base photo name, and image path -> model sha256, from metadata.jsonl (a generate folder's
         or an export's)."""
-        if os.path.isdir(path):
+        if folder:
             meta = os.path.join(path, "metadata.jsonl")
             text = _read(meta).decode() if os.path.exists(meta) else ""
         else:
-            z = zipfile.ZipFile(path)
-            text = z.read("metadata.jsonl").decode() if "metadata.jsonl" in z.namelist() else ""
+            text = z.read("metadata.jsonl").decode() if "metadata.jsonl" in names else ""
         photos, models = {}, {}
         for line in text.splitlines():
             if line.strip():
@@ -178,12 +180,11 @@ def read_synthetic(path: str, classes: list[str]) -> tuple[list[tuple[np.ndarray
             raise ValueError(f"{path}: {rel} and its mask differ in size")
         pairs.append((img, mask, classes.index(parts[1]), photos.get(rel), f"{parts[1]}/{os.path.splitext(parts[2])[0]}",
                       models.get(rel)))
+    if z is not None:
+        z.close()
     counts = {c: sum(1 for p in pairs if p[2] == i) for i, c in enumerate(classes)}
-    generators: dict[str, int] = {}
-    for p in pairs:
-        generators[p[5] or "unrecorded"] = generators.get(p[5] or "unrecorded", 0) + 1
     return pairs, {"images": counts, "skippedClasses": skipped, "withoutMask": no_mask,
-                   "onPhotos": sum(1 for p in pairs if p[3] is not None), "generators": generators}
+                   "onPhotos": sum(1 for p in pairs if p[3] is not None)}
 
 
 def _natural(key: str) -> list:
@@ -225,7 +226,8 @@ def defect_stats(w: Windows) -> dict[int, dict[str, float]]:
     report puts the test windows' figures beside the real training windows' and the synthetic ones'."""
     out = {}
     for c in sorted(set(w.y.tolist())):
-        sel = np.flatnonzero((w.y == c) & (w.m.reshape(len(w), -1).any(1)) & ~(w.m.reshape(len(w), -1).all(1)))
+        flat = w.m.reshape(len(w), -1)
+        sel = np.flatnonzero((w.y == c) & flat.any(1) & ~flat.all(1))
         if not len(sel):
             continue
         m = torch.from_numpy(w.m[sel].astype(np.float32)).unsqueeze(1)

@@ -155,6 +155,14 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
+def float16_checkpoint(ck: dict, config: dict) -> dict:
+    """A checkpoint's model and EMA weights in float16 with its step and config: what training/checkpoints/ commits
+    (export.py --checkpoint-out) and a device machine sends back (fold_generators.py --compact), half the size of
+    train.py's weights.pt; train.py --init and export.py --weights read it."""
+    half = lambda sd: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}  # noqa: E731
+    return {"model": half(ck["model"]), "ema": half(ck["ema"]), "step": ck["step"], "config": config}
+
+
 def count_flops(model: nn.Module, size: int) -> int:
     """FLOPs (2 x multiply-accumulates) of one call at batch 1, counted over convs, linears and attention."""
     total = 0
