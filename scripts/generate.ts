@@ -31,7 +31,7 @@ import { generateImage } from '../src/core/diffusion/generate';
 import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/diffusion/guidance';
 import { decodeImage, decodeMaskPng, type Gray } from '../src/core/formats/image';
 import { yoloDataYaml, yoloLabel } from '../src/core/formats/yolo';
-import type { MaskLibrary } from '../src/core/formats/maskLibrary';
+import { MASK_DRAWS, variedMask, type MaskDraw, type MaskLibrary } from '../src/core/formats/maskLibrary';
 import { checkPhotoSize } from '../src/core/model/limits';
 import type { ModelManifest } from '../src/core/model/manifest';
 import { drawPartMask, parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../src/core/formats/partMasks';
@@ -51,8 +51,10 @@ export const DEFECTS = 'defects';
 
 const USAGE = `usage: npm run generate -- --model <dir> --class <name>|<name,name,...>|defects [--n 16 --seed 1 | --seed-start A --seed-end B]
        [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--guidance-interval LOW,HIGH|all] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
-       [--no-clip] [--prompt text] [--mask mask.png | --photos <dir> [--masks <dir>]] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
+       [--no-clip] [--prompt text] [--mask mask.png | --mask-draw ${MASK_DRAWS.join('|')} | --photos <dir> [--masks <dir>]] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
        --class: one class, several separated by commas, or defects (every class of the model's mask library); each gets the same seeds
+       --mask-draw: library (default) = a mask window of the model's library, flipped; varied = a library shape at a random
+         size third of its class, turned and placed anywhere (src/core/formats/maskLibrary.ts variedMask)
        --masks: a folder of one class's real masks (one class only); without it each class draws from the model's part_masks.json
        sampler, steps, guidance, guidance interval and spacing default to the model manifest's "defaults";
        --guidance-interval: guide only the steps whose noise level sigma is in (LOW, HIGH]; all = every step`;
@@ -72,6 +74,8 @@ export interface GenerateArgs {
   clip: boolean;
   prompt: string;
   mask?: string;
+  /** How each image's mask is drawn when no --mask is given: 'library' (default: the generator's own randomMask) or 'varied'. */
+  maskDraw?: MaskDraw;
   /** Whole photos: a folder of defect-free photos and, optionally, one of real masks of the class (default: the model's part_masks.json). */
   photos?: string;
   masks?: string;
@@ -101,7 +105,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
         model: { type: 'string' }, class: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' },
         'seed-start': { type: 'string' }, 'seed-end': { type: 'string' }, sampler: { type: 'string' }, steps: { type: 'string' },
         guidance: { type: 'string' }, 'guidance-interval': { type: 'string' }, eta: { type: 'string' }, spacing: { type: 'string' }, 'no-clip': { type: 'boolean' },
-        prompt: { type: 'string' }, mask: { type: 'string' }, photos: { type: 'string' }, masks: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
+        prompt: { type: 'string' }, mask: { type: 'string' }, 'mask-draw': { type: 'string' }, photos: { type: 'string' }, masks: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' },
       },
       strict: true,
     }));
@@ -135,6 +139,9 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     if (why) throw new UsageError(`--guidance-interval "${gi}" is not valid: ${why}; accepted: LOW,HIGH (noise levels sigma, 0 <= LOW < HIGH) or all`);
     guidanceInterval = [parts[0] as number, parts[1] as number];
   }
+  const maskDraw = choice('mask-draw', values['mask-draw'], MASK_DRAWS) ?? 'library';
+  if (values['mask-draw'] !== undefined && (values.mask !== undefined || values.photos !== undefined))
+    throw new UsageError('--mask-draw chooses how window masks are drawn; it does not go with --mask (one given mask) or --photos (real whole-part masks)');
   if (values.masks !== undefined && values.photos === undefined)
     throw new UsageError('--masks goes with --photos: a folder of defect-free photos to put the real masks on');
   if (values.photos !== undefined && values.mask !== undefined) throw new UsageError('use either --mask (one window-sized mask) or --photos/--masks, not both');
@@ -153,6 +160,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     clip: !values['no-clip'],
     prompt: values.prompt ?? '',
     mask: values.mask,
+    maskDraw,
     ...(values.photos !== undefined ? { photos: values.photos, ...(values.masks !== undefined ? { masks: values.masks } : {}) } : {}),
     backend: choice('backend', values.backend, NODE_BACKENDS) ?? 'native',
     threads: int('threads', values.threads, 0) ?? 0,
@@ -224,10 +232,12 @@ async function generateClasses(a: GenerateArgs, model: NodeModel, log: (s: strin
       writeFileSync(join(a.out, 'data.yaml'), yoloDataYaml(m.classes));
     }
     for (const seed of a.seeds) {
+      // --mask-draw varied: the mask is drawn here and given (the record stores it, so npm run reproduce reads it back).
+      const varied = a.maskDraw === 'varied' && m.conditions.defectMask && model.maskLibrary ? variedMask(model.maskLibrary, className, seed) : null;
       // Left-out flags take the manifest's defaults (the builder's table); 'all' guides every step.
       const req = buildRequest(m, {
         className, prompt: a.prompt, seed, sampler: a.sampler, steps: a.steps, guidance: a.guidance, guidanceInterval: a.guidanceInterval,
-        eta: a.eta, timestepSpacing: a.spacing, clipSample: a.clip, defectMask,
+        eta: a.eta, timestepSpacing: a.spacing, clipSample: a.clip, defectMask: varied ? varied.mask : defectMask,
       });
       const r = photoSet
         ? await generateOnPhotoSet(m, model, req, photoSet, seed)
@@ -236,6 +246,7 @@ async function generateClasses(a: GenerateArgs, model: NodeModel, log: (s: strin
       writeFileSync(join(imgDir, `${name}.png`), r.png);
       written.push(join(imgDir, `${name}.png`));
       const rec: Record<string, unknown> = { file: `images/${className}/${name}.png`, ...r.provenance, threads: model.threads };
+      if (varied) rec['maskDraw'] = { draw: 'varied', size: varied.size };
       if (m.conditions.defectMask) {
         writeFileSync(join(maskDir, `${name}.png`), r.maskPng);
         rec['mask'] = `masks/${className}/${name}.png`;

@@ -5,7 +5,7 @@
  * mask a request used is reproducible from its seed.
  */
 import { maskBbox } from './coco';
-import { Rng } from '../diffusion/rng';
+import { Rng, deriveSeed } from '../diffusion/rng';
 import { StudioError } from '../errors';
 import type { PromptConditions } from '../model/prompt';
 
@@ -82,6 +82,9 @@ export interface MaskShapeOptions {
   orientation?: 'horizontal' | 'vertical' | 'diagonal' | 'any';
   /** Window-relative centre in [0, 1] (x right, y down); null/undefined: a random position inside the window. */
   placement?: { x: number; y: number } | null;
+  /** Only shapes that do not touch their window's border (a window-cut shape turned or moved shows the cut as a
+   *  straight edge inside the window); all shapes when the class has none. Default false. */
+  whole?: boolean;
 }
 
 export const MAX_MASK_SHAPES = 8;
@@ -101,6 +104,8 @@ interface Shape {
   elongation: number;
   /** Pixel centres relative to the centroid, [dx0, dy0, dx1, dy1, ...]. */
   offsets: Float64Array;
+  /** The shape does not touch the window's border: the whole defect, not one cut by the window. */
+  whole: boolean;
 }
 
 const shapeCache = new WeakMap<MaskLibrary, Map<string, Shape[]>>();
@@ -140,7 +145,8 @@ function cropShape(mask: Uint8Array, w: number, h: number): Shape | null {
         sxy += dx * dy;
       }
   const { theta, elongation } = principalAxis(sxx / area, syy / area, sxy / area);
-  return { w: cw, h: ch, px, area, cx, cy, theta, elongation, offsets };
+  const whole = x0 > 0 && y0 > 0 && x0 + cw < w && y0 + ch < h;
+  return { w: cw, h: ch, px, area, cx, cy, theta, elongation, offsets, whole };
 }
 
 function principalAxis(sxx: number, syy: number, sxy: number): { theta: number; elongation: number } {
@@ -187,9 +193,11 @@ export function shapeStats(lib: MaskLibrary, className: string): { meanArea: num
 
 /** Target-area range of a size: the lower, middle or upper third of the class's sorted areas. */
 export function sizeAreaRange(lib: MaskLibrary, className: string, size: 'small' | 'medium' | 'large'): [number, number] {
-  const areas = libraryShapes(lib, className)
-    .map((s) => s.area)
-    .sort((a, b) => a - b);
+  return areaThird(libraryShapes(lib, className), size);
+}
+
+function areaThird(shapes: readonly Shape[], size: 'small' | 'medium' | 'large'): [number, number] {
+  const areas = shapes.map((s) => s.area).sort((a, b) => a - b);
   if (areas.length === 0) return [0, 0];
   const q = (p: number) => {
     const pos = p * (areas.length - 1);
@@ -247,13 +255,15 @@ export function sampleMask(lib: MaskLibrary, className: string, seed: number, op
   const count = Math.min(MAX_MASK_SHAPES, Math.max(1, Math.round(opts.count ?? 1) || 1));
   const orientation = opts.orientation ?? 'any';
 
-  let pool = all;
+  const whole = opts.whole ? all.filter((s) => s.whole) : [];
+  let pool = whole.length ? whole : all;
   if (opts.shape === 'thin' || opts.shape === 'round') {
-    const byElong = [...all].sort((a, b) => a.elongation - b.elongation);
+    const byElong = [...pool].sort((a, b) => a.elongation - b.elongation);
     const half = Math.ceil(byElong.length / 2);
     pool = opts.shape === 'thin' ? byElong.slice(byElong.length - half) : byElong.slice(0, half);
   }
-  const range = opts.size ? sizeAreaRange(lib, className, opts.size) : null;
+  // With `whole`, sizes are thirds of the whole shapes' own areas (cut shapes are the larger ones).
+  const range = opts.size ? areaThird(whole.length ? whole : all, opts.size) : null;
 
   for (let n = 0; n < count; n++) {
     const s = pool[rng.nextUint32() % pool.length] as Shape;
@@ -370,4 +380,32 @@ export function maskFromPrompt(lib: MaskLibrary, cond: PromptConditions, seed: n
     orientation: cond.orientation,
     placement: cond.placement,
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Varied masks for datasets: how the command-line generator's --mask-draw varied draws a mask per seed.
+// ---------------------------------------------------------------------------------------------------------
+
+/** How a dataset's masks are drawn: 'library' (randomMask: a library window, flipped) or 'varied' (variedMask). */
+export const MASK_DRAWS = ['library', 'varied'] as const;
+export type MaskDraw = (typeof MASK_DRAWS)[number];
+
+export const MASK_SIZES = ['small', 'medium', 'large'] as const;
+
+/**
+ * A seeded mask of `className` for a varied dataset. It starts from the library draw of the same seed (randomMask
+ * with deriveSeed(seed, 0), the generator's own): a shape the window cut (touching its border: Uneven, Fray, long
+ * Cracks, most Breaks) is kept as drawn, since turning or moving it would put the cut inside the window as a
+ * straight edge. A whole shape is replaced by a whole library shape at a size third drawn uniformly among the
+ * class's whole shapes (so a shape is no longer tied to its own size), turned by a random angle and placed
+ * anywhere in the window (sampleMask). Library windows keep each defect at the size, angle and place it had on its
+ * tile; these cover sizes and angles in between. Deterministic for (library, className, seed); `size` is null
+ * for a kept library draw, for the image's record.
+ */
+export function variedMask(lib: MaskLibrary, className: string, seed: number): { mask: Uint8Array; size: (typeof MASK_SIZES)[number] | null } {
+  const drawn = randomMask(lib, className, deriveSeed(seed, 0));
+  const shape = cropShape(drawn, lib.width, lib.height);
+  if (!shape || !shape.whole) return { mask: drawn, size: null };
+  const size = MASK_SIZES[new Rng(deriveSeed(seed, 1)).nextUint32() % MASK_SIZES.length] as (typeof MASK_SIZES)[number];
+  return { mask: sampleMask(lib, className, deriveSeed(seed, 2), { size, orientation: 'any', whole: true }), size };
 }
