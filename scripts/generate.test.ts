@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { regeneratedArea } from '../src/core/diffusion/composite';
 import { decodeImage, decodeMaskPng, decodeToGray, encodeGrayPng } from '../src/core/formats/image';
-import { parseMaskLibrary } from '../src/core/formats/maskLibrary';
+import { parseMaskLibrary, variedMask } from '../src/core/formats/maskLibrary';
 import { parseManifest } from '../src/core/model/manifest';
 import { decodePartMask, parsePartMaskLibrary } from '../src/core/formats/partMasks';
 import { TRAINED_ALGORITHMIC_MEDIA, pngXmp } from '../src/core/formats/xmp';
@@ -67,6 +67,36 @@ function folder(dir: string): Map<string, string> {
   walk(dir);
   return files;
 }
+
+describe('--mask-draw', () => {
+  it('defaults to the library draw, reads varied, refuses other values and goes with neither --mask nor --photos', () => {
+    expect(parseGenerateArgs(req).maskDraw).toBe('library');
+    expect(parseGenerateArgs([...req, '--mask-draw', 'varied']).maskDraw).toBe('varied');
+    expect(() => parseGenerateArgs([...req, '--mask-draw', 'scaled'])).toThrow(/accepted: library, varied/);
+    expect(() => parseGenerateArgs([...req, '--mask-draw', 'varied', '--mask', 'm.png'])).toThrow(/does not go with --mask/);
+    expect(() => parseGenerateArgs([...req, '--mask-draw', 'varied', '--photos', 'p'])).toThrow(/--photos/);
+  });
+
+  it('varied: each image is generated on variedMask of its seed, stored and recorded as a given mask with its size third', async () => {
+    await inTmp('ddstudio-varied-', async (tmp) => {
+      const a = parseGenerateArgs(['--model', FAST, '--class', 'Blowhole,Uneven', '--seed-start', '3', '--seed-end', '5', '--mask-draw', 'varied', '--out', tmp, '--threads', '1']);
+      await runGenerate(a, () => {});
+      const lines = readFileSync(join(tmp, 'metadata.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.length).toBe(4);
+      for (const rec of lines) {
+        const cls = rec['className'] as string;
+        const v = variedMask(fastLibrary, cls, rec['seed'] as number);
+        expect(rec['maskSource']).toBe('given');
+        expect(rec['maskDraw']).toEqual({ draw: 'varied', size: v.size });
+        const stored = decodeMaskPng(readFileSync(join(tmp, rec['mask'] as string)));
+        expect(Array.from(stored.pixels, (p) => (p ? 1 : 0))).toEqual(Array.from(v.mask));
+      }
+      // Blowholes are whole shapes (varied); Uneven is cut by its window (kept as the library drew it)
+      expect(lines.filter((r) => r['className'] === 'Blowhole').every((r) => (r['maskDraw'] as { size: unknown }).size !== null)).toBe(true);
+      expect(lines.filter((r) => r['className'] === 'Uneven').every((r) => (r['maskDraw'] as { size: unknown }).size === null)).toBe(true);
+    });
+  }, 60_000);
+});
 
 describe('--class with several classes', () => {
   it('reads one class, a comma list or defects; an empty or repeated name is an error saying what is accepted', () => {

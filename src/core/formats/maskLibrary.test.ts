@@ -9,10 +9,12 @@ import {
   sampleMask,
   shapeStats,
   sizeAreaRange,
+  variedMask,
   type MaskLibrary,
   type MaskShapeOptions,
 } from './maskLibrary';
 import { parsePrompt } from '../model/prompt';
+import { deriveSeed } from '../diffusion/rng';
 
 const W = 64;
 const H = 64;
@@ -317,5 +319,65 @@ describe('sampleMask on the shipped MagneticTile mask library', () => {
       worst = Math.min(worst, top / on);
     }
     expect(worst).toBeGreaterThan(0.9);
+  });
+});
+
+describe('variedMask (generate --mask-draw varied)', () => {
+  /** A class with one shape cut by the window (a band along the left border) and whole discs of three sizes. */
+  const lib: MaskLibrary = {
+    width: W,
+    height: H,
+    classes: {
+      Mixed: [
+        draw((x) => x < 20),
+        ...[3, 5, 8].map((r) => draw((x, y) => (x - 32) ** 2 + (y - 32) ** 2 <= r * r)),
+      ],
+      Free: [],
+    },
+  };
+  const touchesBorder = (m: Uint8Array) => {
+    for (let i = 0; i < W; i++) if (m[i] || m[(H - 1) * W + i] || m[i * W] || m[i * W + W - 1]) return true;
+    return false;
+  };
+
+  it('keeps a window-cut library draw exactly as drawn, and varies whole shapes (size third recorded)', () => {
+    let kept = 0;
+    let varied = 0;
+    for (const s of seeds(60)) {
+      const drawn = randomMask(lib, 'Mixed', deriveSeed(s, 0));
+      const v = variedMask(lib, 'Mixed', s);
+      expectBinary(v.mask);
+      expect(variedMask(lib, 'Mixed', s)).toEqual(v); // deterministic
+      if (touchesBorder(drawn)) {
+        kept++;
+        expect(v.size).toBeNull();
+        expect(v.mask).toEqual(drawn);
+      } else {
+        varied++;
+        expect(['small', 'medium', 'large']).toContain(v.size);
+        // a whole shape is replaced by a whole one: a disc (at most the largest disc's area), never the cut band
+        expect(area(v.mask)).toBeGreaterThan(0);
+        expect(area(v.mask)).toBeLessThan(8 * 8 * 4);
+        expect(components(v.mask)).toBe(1);
+      }
+    }
+    expect(kept).toBeGreaterThan(5);
+    expect(varied).toBeGreaterThan(25);
+  });
+
+  it('moves whole shapes off the centre and spreads their sizes over the whole shapes\' range', () => {
+    const vs = seeds(90).map((s) => variedMask(lib, 'Mixed', s)).filter((v) => v.size !== null);
+    const off = vs.filter((v) => Math.hypot(moments(v.mask).cx - 0.5, moments(v.mask).cy - 0.5) > 0.1).length;
+    expect(off).toBeGreaterThan(vs.length / 2);
+    const bySize = (z: string) => mean(vs.filter((v) => v.size === z).map((v) => area(v.mask)));
+    expect(bySize('small')).toBeLessThan(bySize('medium'));
+    expect(bySize('medium')).toBeLessThan(bySize('large'));
+  });
+
+  it('gives zeros for a class without shapes, and on the shipped library keeps every Uneven and Fray draw', () => {
+    expect(variedMask(lib, 'Free', 1).mask).toEqual(new Uint8Array(W * H));
+    const shipped = parseMaskLibrary(JSON.parse(readFileSync(LIB_PATH, 'utf8')));
+    for (const cls of ['Uneven', 'Fray']) for (const s of seeds(40)) expect(variedMask(shipped, cls, s).size).toBeNull();
+    expect(seeds(40).filter((s) => variedMask(shipped, 'Blowhole', s).size !== null).length).toBeGreaterThan(30);
   });
 });
