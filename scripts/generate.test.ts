@@ -96,6 +96,19 @@ describe('--mask-draw', () => {
       expect(lines.filter((r) => r['className'] === 'Uneven').every((r) => (r['maskDraw'] as { size: unknown }).size === null)).toBe(true);
     });
   }, 60_000);
+
+  it('varied on a model without a mask library is a usage error saying so, before anything is written', async () => {
+    await inTmp('ddstudio-varied-nolib-', async (tmp) => {
+      const model = join(tmp, 'model');
+      mkdirSync(model);
+      copyFileSync(join(FAST, 'manifest.json'), join(model, 'manifest.json'));
+      symlinkSync(resolve(FAST, fastManifest.file), join(model, fastManifest.file));
+      const err = await runGenerate(parseGenerateArgs(['--model', model, '--class', 'Crack', '--mask-draw', 'varied', '--out', join(tmp, 'out')]), () => {}).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(/--mask-draw varied draws from the model's mask library; model .* ships none \(mask_library\.json\): leave --mask-draw out/);
+      expect(existsSync(join(tmp, 'out'))).toBe(false);
+    });
+  }, 60_000);
 });
 
 describe('--class with several classes', () => {

@@ -13,6 +13,10 @@
  * of the mask, src/core/formats/yolo.ts) with data.yaml (the model's classes), so Ultralytics reads the folder.
  * The same arguments give byte-identical files (timings live only in metadata.jsonl).
  *
+ * --mask-draw varied: instead of the library window the generator draws itself, each image's mask is
+ * src/core/formats/maskLibrary.ts variedMask of its seed (whole shapes at a random size, angle and place; window-cut
+ * shapes as drawn), given to the generator and recorded with maskDraw: {draw, size}.
+ *
  * On whole photos:
  *   npm run generate -- --model <dir> --class Fray --photos <folder of defect-free photos> --n 100 --seed 1 --out <dir>
  * Each image picks a photo (PNG or JPEG, by sorted name) and a real mask of the class from its seed: from the model's
@@ -215,6 +219,8 @@ async function generateClasses(a: GenerateArgs, model: NodeModel, log: (s: strin
       throw new UsageError(`--mask is ${g.width}x${g.height}; model ${m.id} takes ${m.image.width}x${m.image.height} masks`);
     defectMask = g.pixels;
   }
+  if (a.maskDraw === 'varied' && !(m.conditions.defectMask && model.maskLibrary))
+    throw new UsageError(`--mask-draw varied draws from the model's mask library; model ${m.id} ${m.conditions.defectMask ? 'ships none (mask_library.json)' : 'takes no defect mask'}: leave --mask-draw out`);
   if (a.masks !== undefined && classNames.length > 1)
     throw new UsageError(`--masks is a folder of one class's masks; with several classes (${classNames.join(', ')}) leave it out: each class then draws its own from the model's ${PART_MASKS_FILE}`);
   const photoSet = a.photos !== undefined ? openPhotoSet(a.photos, a.masks, a.model, m, classNames) : null;
@@ -233,7 +239,7 @@ async function generateClasses(a: GenerateArgs, model: NodeModel, log: (s: strin
     }
     for (const seed of a.seeds) {
       // --mask-draw varied: the mask is drawn here and given (the record stores it, so npm run reproduce reads it back).
-      const varied = a.maskDraw === 'varied' && m.conditions.defectMask && model.maskLibrary ? variedMask(model.maskLibrary, className, seed) : null;
+      const varied = a.maskDraw === 'varied' && model.maskLibrary ? variedMask(model.maskLibrary, className, seed) : null;
       // Left-out flags take the manifest's defaults (the builder's table); 'all' guides every step.
       const req = buildRequest(m, {
         className, prompt: a.prompt, seed, sampler: a.sampler, steps: a.steps, guidance: a.guidance, guidanceInterval: a.guidanceInterval,
