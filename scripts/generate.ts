@@ -14,7 +14,7 @@
  * The same arguments give byte-identical files (timings live only in metadata.jsonl).
  *
  * --mask-draw varied: instead of the library window the generator draws itself, each image's mask is
- * src/core/formats/maskLibrary.ts variedMask of its seed (whole shapes at a random size, angle and place; window-cut
+ * src/core/formats/maskDraw.ts variedMask of its seed (whole shapes at a random size, angle and place; window-cut
  * shapes as drawn), given to the generator and recorded with maskDraw: {draw, size}.
  *
  * On whole photos:
@@ -35,7 +35,8 @@ import { generateImage } from '../src/core/diffusion/generate';
 import { checkGuidanceInterval, type GuidanceInterval } from '../src/core/diffusion/guidance';
 import { decodeImage, decodeMaskPng, type Gray } from '../src/core/formats/image';
 import { yoloDataYaml, yoloLabel } from '../src/core/formats/yolo';
-import { MASK_DRAWS, variedMask, type MaskDraw, type MaskLibrary } from '../src/core/formats/maskLibrary';
+import type { MaskLibrary } from '../src/core/formats/maskLibrary';
+import { MASK_DRAWS, variedMask, type MaskDraw } from '../src/core/formats/maskDraw';
 import { checkPhotoSize } from '../src/core/model/limits';
 import type { ModelManifest } from '../src/core/model/manifest';
 import { drawPartMask, parsePartMaskLibrary, partMaskCount, PART_MASKS_FILE, type PartMaskLibrary } from '../src/core/formats/partMasks';
@@ -57,8 +58,8 @@ const USAGE = `usage: npm run generate -- --model <dir> --class <name>|<name,nam
        [--sampler ${SAMPLER_NAMES.join('|')}] [--steps N] [--guidance G] [--guidance-interval LOW,HIGH|all] [--eta 0] [--spacing ${TIMESTEP_SPACINGS.join('|')}]
        [--no-clip] [--prompt text] [--mask mask.png | --mask-draw ${MASK_DRAWS.join('|')} | --photos <dir> [--masks <dir>]] [--backend ${NODE_BACKENDS.join('|')}] [--threads N] --out <dir>
        --class: one class, several separated by commas, or defects (every class of the model's mask library); each gets the same seeds
-       --mask-draw: library (default) = a mask window of the model's library, flipped; varied = a library shape at a random
-         size third of its class, turned and placed anywhere (src/core/formats/maskLibrary.ts variedMask)
+       --mask-draw: library (default) = a mask window of the model's library, flipped; varied = a whole library shape at a random
+         size third of its class, turned and placed anywhere; a shape cut by its window is kept (src/core/formats/maskDraw.ts)
        --masks: a folder of one class's real masks (one class only); without it each class draws from the model's part_masks.json
        sampler, steps, guidance, guidance interval and spacing default to the model manifest's "defaults";
        --guidance-interval: guide only the steps whose noise level sigma is in (LOW, HIGH]; all = every step`;

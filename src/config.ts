@@ -41,3 +41,12 @@ export function modelBaseUrl(id: string): string {
  * defect class is one the model's mask library has masks of; the defect-free class starts at 0.
  */
 export const DEFAULT_TARGET_PER_DEFECT_CLASS = 300;
+
+/**
+ * Shown beside Fill to target while it makes windows (the photo-set option off): what the downstream protocol
+ * found about real backgrounds on the default model (README "Does the synthetic data help?",
+ * training/reports/downstream/default/PLAN-photos.md). Fray and Uneven were kept as windows there: their real
+ * masks cover many windows of a photo, so they are slow to make on one.
+ */
+export const FILL_PHOTO_ADVICE =
+  'Tip: small defects (Blowhole, Break, Crack) made on real defect-free photos trained a better defect segmenter than made-up windows in the default model\'s downstream test. Add such photos under Generate > Base photos and tick "Place defects on the stored photos".';

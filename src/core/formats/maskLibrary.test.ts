@@ -9,12 +9,12 @@ import {
   sampleMask,
   shapeStats,
   sizeAreaRange,
-  variedMask,
   type MaskLibrary,
   type MaskShapeOptions,
 } from './maskLibrary';
 import { parsePrompt } from '../model/prompt';
 import { deriveSeed } from '../diffusion/rng';
+import { variedMask } from './maskDraw';
 
 const W = 64;
 const H = 64;

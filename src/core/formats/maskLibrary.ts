@@ -5,7 +5,7 @@
  * mask a request used is reproducible from its seed.
  */
 import { maskBbox } from './coco';
-import { Rng, deriveSeed } from '../diffusion/rng';
+import { Rng } from '../diffusion/rng';
 import { StudioError } from '../errors';
 import type { PromptConditions } from '../model/prompt';
 
@@ -380,32 +380,4 @@ export function maskFromPrompt(lib: MaskLibrary, cond: PromptConditions, seed: n
     orientation: cond.orientation,
     placement: cond.placement,
   });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Varied masks for datasets: how the command-line generator's --mask-draw varied draws a mask per seed.
-// ---------------------------------------------------------------------------------------------------------
-
-/** How a dataset's masks are drawn: 'library' (randomMask: a library window, flipped) or 'varied' (variedMask). */
-export const MASK_DRAWS = ['library', 'varied'] as const;
-export type MaskDraw = (typeof MASK_DRAWS)[number];
-
-export const MASK_SIZES = ['small', 'medium', 'large'] as const;
-
-/**
- * A seeded mask of `className` for a varied dataset. It starts from the library draw of the same seed (randomMask
- * with deriveSeed(seed, 0), the generator's own): a shape the window cut (touching its border: Uneven, Fray, long
- * Cracks, most Breaks) is kept as drawn, since turning or moving it would put the cut inside the window as a
- * straight edge. A whole shape is replaced by a whole library shape at a size third drawn uniformly among the
- * class's whole shapes (so a shape is no longer tied to its own size), turned by a random angle and placed
- * anywhere in the window (sampleMask). Library windows keep each defect at the size, angle and place it had on its
- * tile; these cover sizes and angles in between. Deterministic for (library, className, seed); `size` is null
- * for a kept library draw, for the image's record.
- */
-export function variedMask(lib: MaskLibrary, className: string, seed: number): { mask: Uint8Array; size: (typeof MASK_SIZES)[number] | null } {
-  const drawn = randomMask(lib, className, deriveSeed(seed, 0));
-  const shape = cropShape(drawn, lib.width, lib.height);
-  if (!shape || !shape.whole) return { mask: drawn, size: null };
-  const size = MASK_SIZES[new Rng(deriveSeed(seed, 1)).nextUint32() % MASK_SIZES.length] as (typeof MASK_SIZES)[number];
-  return { mask: sampleMask(lib, className, deriveSeed(seed, 2), { size, orientation: 'any', whole: true }), size };
 }

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { deleteDamaged, deleteRejected, exportDamaged, exportDataset, fillToTarget, importDataset, storageInfo, type StorageInfo } from '../../engine';
 import { useStudio } from '../../state/store';
+import { FILL_PHOTO_ADVICE } from '../../config';
 import { rejectReasonCounts } from '../../state/reviewModel';
 import { DEFAULT_THRESHOLDS, parseThresholds, THRESHOLD_KEYS, THRESHOLD_SPECS, type Thresholds } from '../../report/thresholds';
 import { loadThresholds, saveThresholds, studioReport } from './pilotReport';
@@ -149,6 +150,9 @@ export function DatasetPanel() {
             if (f) void onImport(f);
           }} />
       </div>
+      <p className="hint" data-testid="fill-advice">
+        {settings.onPhotoSet ? 'Fill to target puts every class it can on the stored base photos (Generate > Base photos).' : FILL_PHOTO_ADVICE}
+      </p>
       <details>
         <summary>Pilot report thresholds</summary>
         <div className="targets" style={{ gridTemplateColumns: '1fr' }}>
