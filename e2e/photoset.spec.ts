@@ -151,6 +151,7 @@ test('photo set: a folder of two Free photos stored, Fray placed on them by seed
   // Fill to target honours the option: the missing Fray goes on the photos; Free, which has no whole-part masks,
   // is not queued and the notice says why.
   await studio.openTab('Dataset');
+  await expect(page.getByTestId('fill-advice')).toHaveText(/^Fill to target puts every class it can on the stored base photos/);
   await page.getByText('Targets per class', { exact: true }).click();
   // the defect classes start at the protocol's 300 (src/config.ts DEFAULT_TARGET_PER_DEFECT_CLASS), Free at 0
   await expect(page.getByLabel('Target for Crack')).toHaveValue('300');

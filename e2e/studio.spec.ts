@@ -53,6 +53,8 @@ test('studio loop: generate a batch, review by keyboard, survive a reload, expor
   await expect(page.getByTestId('quality-table').getByRole('row', { name: /Crack/ })).toContainText('2 / 300'); // accepted / target: defect classes start at 300 (src/config.ts)
 
   await studio.openTab('Dataset');
+  // without the photo-set option, Fill to target makes windows and the hint says what the protocol found (src/config.ts)
+  await expect(page.getByTestId('fill-advice')).toHaveText(/^Tip: small defects \(Blowhole, Break, Crack\) made on real defect-free photos/);
   await expect(page.getByTestId('reject-reasons').getByRole('row', { name: /Crack/ })).toContainText(/Wrong defect class\s*1/);
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export dataset' }).click();
