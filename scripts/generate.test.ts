@@ -69,6 +69,15 @@ function folder(dir: string): Map<string, string> {
   return files;
 }
 
+/** The distilled model's manifest and weights in tmp/model, without its mask library. */
+function modelWithoutLibrary(tmp: string): string {
+  const model = join(tmp, 'model');
+  mkdirSync(model);
+  copyFileSync(join(FAST, 'manifest.json'), join(model, 'manifest.json'));
+  symlinkSync(resolve(FAST, fastManifest.file), join(model, fastManifest.file));
+  return model;
+}
+
 describe('--mask-draw', () => {
   it('defaults to the library draw, reads varied, refuses other values and goes with neither --mask nor --photos', () => {
     expect(parseGenerateArgs(req).maskDraw).toBe('library');
@@ -100,10 +109,7 @@ describe('--mask-draw', () => {
 
   it('varied on a model without a mask library is a usage error saying so, before anything is written', async () => {
     await inTmp('ddstudio-varied-nolib-', async (tmp) => {
-      const model = join(tmp, 'model');
-      mkdirSync(model);
-      copyFileSync(join(FAST, 'manifest.json'), join(model, 'manifest.json'));
-      symlinkSync(resolve(FAST, fastManifest.file), join(model, fastManifest.file));
+      const model = modelWithoutLibrary(tmp);
       const err = await runGenerate(parseGenerateArgs(['--model', model, '--class', 'Crack', '--mask-draw', 'varied', '--out', join(tmp, 'out')]), () => {}).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as Error).message).toMatch(/--mask-draw varied draws from the model's mask library; model .* ships none \(mask_library\.json\): leave --mask-draw out/);
@@ -133,10 +139,7 @@ describe('--class with several classes', () => {
 
   it('defects on a model without a mask library is a usage error saying so and what is accepted', async () => {
     await inTmp('ddstudio-nolib-', async (tmp) => {
-      const model = join(tmp, 'model');
-      mkdirSync(model);
-      copyFileSync(join(FAST, 'manifest.json'), join(model, 'manifest.json'));
-      symlinkSync(resolve(FAST, fastManifest.file), join(model, fastManifest.file));
+      const model = modelWithoutLibrary(tmp);
       const err = await runGenerate(parseGenerateArgs(['--model', model, '--class', 'defects', '--out', join(tmp, 'out')]), () => {}).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as Error).message).toMatch(/--class defects: model .* has no mask library \(mask_library\.json\).*accepted for this model: a class of Blowhole, Break, Crack, Fray, Uneven, Free, or several separated by commas/);
