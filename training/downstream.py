@@ -331,14 +331,19 @@ def main(argv=None):
             print(f"development fold {k}: {info['images']} images from {fm.get('id')}, which never saw the fold's tiles", flush=True)
     group_of = {os.path.basename(it.path): it.group for it in items}
 
-    def synthetic_for(held: set[str], fold: int | None = None) -> Windows | None:
-        """The synthetic windows a fold may train on, as generated: none generated on a photo of a held-out tile group.
-        A development fold with its own fold-honest set (--fold-synthetic) takes that set."""
+    def synthetic_for(held: set[str], fold: int | None = None, label: str | None = None) -> Windows | None:
+        """The synthetic windows a fold may train on, as generated: none generated on a photo of a held-out tile group
+        (with `label`, says how many of the images made on photos that leaves). A development fold with its own
+        fold-honest set (--fold-synthetic) takes that set."""
         pairs = fold_sets[fold][0] if fold in fold_sets else synth_pairs
         if not args.synthetic and fold not in fold_sets:
             return None
-        keep = [p[:3] for p in pairs if p[3] is None or group_of.get(p[3]) not in held]
-        return Windows.cut(keep, hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
+        keep = [p for p in pairs if p[3] is None or group_of.get(p[3]) not in held]
+        on_photos = sum(1 for p in pairs if p[3] is not None)
+        if label is not None and on_photos:
+            print(f"{label}: {sum(1 for p in keep if p[3] is not None)} of the {on_photos} images made on real photos are used "
+                  "(the others sit on photos of tile groups it holds out)", flush=True)
+        return Windows.cut([p[:3] for p in keep], hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"])
 
     def as_used(w: Windows | None, real: Windows) -> Windows | None:
         """The recipe's exposure step: with --synthetic-exposure match, spread like the fold's real training windows."""
@@ -372,7 +377,7 @@ def main(argv=None):
         test_items = [it for it in items if it.group in test_groups]
         real = Windows.cut(item_pairs(train_items), hyper["windows_per_defect_image"], hyper["windows_per_free_image"], free, hyper["window_seed"] + fi)
         test = Windows.cut(item_pairs(test_items), hyper["test_windows_per_defect_image"], hyper["test_windows_per_free_image"], free, hyper["window_seed"] + 100 + fi)
-        synth = as_used(synthetic_for(set(test_groups) | set(final), fi if split == "dev" else None), real)
+        synth = as_used(synthetic_for(set(test_groups) | set(final), fi if split == "dev" else None, f"{split} fold {fi}"), real)
         tests.append(test)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in arms:

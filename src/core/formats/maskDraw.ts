@@ -3,14 +3,14 @@
  * own draw (maskLibrary.ts randomMask: a library window, flipped), or 'varied' (variedMask below).
  */
 import { maskBbox } from './coco';
-import { randomMask, sampleMask, type MaskLibrary } from './maskLibrary';
+import { clearOfBorder, randomMask, sampleMask, type MaskLibrary, type MaskShapeOptions } from './maskLibrary';
 import { deriveSeed, Rng } from '../diffusion/rng';
 
 export const MASK_DRAWS = ['library', 'varied'] as const;
 export type MaskDraw = (typeof MASK_DRAWS)[number];
 
-export const MASK_SIZES = ['small', 'medium', 'large'] as const;
-export type MaskSize = (typeof MASK_SIZES)[number];
+export type MaskSize = NonNullable<MaskShapeOptions['size']>;
+const MASK_SIZES: readonly MaskSize[] = ['small', 'medium', 'large'];
 
 /**
  * A seeded mask of `className` for a varied dataset. It starts from the library draw of the same seed (randomMask
@@ -26,7 +26,7 @@ export function variedMask(lib: MaskLibrary, className: string, seed: number): {
   const { width: w, height: h } = lib;
   const drawn = randomMask(lib, className, deriveSeed(seed, 0));
   const bbox = maskBbox(drawn, w, h);
-  if (!bbox || bbox[0] === 0 || bbox[1] === 0 || bbox[0] + bbox[2] === w || bbox[1] + bbox[3] === h) return { mask: drawn, size: null };
+  if (!bbox || !clearOfBorder(bbox, w, h)) return { mask: drawn, size: null };
   const size = MASK_SIZES[new Rng(deriveSeed(seed, 1)).nextUint32() % MASK_SIZES.length] as MaskSize;
   return { mask: sampleMask(lib, className, deriveSeed(seed, 2), { size, orientation: 'any', whole: true }), size };
 }

@@ -110,6 +110,12 @@ interface Shape {
 
 const shapeCache = new WeakMap<MaskLibrary, Map<string, Shape[]>>();
 
+/** Whether a bounding box [x, y, width, height] keeps off the border of a w x h window: the shape is whole, not cut by the window. */
+export function clearOfBorder(bbox: readonly [number, number, number, number], w: number, h: number): boolean {
+  const [x, y, bw, bh] = bbox;
+  return x > 0 && y > 0 && x + bw < w && y + bh < h;
+}
+
 function cropShape(mask: Uint8Array, w: number, h: number): Shape | null {
   const bbox = maskBbox(mask, w, h);
   if (!bbox) return null;
@@ -145,8 +151,7 @@ function cropShape(mask: Uint8Array, w: number, h: number): Shape | null {
         sxy += dx * dy;
       }
   const { theta, elongation } = principalAxis(sxx / area, syy / area, sxy / area);
-  const whole = x0 > 0 && y0 > 0 && x0 + cw < w && y0 + ch < h;
-  return { w: cw, h: ch, px, area, cx, cy, theta, elongation, offsets, whole };
+  return { w: cw, h: ch, px, area, cx, cy, theta, elongation, offsets, whole: clearOfBorder(bbox, w, h) };
 }
 
 function principalAxis(sxx: number, syy: number, sxy: number): { theta: number; elongation: number } {
@@ -255,15 +260,16 @@ export function sampleMask(lib: MaskLibrary, className: string, seed: number, op
   const count = Math.min(MAX_MASK_SHAPES, Math.max(1, Math.round(opts.count ?? 1) || 1));
   const orientation = opts.orientation ?? 'any';
 
+  // With `whole`, only whole shapes are drawn and sizes are thirds of their own areas (cut shapes are the larger ones).
   const whole = opts.whole ? all.filter((s) => s.whole) : [];
-  let pool = whole.length ? whole : all;
+  const base = whole.length ? whole : all;
+  let pool = base;
   if (opts.shape === 'thin' || opts.shape === 'round') {
     const byElong = [...pool].sort((a, b) => a.elongation - b.elongation);
     const half = Math.ceil(byElong.length / 2);
     pool = opts.shape === 'thin' ? byElong.slice(byElong.length - half) : byElong.slice(0, half);
   }
-  // With `whole`, sizes are thirds of the whole shapes' own areas (cut shapes are the larger ones).
-  const range = opts.size ? areaThird(whole.length ? whole : all, opts.size) : null;
+  const range = opts.size ? areaThird(base, opts.size) : null;
 
   for (let n = 0; n < count; n++) {
     const s = pool[rng.nextUint32() % pool.length] as Shape;
