@@ -380,4 +380,10 @@ describe('variedMask (generate --mask-draw varied)', () => {
     for (const cls of ['Uneven', 'Fray']) for (const s of seeds(40)) expect(variedMask(shipped, cls, s).size).toBeNull();
     expect(seeds(40).filter((s) => variedMask(shipped, 'Blowhole', s).size !== null).length).toBeGreaterThan(30);
   });
+
+  it('over seeds 1-300 of the shipped library it varies 296 Blowhole, 79 Break and 8 Crack masks (the figures README and PLAN-masks.md give)', () => {
+    const shipped = parseMaskLibrary(JSON.parse(readFileSync(LIB_PATH, 'utf8')));
+    const varied = (cls: string) => Array.from({ length: 300 }, (_, i) => variedMask(shipped, cls, i + 1)).filter((v) => v.size !== null).length;
+    expect(['Blowhole', 'Break', 'Crack', 'Fray', 'Uneven'].map(varied)).toEqual([296, 79, 8, 0, 0]);
+  });
 });
